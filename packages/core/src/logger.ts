@@ -1,0 +1,32 @@
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths that may hold a secret anywhere Warren logs an object. Redaction is a backstop:
+ * code should not hand secrets to the logger in the first place.
+ */
+const redactPaths = [
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'apiKey',
+  'token',
+  'password',
+  'secret',
+  '*.apiKey',
+  '*.token',
+  '*.password',
+  '*.secret',
+];
+
+export function createLogger(name: string, options: LoggerOptions = {}): Logger {
+  return pino({
+    name,
+    level: process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    ...options,
+  });
+}

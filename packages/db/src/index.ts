@@ -1,0 +1,16 @@
+export * as controlSchema from './schema/control.ts';
+export * as tenantSchema from './schema/tenant.ts';
+export { createPool, controlDb, type Pool, type PoolClient, type ControlDb } from './pool.ts';
+export { withTenant, tenantSchemaName, enterTenantSql, type TenantTx, type TenantDb } from './tenant-tx.ts';
+export { migrateControl } from './control-migrations.ts';
+export {
+  loadTenantMigrations,
+  applyTenantMigrations,
+  migrateTenants,
+  type TenantMigration,
+  type TenantMigrationFailure,
+  type TenantMigrationReport,
+} from './tenant-migrations.ts';
+export { withMigrationLock, MigrationLockBusyError } from './migration-lock.ts';
+export { startEmbeddedPostgres, ensureAppDatabase, type EmbeddedPostgresHandle } from './embedded.ts';
+export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';

@@ -1,0 +1,205 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+// Tenant tables are declared WITHOUT a schema: the same definitions serve every tenant,
+// and `withTenant` points search_path at the tenant's own schema.
+
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+const seq = (name: string) => bigint(name, { mode: 'number' });
+
+export const triggerModes = ['always', 'mention', 'never'] as const;
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: text().primaryKey(),
+    /** The customer's own id for this conversation; unique within the tenant. */
+    externalId: text('external_id'),
+    title: text(),
+    assistantName: text('assistant_name').notNull().default('Assistant'),
+    triggerMode: text('trigger_mode', { enum: triggerModes }).notNull().default('always'),
+    /** Regex source overriding the whole-word mention of `assistant_name`. */
+    triggerPattern: text('trigger_pattern'),
+    metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    /** Highest message seq handed out; the next message takes last_seq + 1. */
+    lastSeq: seq('last_seq').notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('conversations_external_id_key').on(t.externalId), index('conversations_created_idx').on(t.createdAt)],
+);
+
+/** The two cursors of a conversation (see DESIGN §3). */
+export const cursors = pgTable('cursors', {
+  conversationId: text('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  /** Messages up to here belong to a turn that was claimed. */
+  seenSeq: seq('seen_seq').notNull().default(0),
+  /** Messages up to here are answered and committed. */
+  processedSeq: seq('processed_seq').notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+export const messageRoles = ['user', 'assistant'] as const;
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: text().primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    seq: seq('seq').notNull(),
+    role: text({ enum: messageRoles }).notNull(),
+    /** Who wrote it, as the customer app names them (a user name, a bot, …). */
+    sender: text(),
+    content: text().notNull(),
+    /** Assistant output before `<internal>` stripping, kept for debugging. */
+    rawContent: text('raw_content'),
+    turnId: text('turn_id'),
+    /** Position of this output within its turn; with turn_id, the duplicate fence. */
+    outSeq: integer('out_seq'),
+    metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('messages_conversation_seq_key').on(t.conversationId, t.seq),
+    uniqueIndex('messages_turn_out_seq_key').on(t.turnId, t.outSeq),
+  ],
+);
+
+export const turnStatuses = ['queued', 'running', 'succeeded', 'failed'] as const;
+
+export const turns = pgTable(
+  'turns',
+  {
+    id: text().primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    kind: text({ enum: ['message', 'task'] }).notNull().default('message'),
+    taskId: text('task_id'),
+    status: text({ enum: turnStatuses }).notNull().default('queued'),
+    /** The covered range (from_seq, to_seq]. */
+    fromSeq: seq('from_seq').notNull(),
+    toSeq: seq('to_seq').notNull(),
+    jobId: text('job_id'),
+    attempt: integer().notNull().default(0),
+    outputSent: boolean('output_sent').notNull().default(false),
+    error: jsonb().$type<{ message: string; kind?: string }>(),
+    usage: jsonb().$type<{ inputTokens: number; outputTokens: number }>(),
+    createdAt: createdAt(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('turns_conversation_idx').on(t.conversationId, t.createdAt)],
+);
+
+/** The model history carried from turn to turn. */
+export const sessions = pgTable('sessions', {
+  conversationId: text('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  history: jsonb().$type<unknown[]>().notNull().default([]),
+  version: integer().notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+/** Full transcripts saved before a history is compacted. */
+export const archives = pgTable('archives', {
+  id: text().primaryKey(),
+  conversationId: text('conversation_id')
+    .notNull()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  reason: text().notNull(),
+  transcript: jsonb().$type<unknown[]>().notNull(),
+  createdAt: createdAt(),
+});
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: text().primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    prompt: text().notNull(),
+    scheduleKind: text('schedule_kind', { enum: ['cron', 'interval', 'once'] }).notNull(),
+    scheduleValue: text('schedule_value').notNull(),
+    /** Runs in the sandbox first; only `{"wakeAgent": true}` costs a model call. */
+    precheckScript: text('precheck_script'),
+    status: text({ enum: ['active', 'paused', 'cancelled', 'completed'] }).notNull().default('active'),
+    nextRunAt: timestamp('next_run_at', { withTimezone: true }),
+    lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [index('tasks_conversation_idx').on(t.conversationId)],
+);
+
+export const taskRuns = pgTable(
+  'task_runs',
+  {
+    id: text().primaryKey(),
+    taskId: text('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    turnId: text('turn_id'),
+    status: text({ enum: ['skipped', 'running', 'succeeded', 'failed'] }).notNull(),
+    result: jsonb(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+  },
+  (t) => [index('task_runs_task_idx').on(t.taskId, t.startedAt)],
+);
+
+/** Events to deliver to the tenant's webhook endpoints, written in the transaction that caused them. */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: text().primaryKey(),
+    event: text().notNull(),
+    payload: jsonb().notNull(),
+    status: text({ enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    attempts: integer().notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+  },
+  (t) => [index('outbox_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+);
+
+/** Inbound webhook deliveries already accepted, so a redelivery is not stored twice. */
+export const webhookReceipts = pgTable('webhook_receipts', {
+  deliveryId: text('delivery_id').primaryKey(),
+  source: text().notNull(),
+  messageId: text('message_id'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Responses remembered per Idempotency-Key, so a retried request gets the same answer. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    scope: text().notNull(),
+    key: text().notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: jsonb('response_body'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
+);

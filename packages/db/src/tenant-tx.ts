@@ -1,0 +1,56 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { Pool, PoolClient } from './pool.ts';
+import * as tenantSchema from './schema/tenant.ts';
+
+export type TenantDb = NodePgDatabase<typeof tenantSchema>;
+
+/** A transaction running as one tenant's role with search_path on its schema. */
+export interface TenantTx {
+  readonly tenantId: string;
+  readonly db: TenantDb;
+  readonly client: PoolClient;
+}
+
+const tenantIdPattern = /^ten_[0-7][0-9a-hjkmnp-tv-z]{25}$/;
+
+/** The schema (and role) that holds a tenant's data, derived from its id so no lookup is needed. */
+export function tenantSchemaName(tenantId: string): string {
+  if (!tenantIdPattern.test(tenantId)) throw new Error(`not a tenant id: ${JSON.stringify(tenantId)}`);
+  return `t_${tenantId.slice(4)}`;
+}
+
+/**
+ * Statements that make the current transaction act as the tenant. The role change is the
+ * isolation: the tenant role holds rights on its own schema only, so a query that names
+ * another schema (or reaches one through search_path or a function) fails with
+ * "permission denied" instead of leaking rows.
+ */
+export function enterTenantSql(schemaName: string): string {
+  return `SET LOCAL ROLE "${schemaName}"; SET LOCAL search_path = "${schemaName}"`;
+}
+
+/**
+ * Runs `fn` in one transaction as the tenant. BEGIN and the role switch go to the server in a
+ * single round trip; the transaction commits when `fn` resolves and rolls back when it throws.
+ */
+export async function withTenant<T>(pool: Pool, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
+  const schemaName = tenantSchemaName(tenantId);
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query(`BEGIN; ${enterTenantSql(schemaName)}`);
+    try {
+      const result = await fn({ tenantId, client, db: drizzle({ client, schema: tenantSchema }) });
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+        broken = rollbackErr;
+      });
+      throw err;
+    }
+  } finally {
+    // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.
+    client.release(broken);
+  }
+}

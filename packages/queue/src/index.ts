@@ -1,0 +1,1 @@
+export { installQueue, QUEUE_SCHEMA } from './boss.ts';

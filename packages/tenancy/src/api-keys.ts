@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { newId } from '@warren/core';
+import { controlSchema, type ControlDb } from '@warren/db';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+
+const { apiKeys, tenants } = controlSchema;
+
+const KEY_PREFIX = 'wrn_';
+
+export function hashApiKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export interface ApiKeyInfo {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface NewApiKey extends ApiKeyInfo {
+  /** The key itself: returned once, at creation, and never stored. */
+  key: string;
+}
+
+const infoColumns = {
+  id: apiKeys.id,
+  name: apiKeys.name,
+  prefix: apiKeys.prefix,
+  createdAt: apiKeys.createdAt,
+  revokedAt: apiKeys.revokedAt,
+};
+
+/** Mints a key (256 random bits) and stores only its SHA-256; `db` may be a transaction. */
+export async function createApiKey(db: ControlDb, tenantId: string, name: string): Promise<NewApiKey> {
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const [row] = await db
+    .insert(apiKeys)
+    .values({ id: newId('apiKey'), tenantId, name, prefix: key.slice(0, 12), hash: hashApiKey(key) })
+    .returning(infoColumns);
+  return { ...row!, key };
+}
+
+export function listApiKeys(db: ControlDb, tenantId: string): Promise<ApiKeyInfo[]> {
+  return db.select(infoColumns).from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(desc(apiKeys.id));
+}
+
+/** Revokes one of the tenant's keys; false when the tenant has no such live key. */
+export async function revokeApiKey(db: ControlDb, tenantId: string, keyId: string): Promise<boolean> {
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return rows.length > 0;
+}
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  tenantId: string;
+  tenantStatus: 'provisioning' | 'active' | 'suspended';
+}
+
+/** Resolves a presented key to its tenant; null for unknown or revoked keys. */
+export async function authenticateApiKey(db: ControlDb, key: string): Promise<ApiKeyPrincipal | null> {
+  if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
+  const [row] = await db
+    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, tenantStatus: tenants.status })
+    .from(apiKeys)
+    .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+    .where(and(eq(apiKeys.hash, hashApiKey(key)), isNull(apiKeys.revokedAt)));
+  return row ?? null;
+}

@@ -1,0 +1,11 @@
+export {
+  createApiKey,
+  listApiKeys,
+  revokeApiKey,
+  authenticateApiKey,
+  hashApiKey,
+  type ApiKeyInfo,
+  type NewApiKey,
+  type ApiKeyPrincipal,
+} from './api-keys.ts';
+export { provisionTenant, getTenant, listTenants, setTenantStatus, type Tenant, type ProvisionedTenant } from './tenants.ts';

@@ -1,0 +1,94 @@
+import { newId } from '@warren/core';
+import {
+  applyTenantMigrations,
+  controlDb,
+  controlSchema,
+  loadTenantMigrations,
+  tenantSchemaName,
+  type ControlDb,
+  type Pool,
+  type TenantMigration,
+} from '@warren/db';
+import { asc, eq, gt } from 'drizzle-orm';
+import { createApiKey, type NewApiKey } from './api-keys.ts';
+
+const { tenants } = controlSchema;
+
+export type Tenant = typeof tenants.$inferSelect;
+
+export interface ProvisionedTenant {
+  tenant: Tenant;
+  apiKey: NewApiKey;
+}
+
+/**
+ * Creates a tenant in one transaction: its NOLOGIN role, its schema owned by that role, the
+ * tenant tables (the current migration set, applied as the tenant role), the control row and
+ * a first API key. Nothing is left behind if any step fails.
+ */
+export async function provisionTenant(
+  pool: Pool,
+  input: { name: string; monthlyTokenBudget?: number | null; requestsPerMinute?: number | null },
+  migrations: readonly TenantMigration[] = loadTenantMigrations(),
+): Promise<ProvisionedTenant> {
+  const id = newId('tenant');
+  const schemaName = tenantSchemaName(id);
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const db = controlDb(client);
+    const [tenant] = await db
+      .insert(tenants)
+      .values({
+        id,
+        name: input.name,
+        schemaName,
+        monthlyTokenBudget: input.monthlyTokenBudget ?? null,
+        requestsPerMinute: input.requestsPerMinute ?? null,
+      })
+      .returning();
+    // The app role may SET ROLE to the tenant but does not inherit its rights: outside
+    // withTenant it cannot read tenant tables at all.
+    await client.query(
+      `CREATE ROLE "${schemaName}" NOLOGIN;
+       GRANT "${schemaName}" TO CURRENT_USER WITH INHERIT FALSE, SET TRUE;
+       CREATE SCHEMA "${schemaName}" AUTHORIZATION "${schemaName}"`,
+    );
+    await applyTenantMigrations(client, id, migrations);
+    const apiKey = await createApiKey(db, id, 'default');
+    await client.query('COMMIT');
+    return { tenant: tenant!, apiKey };
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+export function getTenant(db: ControlDb, id: string): Promise<Tenant | undefined> {
+  return db.query.tenants.findFirst({ where: eq(tenants.id, id) });
+}
+
+/** Tenants in id (creation) order, `after` being the last id of the previous page. */
+export function listTenants(db: ControlDb, page: { after?: string; limit: number }): Promise<Tenant[]> {
+  return db
+    .select()
+    .from(tenants)
+    .where(page.after ? gt(tenants.id, page.after) : undefined)
+    .orderBy(asc(tenants.id))
+    .limit(page.limit);
+}
+
+export async function setTenantStatus(
+  db: ControlDb,
+  id: string,
+  status: 'active' | 'suspended',
+): Promise<Tenant | undefined> {
+  const [row] = await db
+    .update(tenants)
+    .set({ status, suspendedAt: status === 'suspended' ? new Date() : null })
+    .where(eq(tenants.id, id))
+    .returning();
+  return row;
+}
