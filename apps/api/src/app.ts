@@ -1,0 +1,82 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import underPressure from '@fastify/under-pressure';
+import { AppError, type Logger } from '@warren/core';
+import type { Pool } from '@warren/db';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type FastifyPluginAsyncZod,
+} from 'fastify-type-provider-zod';
+import type { ApiConfig } from './config.ts';
+import { tenantAuth } from './plugins/auth.ts';
+import { problems, sendProblem } from './plugins/problems.ts';
+import { adminTenantRoutes } from './routes/admin-tenants.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { conversationRoutes } from './routes/conversations.ts';
+import { healthRoutes } from './routes/health.ts';
+import { messageRoutes } from './routes/messages.ts';
+
+export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> & {
+  pool: Pool;
+  logger: Logger;
+};
+
+/** Tenant plane: every route below runs as the tenant that the API key names, rate-limited per key. */
+const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
+  await app.register(tenantAuth, { pool: opts.pool });
+  await app.register(rateLimit, {
+    max: opts.RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    hook: 'preParsing',
+    keyGenerator: (request) => request.apiKeyId,
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new AppError('rate_limited', `rate limit of ${context.max} requests per ${context.after} exceeded`), {
+        statusCode: 429,
+      }),
+  });
+  await app.register(conversationRoutes, { pool: opts.pool });
+  await app.register(messageRoutes, { pool: opts.pool });
+  await app.register(apiKeyRoutes, { pool: opts.pool });
+};
+
+export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.BODY_LIMIT_BYTES,
+    // Unknown query keys are rejected by the strict schemas, not silently dropped.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  await app.register(problems);
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1000,
+    pressureHandler: (request, reply, type) => {
+      sendProblem(reply, request, 'unavailable', `server under pressure (${type}); retry shortly`);
+    },
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Warren API', version: '1.0.0', description: 'Multi-tenant backend for AI agents.' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A tenant API key (wrn_…)' },
+          opsToken: { type: 'http', scheme: 'bearer', description: 'The ops token (OPS_TOKEN)' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { pool: opts.pool });
+  await app.register(adminTenantRoutes, { pool: opts.pool, opsToken: opts.OPS_TOKEN });
+  await app.register(tenantPlane, opts);
+  return app;
+}

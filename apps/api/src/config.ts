@@ -1,0 +1,19 @@
+import { logLevel, parseEnv } from '@warren/core';
+import { z } from 'zod';
+
+export const apiConfigSchema = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Bearer token for the admin (ops) plane. */
+  OPS_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  /** Requests per minute allowed per API key. */
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
+  DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
+  LOG_LEVEL: logLevel,
+});
+
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export const loadApiConfig = (env: NodeJS.ProcessEnv = process.env): ApiConfig => parseEnv(apiConfigSchema, env);

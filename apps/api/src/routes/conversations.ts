@@ -1,0 +1,93 @@
+import {
+  createConversation,
+  findConversationByExternalId,
+  getConversation,
+  listConversations,
+  updateConversation,
+} from '@warren/conversations';
+import { withTenant, type Pool } from '@warren/db';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { sendIdempotent } from '../idempotency.ts';
+import {
+  conversationColumns,
+  conversationIdParams,
+  conversationSchema,
+  createConversationBody,
+  idempotencyHeaders,
+  listConversationsQuery,
+  page,
+  toConversation,
+  updateConversationBody,
+} from '../schemas.ts';
+
+export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
+  const tags = ['conversations'];
+
+  app.post(
+    '/v1/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'Create a conversation',
+        headers: idempotencyHeaders,
+        body: createConversationBody,
+        response: { 201: conversationSchema },
+      },
+    },
+    (request, reply) =>
+      sendIdempotent(
+        reply,
+        pool,
+        { tenantId: request.tenantId, key: request.headers['idempotency-key'], scope: 'conversations.create', input: request.body },
+        async (tx) => ({ status: 201, body: toConversation(await createConversation(tx, conversationColumns(request.body))) }),
+      ),
+  );
+
+  app.get(
+    '/v1/conversations',
+    {
+      schema: {
+        tags,
+        summary: 'List conversations, oldest first, or find one by externalId',
+        querystring: listConversationsQuery,
+        response: { 200: page(conversationSchema, z.string()) },
+      },
+    },
+    async (request) => {
+      const { limit, after, externalId } = request.query;
+      return withTenant(pool, request.tenantId, async (tx) => {
+        if (externalId !== undefined) {
+          const found = await findConversationByExternalId(tx, externalId);
+          return { data: found ? [toConversation(found)] : [], next: null };
+        }
+        const rows = await listConversations(tx, { after, limit: limit + 1 });
+        const data = rows.slice(0, limit).map(toConversation);
+        return { data, next: rows.length > limit ? data.at(-1)!.id : null };
+      });
+    },
+  );
+
+  app.get(
+    '/v1/conversations/:id',
+    { schema: { tags, summary: 'Get a conversation', params: conversationIdParams, response: { 200: conversationSchema } } },
+    (request) => withTenant(pool, request.tenantId, async (tx) => toConversation(await getConversation(tx, request.params.id))),
+  );
+
+  app.patch(
+    '/v1/conversations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Change a conversation (title, externalId, assistant name, trigger, metadata)',
+        params: conversationIdParams,
+        body: updateConversationBody,
+        response: { 200: conversationSchema },
+      },
+    },
+    (request) =>
+      withTenant(pool, request.tenantId, async (tx) =>
+        toConversation(await updateConversation(tx, request.params.id, conversationColumns(request.body))),
+      ),
+  );
+};

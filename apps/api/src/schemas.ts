@@ -1,0 +1,221 @@
+import { idSchema } from '@warren/core';
+import type { Conversation, Message } from '@warren/conversations';
+import type { ApiKeyInfo, Tenant } from '@warren/tenancy';
+import { z } from 'zod';
+
+// The API's resource shapes: one zod schema each, used for validation, serialization and OpenAPI.
+
+const timestamp = z.iso.datetime();
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+const metadata = z
+  .record(z.string().max(100), z.unknown())
+  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata must serialise to at most 16 KiB')
+  .describe('Free-form JSON kept with the resource (at most 16 KiB).');
+
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const idempotencyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional()
+    .describe('Retries with the same key and body get the first response; another body gets 409.'),
+});
+
+// ---- tenants (admin plane)
+
+export const tenantSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(['provisioning', 'active', 'suspended']),
+  monthlyTokenBudget: z.number().nullable(),
+  requestsPerMinute: z.number().nullable(),
+  createdAt: timestamp,
+  suspendedAt: timestamp.nullable(),
+});
+
+export const toTenant = (t: Tenant): z.infer<typeof tenantSchema> => ({
+  id: t.id,
+  name: t.name,
+  status: t.status,
+  monthlyTokenBudget: t.monthlyTokenBudget,
+  requestsPerMinute: t.requestsPerMinute,
+  createdAt: t.createdAt.toISOString(),
+  suspendedAt: iso(t.suspendedAt),
+});
+
+export const createTenantBody = z.strictObject({
+  name: z.string().trim().min(1).max(200),
+  monthlyTokenBudget: z.number().int().positive().nullable().optional(),
+  requestsPerMinute: z.number().int().positive().nullable().optional(),
+});
+
+export const tenantIdParams = z.strictObject({ id: idSchema('tenant') });
+
+// ---- API keys
+
+export const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string().describe('The first characters of the key, to tell keys apart.'),
+  createdAt: timestamp,
+  revokedAt: timestamp.nullable(),
+});
+
+export const newApiKeySchema = apiKeySchema.extend({
+  key: z.string().describe('The key itself. Shown once: store it now.'),
+});
+
+export const toApiKey = (k: ApiKeyInfo): z.infer<typeof apiKeySchema> => ({
+  id: k.id,
+  name: k.name,
+  prefix: k.prefix,
+  createdAt: k.createdAt.toISOString(),
+  revokedAt: iso(k.revokedAt),
+});
+
+export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const apiKeyIdParams = z.strictObject({ id: idSchema('apiKey') });
+
+// ---- conversations
+
+const triggerPattern = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((p) => {
+    try {
+      new RegExp(p, 'iu');
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a valid regular expression');
+
+export const triggerSchema = z
+  .strictObject({
+    mode: z.enum(['always', 'mention', 'never']).describe(
+      'always: every message wakes the assistant; mention: only messages naming it; never: store only.',
+    ),
+    pattern: triggerPattern
+      .nullable()
+      .optional()
+      .describe('With mode=mention: a regex replacing the default whole-word match of assistantName.'),
+  })
+  .describe('Which incoming messages wake the assistant.');
+
+const conversationFields = {
+  externalId: z.string().trim().min(1).max(200).nullable().describe('Your own id for this conversation; unique per tenant.'),
+  title: z.string().max(500).nullable(),
+  assistantName: z.string().trim().min(1).max(100),
+  trigger: triggerSchema,
+  metadata,
+};
+
+export const createConversationBody = z.strictObject({
+  externalId: conversationFields.externalId.optional(),
+  title: conversationFields.title.optional(),
+  assistantName: conversationFields.assistantName.optional(),
+  trigger: conversationFields.trigger.optional(),
+  metadata: conversationFields.metadata.optional(),
+});
+
+export const updateConversationBody = createConversationBody.refine(
+  (b) => Object.keys(b).length > 0,
+  'send at least one field to change',
+);
+
+export const conversationSchema = z.object({
+  id: z.string(),
+  externalId: z.string().nullable(),
+  title: z.string().nullable(),
+  assistantName: z.string(),
+  trigger: z.object({ mode: z.enum(['always', 'mention', 'never']), pattern: z.string().nullable() }),
+  metadata: z.record(z.string(), z.unknown()),
+  lastSeq: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+export const toConversation = (c: Conversation): z.infer<typeof conversationSchema> => ({
+  id: c.id,
+  externalId: c.externalId,
+  title: c.title,
+  assistantName: c.assistantName,
+  trigger: { mode: c.triggerMode, pattern: c.triggerPattern },
+  metadata: c.metadata,
+  lastSeq: c.lastSeq,
+  createdAt: c.createdAt.toISOString(),
+  updatedAt: c.updatedAt.toISOString(),
+});
+
+/** Flattens the API's `trigger` object onto the table's columns. */
+export function conversationColumns(body: z.infer<typeof createConversationBody>) {
+  const { trigger, ...rest } = body;
+  return trigger ? { ...rest, triggerMode: trigger.mode, triggerPattern: trigger.pattern ?? null } : rest;
+}
+
+export const conversationIdParams = z.strictObject({ id: idSchema('conversation') });
+
+export const listConversationsQuery = pageQuery.extend({
+  after: idSchema('conversation').optional().describe('Return conversations created after this one.'),
+  externalId: z.string().min(1).max(200).optional().describe('Find the conversation with this external id.'),
+});
+
+// ---- messages
+
+export const createMessageBody = z.strictObject({
+  content: z.string().min(1).max(65_536),
+  sender: z.string().trim().min(1).max(200).nullable().optional().describe('Who wrote it, as your app names them.'),
+  metadata: metadata.optional(),
+});
+
+export const messageSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  seq: z.number().int().describe('Position in the conversation, from 1, without gaps.'),
+  role: z.enum(['user', 'assistant']),
+  sender: z.string().nullable(),
+  content: z.string(),
+  turnId: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()),
+  createdAt: timestamp,
+});
+
+export const toMessage = (m: Message): z.infer<typeof messageSchema> => ({
+  id: m.id,
+  conversationId: m.conversationId,
+  seq: m.seq,
+  role: m.role,
+  sender: m.sender,
+  content: m.content,
+  turnId: m.turnId,
+  metadata: m.metadata,
+  createdAt: m.createdAt.toISOString(),
+});
+
+export const listMessagesQuery = pageQuery.extend({
+  after: z.coerce.number().int().min(0).default(0).describe('Return messages with seq greater than this.'),
+});
+
+export const page = <T extends z.ZodType>(item: T, cursor: z.ZodType) =>
+  z.object({
+    data: z.array(item),
+    next: cursor.nullable().describe('Pass as `after` to get the next page; null on the last page.'),
+  });
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string(),
+  })
+  .loose()
+  .describe('RFC 9457 problem details (application/problem+json).');

@@ -1,0 +1,50 @@
+import { createLogger } from '@warren/core';
+import { createTestDatabase, type TestDatabase } from '@warren/testkit';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApi } from '../src/app.ts';
+
+export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
+
+export interface ApiHarness {
+  db: TestDatabase;
+  app: FastifyInstance;
+  /** Provisions a tenant through the admin API; returns its id and first key. */
+  tenant(name?: string): Promise<{ id: string; key: string }>;
+  call(key: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function startApiHarness(overrides: { RATE_LIMIT_PER_MINUTE?: number; BODY_LIMIT_BYTES?: number } = {}) {
+  const db = await createTestDatabase();
+  const app = await buildApi({
+    pool: db.pool,
+    logger: createLogger('api-test', { level: 'silent' }),
+    OPS_TOKEN,
+    BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
+    RATE_LIMIT_PER_MINUTE: overrides.RATE_LIMIT_PER_MINUTE ?? 100_000,
+  });
+  await app.ready();
+  const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>
+    app.inject({
+      method: method as 'GET',
+      url,
+      headers: { authorization: `Bearer ${key}`, ...headers },
+      ...(body === undefined ? {} : { payload: body as object }),
+    });
+  const harness: ApiHarness = {
+    db,
+    app,
+    call,
+    async tenant(name = 'tenant') {
+      const res = await call(OPS_TOKEN, 'POST', '/v1/admin/tenants', { name });
+      if (res.statusCode !== 201) throw new Error(`provisioning failed: ${res.statusCode} ${res.body}`);
+      const body = res.json();
+      return { id: body.tenant.id, key: body.apiKey.key };
+    },
+    async close() {
+      await app.close();
+      await db.drop();
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,77 @@
+import { AppError, newId, notFound } from '@warren/core';
+import { tenantSchema, type TenantTx } from '@warren/db';
+import { asc, eq, gt } from 'drizzle-orm';
+
+const { conversations, cursors, sessions } = tenantSchema;
+
+export type Conversation = typeof conversations.$inferSelect;
+export type TriggerMode = (typeof tenantSchema.triggerModes)[number];
+
+export interface ConversationInput {
+  externalId?: string | null | undefined;
+  title?: string | null | undefined;
+  assistantName?: string | undefined;
+  triggerMode?: TriggerMode | undefined;
+  triggerPattern?: string | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+function isUniqueViolation(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string } }).cause ?? err;
+  return (cause as { code?: string }).code === UNIQUE_VIOLATION;
+}
+
+/** A conversation with its cursors and (empty) model session, so later stages can assume both exist. */
+export async function createConversation(tx: TenantTx, input: ConversationInput): Promise<Conversation> {
+  const id = newId('conversation');
+  try {
+    await tx.client.query('SAVEPOINT create_conversation');
+    const [row] = await tx.db.insert(conversations).values({ id, ...input }).returning();
+    await tx.db.insert(cursors).values({ conversationId: id });
+    await tx.db.insert(sessions).values({ conversationId: id });
+    return row!;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await tx.client.query('ROLLBACK TO SAVEPOINT create_conversation');
+    throw new AppError('conflict', `a conversation with externalId ${JSON.stringify(input.externalId)} already exists`);
+  }
+}
+
+export async function getConversation(tx: TenantTx, id: string): Promise<Conversation> {
+  const row = await tx.db.query.conversations.findFirst({ where: eq(conversations.id, id) });
+  if (!row) throw notFound('conversation');
+  return row;
+}
+
+export async function findConversationByExternalId(tx: TenantTx, externalId: string): Promise<Conversation | undefined> {
+  return tx.db.query.conversations.findFirst({ where: eq(conversations.externalId, externalId) });
+}
+
+/** Conversations in creation order; `after` is the last id of the previous page. */
+export function listConversations(tx: TenantTx, page: { after?: string | undefined; limit: number }) {
+  return tx.db
+    .select()
+    .from(conversations)
+    .where(page.after ? gt(conversations.id, page.after) : undefined)
+    .orderBy(asc(conversations.id))
+    .limit(page.limit);
+}
+
+export async function updateConversation(tx: TenantTx, id: string, patch: ConversationInput): Promise<Conversation> {
+  try {
+    await tx.client.query('SAVEPOINT update_conversation');
+    const [row] = await tx.db
+      .update(conversations)
+      .set({ ...patch, updatedAt: new Date() })
+      .where(eq(conversations.id, id))
+      .returning();
+    if (!row) throw notFound('conversation');
+    return row;
+  } catch (err) {
+    if (!isUniqueViolation(err)) throw err;
+    await tx.client.query('ROLLBACK TO SAVEPOINT update_conversation');
+    throw new AppError('conflict', `a conversation with externalId ${JSON.stringify(patch.externalId)} already exists`);
+  }
+}

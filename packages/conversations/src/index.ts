@@ -1,0 +1,12 @@
+export {
+  createConversation,
+  getConversation,
+  findConversationByExternalId,
+  listConversations,
+  updateConversation,
+  type Conversation,
+  type ConversationInput,
+  type TriggerMode,
+} from './conversations.ts';
+export { appendUserMessage, listMessages, type Message, type NewUserMessage } from './messages.ts';
+export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';

@@ -1,0 +1,7 @@
+export const TEMPLATE_DATABASE = 'warren_template';
+export const TEST_APP_ROLE = 'warren_test';
+
+export interface TestPostgres {
+  superuserUrl: string;
+  appPassword: string;
+}
