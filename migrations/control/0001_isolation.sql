@@ -1,7 +1,4 @@
--- Tenant roles get nothing they are not granted: no objects in "public", no temporary
--- tables, and no way into "control" (a new schema grants nothing to PUBLIC already).
+-- Tenant roles get nothing they are not granted: no objects in "public" (a new schema such
+-- as "control" grants nothing to PUBLIC already). Database-level rights are revoked by
+-- migrateControl on every run, since a database cloned from a template does not keep them.
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
---> statement-breakpoint
-DO $$ BEGIN
-  EXECUTE format('REVOKE TEMPORARY, CREATE ON DATABASE %I FROM PUBLIC', current_database());
-END $$;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPool, ensureAppDatabase, type Pool } from '@warren/db';
+import { createPool, ensureAppDatabase, migrateControl, type Pool } from '@warren/db';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { TEMPLATE_DATABASE, TEST_APP_ROLE } from './provided.ts';
@@ -22,6 +22,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     template: TEMPLATE_DATABASE,
   });
   const pool = createPool(url, { max: 10 });
+  await migrateControl(pool); // nothing to apply, but re-asserts the database-level revokes
   return {
     url,
     pool,

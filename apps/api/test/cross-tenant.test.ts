@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApiHarness, type ApiHarness } from './harness.ts';
+
+// Tenant A's key used with tenant B's ids: every tenant route must answer 404 and never
+// return or change anything of B's.
+
+let h: ApiHarness;
+let a: { id: string; key: string };
+let b: { id: string; key: string };
+let bConv: string;
+let bKeyId: string;
+
+beforeAll(async () => {
+  h = await startApiHarness();
+  a = await h.tenant('A');
+  b = await h.tenant('B');
+  bConv = (await h.call(b.key, 'POST', '/v1/conversations', { externalId: 'b-ext', title: 'B only' })).json().id;
+  await h.call(b.key, 'POST', `/v1/conversations/${bConv}/messages`, { content: 'B secret message' });
+  bKeyId = (await h.call(b.key, 'POST', '/v1/api-keys', { name: 'b-second' })).json().id;
+});
+afterAll(() => h.close());
+
+describe("tenant A's key with tenant B's ids", () => {
+  const routes: Array<[string, () => string, unknown?]> = [
+    ['GET', () => `/v1/conversations/${bConv}`],
+    ['PATCH', () => `/v1/conversations/${bConv}`, { title: 'hijacked' }],
+    ['GET', () => `/v1/conversations/${bConv}/messages`],
+    ['GET', () => `/v1/conversations/${bConv}/messages?after=0&limit=10`],
+    ['POST', () => `/v1/conversations/${bConv}/messages`, { content: 'injected' }],
+    ['DELETE', () => `/v1/api-keys/${bKeyId}`],
+  ];
+
+  it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
+    const res = await h.call(a.key, method, url(), body);
+    expect(res.statusCode).toBe(404);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).not.toContain('B secret');
+    expect(res.body).not.toContain('B only');
+  });
+
+  it('lists and lookups by external id show only A', async () => {
+    const list = (await h.call(a.key, 'GET', '/v1/conversations')).json();
+    expect(list.data).toEqual([]);
+    const byExt = (await h.call(a.key, 'GET', '/v1/conversations?externalId=b-ext')).json();
+    expect(byExt.data).toEqual([]);
+    const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
+    expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
+  });
+
+  it("left B's data untouched", async () => {
+    expect((await h.call(b.key, 'GET', `/v1/conversations/${bConv}`)).json().title).toBe('B only');
+    const msgs = (await h.call(b.key, 'GET', `/v1/conversations/${bConv}/messages`)).json().data;
+    expect(msgs.map((m: { content: string }) => m.content)).toEqual(['B secret message']);
+    const keys = (await h.call(b.key, 'GET', '/v1/api-keys')).json().data;
+    expect(keys.find((k: { id: string }) => k.id === bKeyId).revokedAt).toBeNull();
+  });
+
+  it('probes every tenant route that takes an id', async () => {
+    const spec = (await h.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, unknown>> };
+    const served = Object.entries(spec.paths)
+      .filter(([path]) => path.includes('{id}') && !path.startsWith('/v1/admin/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const probed = routes.map(([m, url]) => `${m} ${url().split('?')[0]!.replace(/(conv|key)_[0-9a-z]{26}/, '{id}')}`);
+    expect(served.length).toBeGreaterThan(4);
+    for (const route of served) expect(probed).toContain(route);
+  });
+});
