@@ -1,0 +1,165 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from '@warren/core';
+import { controlDb, createPool, ensureAppDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@warren/db';
+import { listTenants, provisionTenant } from '@warren/tenancy';
+import { z } from 'zod';
+import { parseFlags } from '../args.ts';
+import { runMigrations } from './migrate.ts';
+
+export const upUsage = `warren up
+  The whole system on one machine: embedded Postgres (unless DATABASE_URL is set), migrations,
+  a demo tenant on first start, and the API. Ctrl-C stops everything; data stays in
+  WARREN_DATA_DIR for the next start.`;
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+
+const envSchema = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  WARREN_DATA_DIR: z.string().default(join(repoRoot, '.data')),
+  PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+});
+
+/** Secrets of this local installation, made on first start and reused after. */
+const localStateSchema = z.object({
+  superuserPassword: z.string(),
+  appPassword: z.string(),
+  opsToken: z.string(),
+  demoTenantId: z.string().optional(),
+  demoApiKey: z.string().optional(),
+});
+type LocalState = z.infer<typeof localStateSchema>;
+
+function loadLocalState(dataDir: string): LocalState {
+  const file = join(dataDir, 'local.json');
+  if (existsSync(file)) return localStateSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const secret = () => randomBytes(24).toString('base64url');
+  const state = { superuserPassword: secret(), appPassword: secret(), opsToken: secret() };
+  saveLocalState(dataDir, state);
+  return state;
+}
+
+function saveLocalState(dataDir: string, state: LocalState) {
+  writeFileSync(join(dataDir, 'local.json'), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}
+
+export async function upCommand(argv: string[]): Promise<number> {
+  parseFlags(argv, {}, z.object({}));
+  const env = parseEnv(envSchema);
+  mkdirSync(env.WARREN_DATA_DIR, { recursive: true, mode: 0o755 });
+  const state = loadLocalState(env.WARREN_DATA_DIR);
+  const say = (line: string) => process.stdout.write(`[warren] ${line}\n`);
+
+  let postgres: EmbeddedPostgresHandle | undefined;
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    say(`starting embedded Postgres on 127.0.0.1:${env.PG_PORT} (data in ${join(env.WARREN_DATA_DIR, 'pg')})`);
+    postgres = await startEmbeddedPostgres({
+      dataDir: join(env.WARREN_DATA_DIR, 'pg'),
+      port: env.PG_PORT,
+      password: state.superuserPassword,
+    });
+    databaseUrl = await ensureAppDatabase(postgres.superuserUrl, {
+      role: 'warren',
+      password: state.appPassword,
+      database: 'warren',
+    });
+  }
+
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    say('stopping…');
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await postgres?.stop();
+    say('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+
+  try {
+    say('migrating');
+    const report = await runMigrations(databaseUrl, { concurrency: 4, wait: true, out: process.stderr });
+    if (report.failed.length > 0) {
+      for (const f of report.failed) say(`tenant ${f.tenantId} failed at ${f.version}: ${f.error}`);
+      await stop(1);
+    }
+    await ensureDemoTenant(databaseUrl, env.WARREN_DATA_DIR, state);
+
+    const start = (name: string, script: string, childEnv: Record<string, string>) => {
+      const child = spawn(process.execPath, [join(repoRoot, script)], {
+        stdio: 'inherit',
+        env: { PATH: process.env.PATH ?? '', LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', ...childEnv },
+      });
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          say(`${name} exited (${signal ?? code}); shutting down`);
+          void stop(1);
+        }
+      });
+      children.push(child);
+    };
+    start('api', 'apps/api/src/main.ts', {
+      DATABASE_URL: databaseUrl,
+      OPS_TOKEN: state.opsToken,
+      HOST: env.HOST,
+      PORT: String(env.PORT),
+    });
+
+    const base = `http://${env.HOST}:${env.PORT}`;
+    await waitForHttp(`${base}/readyz`);
+    say(`API:        ${base}   (OpenAPI docs: ${base}/docs)`);
+    say(`demo key:   ${state.demoApiKey ?? '(no demo tenant: tenants existed before the first start)'}`);
+    say(`ops token:  stored in ${join(env.WARREN_DATA_DIR, 'local.json')}`);
+    say(`try:        curl -s -X POST ${base}/v1/conversations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}'`);
+    say('Ctrl-C stops everything.');
+  } catch (err) {
+    say(`start failed: ${(err as Error).message}`);
+    await stop(1);
+  }
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+/** On the very first start of an empty installation, a tenant to play with. */
+async function ensureDemoTenant(databaseUrl: string, dataDir: string, state: LocalState) {
+  if (state.demoTenantId) return;
+  const pool = createPool(databaseUrl, { max: 1 });
+  try {
+    if ((await listTenants(controlDb(pool), { limit: 1 })).length > 0) return;
+    const { tenant, apiKey } = await provisionTenant(pool, { name: 'demo' });
+    Object.assign(state, { demoTenantId: tenant.id, demoApiKey: apiKey.key });
+    saveLocalState(dataDir, state);
+  } finally {
+    await pool.end();
+  }
+}
+
+async function waitForHttp(url: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
