@@ -3,7 +3,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import { AppError, type Logger } from '@warren/core';
-import type { Pool } from '@warren/db';
+import { controlDb, type Pool } from '@warren/db';
+import { ApiKeyCache } from '@warren/tenancy';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -27,7 +28,7 @@ export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RAT
 
 /** Tenant plane: every route below runs as the tenant that the API key names, rate-limited per key. */
 const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
-  await app.register(tenantAuth, { pool: opts.pool });
+  await app.register(tenantAuth);
   await app.register(rateLimit, {
     max: opts.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
@@ -52,6 +53,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+
+  const apiKeyCache = new ApiKeyCache(controlDb(opts.pool));
+  await apiKeyCache.listen(opts.pool);
+  app.decorate('apiKeyCache', apiKeyCache);
+  app.addHook('onClose', () => apiKeyCache.close());
 
   await app.register(problems);
   await app.register(underPressure, {

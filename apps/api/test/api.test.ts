@@ -2,6 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS_TOKEN, startApiHarness, type ApiHarness } from './harness.ts';
 
 let h: ApiHarness;
+
+/** Polls `probe` until it returns `want` or 5 s pass; returns the last value seen. */
+async function eventually<T>(probe: () => Promise<T>, want: T): Promise<T> {
+  const deadline = Date.now() + 5000;
+  let last = await probe();
+  while (last !== want && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    last = await probe();
+  }
+  return last;
+}
 beforeAll(async () => {
   h = await startApiHarness();
 });
@@ -154,6 +165,18 @@ describe('API keys and tenant lifecycle', () => {
     expect(denied.json().type).toBe('urn:warren:problem:tenant-suspended');
     await h.call(OPS_TOKEN, 'POST', `/v1/admin/tenants/${t.id}/resume`);
     expect((await h.call(t.key, 'GET', '/v1/conversations')).statusCode).toBe(200);
+  });
+
+  it('drops cached keys when another process revokes one or suspends the tenant (NOTIFY)', async () => {
+    const t = await h.tenant();
+    const second = (await h.call(t.key, 'POST', '/v1/api-keys', { name: 'elsewhere' })).json();
+    expect((await h.call(second.key, 'GET', '/v1/conversations')).statusCode).toBe(200); // now cached
+    // Another process (the CLI, psql) changes the control tables directly, not through this API.
+    await h.db.pool.query('UPDATE control.api_keys SET revoked_at = now() WHERE id = $1', [second.id]);
+    expect(await eventually(async () => (await h.call(second.key, 'GET', '/v1/conversations')).statusCode, 401)).toBe(401);
+    expect((await h.call(t.key, 'GET', '/v1/conversations')).statusCode).toBe(200);
+    await h.db.pool.query(`UPDATE control.tenants SET status = 'suspended' WHERE id = $1`, [t.id]);
+    expect(await eventually(async () => (await h.call(t.key, 'GET', '/v1/conversations')).statusCode, 403)).toBe(403);
   });
 
   it('lists tenants for ops only', async () => {

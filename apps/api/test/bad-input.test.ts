@@ -1,3 +1,4 @@
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPS_TOKEN, startApiHarness, type ApiHarness } from './harness.ts';
 
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-type Case = { name: string; status: number; req: () => Parameters<ApiHarness['app']['inject']>[0] };
+type Case = { name: string; status: number; req: () => InjectOptions };
 
 const json = { 'content-type': 'application/json' };
 const auth = () => ({ authorization: `Bearer ${t.key}` });

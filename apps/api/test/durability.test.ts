@@ -47,7 +47,7 @@ describe('durability', () => {
     const headers = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
     let api = await startApiProcess();
     const base = `http://127.0.0.1:${port}`;
-    const conv = await (await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: '{}' })).json();
+    const conv = (await (await fetch(`${base}/v1/conversations`, { method: 'POST', headers, body: '{}' })).json()) as { id: string };
 
     // Post continuously and kill the process mid-stream; remember what was acknowledged.
     const acknowledged: string[] = [];
@@ -60,7 +60,7 @@ describe('durability', () => {
             headers,
             body: JSON.stringify({ content: `w${w}-${i}` }),
           });
-          if (res.status === 201) acknowledged.push((await res.json()).id);
+          if (res.status === 201) acknowledged.push(((await res.json()) as { id: string }).id);
         } catch {
           return; // connection reset by the kill: unacknowledged, may or may not be stored
         }
@@ -76,7 +76,8 @@ describe('durability', () => {
       const stored = new Set<string>();
       let after = 0;
       for (;;) {
-        const page = await (await fetch(`${base}/v1/conversations/${conv.id}/messages?after=${after}&limit=200`, { headers })).json();
+        const url = `${base}/v1/conversations/${conv.id}/messages?after=${after}&limit=200`;
+        const page = (await (await fetch(url, { headers })).json()) as { data: Array<{ id: string }>; next: number | null };
         for (const m of page.data) stored.add(m.id);
         if (page.next === null) break;
         after = page.next;

@@ -40,13 +40,14 @@ export async function createConversation(tx: TenantTx, input: ConversationInput)
 }
 
 export async function getConversation(tx: TenantTx, id: string): Promise<Conversation> {
-  const row = await tx.db.query.conversations.findFirst({ where: eq(conversations.id, id) });
+  const [row] = await tx.db.select().from(conversations).where(eq(conversations.id, id));
   if (!row) throw notFound('conversation');
   return row;
 }
 
 export async function findConversationByExternalId(tx: TenantTx, externalId: string): Promise<Conversation | undefined> {
-  return tx.db.query.conversations.findFirst({ where: eq(conversations.externalId, externalId) });
+  const [row] = await tx.db.select().from(conversations).where(eq(conversations.externalId, externalId));
+  return row;
 }
 
 /** Conversations in creation order; `after` is the last id of the previous page. */

@@ -1,4 +1,7 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 
 export interface EmbeddedPostgresHandle {
@@ -73,4 +76,30 @@ export async function ensureAppDatabase(
   url.password = app.password;
   url.pathname = `/${app.database}`;
   return url.toString();
+}
+
+/** A port nobody listens on right now, for servers started by tests and benchmarks. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throw-away embedded Postgres in a temporary folder, removed again by `stop`. */
+export async function startTemporaryPostgres(): Promise<EmbeddedPostgresHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'warren-pg-'));
+  chmodSync(dir, 0o755); // the postgres system user must reach its data folder
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), password: 'local' });
+  return {
+    ...pg,
+    async stop() {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -12,5 +12,11 @@ export {
   type TenantMigrationReport,
 } from './tenant-migrations.ts';
 export { withMigrationLock, MigrationLockBusyError } from './migration-lock.ts';
-export { startEmbeddedPostgres, ensureAppDatabase, type EmbeddedPostgresHandle } from './embedded.ts';
+export {
+  startEmbeddedPostgres,
+  startTemporaryPostgres,
+  ensureAppDatabase,
+  freePort,
+  type EmbeddedPostgresHandle,
+} from './embedded.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';

@@ -1,10 +1,9 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import * as control from './schema/control.ts';
 
 export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
-export type ControlDb = NodePgDatabase<typeof control>;
+export type ControlDb = NodePgDatabase;
 
 export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): Pool {
   const pool = new pg.Pool({
@@ -17,7 +16,7 @@ export function createPool(connectionString: string, options: { max?: number; ap
   return pool;
 }
 
-/** Drizzle over the control schema, for control-plane queries made as the app role. */
+/** Drizzle for control-plane queries made as the app role (tables are schema-qualified). */
 export function controlDb(client: Pool | PoolClient): ControlDb {
-  return drizzle({ client, schema: control });
+  return drizzle({ client });
 }

@@ -1,8 +1,8 @@
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type { Pool, PoolClient } from './pool.ts';
-import * as tenantSchema from './schema/tenant.ts';
 
-export type TenantDb = NodePgDatabase<typeof tenantSchema>;
+/** Drizzle bound to one tenant transaction. Query-builder only: no relational schema to rebuild per transaction. */
+export type TenantDb = NodePgDatabase;
 
 /** A transaction running as one tenant's role with search_path on its schema. */
 export interface TenantTx {
@@ -40,7 +40,7 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (tx: Tenan
   try {
     await client.query(`BEGIN; ${enterTenantSql(schemaName)}`);
     try {
-      const result = await fn({ tenantId, client, db: drizzle({ client, schema: tenantSchema }) });
+      const result = await fn({ tenantId, client, db: drizzle({ client }) });
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -9,3 +9,4 @@ export {
   type ApiKeyPrincipal,
 } from './api-keys.ts';
 export { provisionTenant, getTenant, listTenants, setTenantStatus, type Tenant, type ProvisionedTenant } from './tenants.ts';
+export { ApiKeyCache } from './api-key-cache.ts';

@@ -66,8 +66,9 @@ export async function provisionTenant(
   }
 }
 
-export function getTenant(db: ControlDb, id: string): Promise<Tenant | undefined> {
-  return db.query.tenants.findFirst({ where: eq(tenants.id, id) });
+export async function getTenant(db: ControlDb, id: string): Promise<Tenant | undefined> {
+  const [row] = await db.select().from(tenants).where(eq(tenants.id, id));
+  return row;
 }
 
 /** Tenants in id (creation) order, `after` being the last id of the previous page. */

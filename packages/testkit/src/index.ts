@@ -1,2 +1,2 @@
 export { createTestDatabase, superuserClient, type TestDatabase } from './database.ts';
-export { freePort } from './global-setup.ts';
+export { freePort } from '@warren/db';

@@ -5,3 +5,9 @@ export interface TestPostgres {
   superuserUrl: string;
   appPassword: string;
 }
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgres: TestPostgres;
+  }
+}

@@ -1,11 +1,14 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { AppError } from '@warren/core';
-import { controlDb, type Pool } from '@warren/db';
-import { authenticateApiKey } from '@warren/tenancy';
+import type { ApiKeyCache } from '@warren/tenancy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /** Key lookups; routes that revoke keys or change tenant status clear it. */
+    apiKeyCache: ApiKeyCache;
+  }
   interface FastifyRequest {
     /** Set by the tenant-auth hook: whose data this request may touch. */
     tenantId: string;
@@ -23,12 +26,11 @@ export function bearerToken(request: FastifyRequest): string {
 }
 
 /** Tenant plane: an API key resolves to exactly one tenant, which must be active. */
-export const tenantAuth = fp(async (app: FastifyInstance, opts: { pool: Pool }) => {
-  const db = controlDb(opts.pool);
+export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
   app.addHook('onRequest', async (request) => {
-    const principal = await authenticateApiKey(db, bearerToken(request));
+    const principal = await app.apiKeyCache.authenticate(bearerToken(request));
     if (!principal) throw new AppError('unauthorized', 'unknown or revoked API key');
     if (principal.tenantStatus !== 'active') throw new AppError('tenant_suspended', 'this tenant is suspended');
     request.tenantId = principal.tenantId;

@@ -77,6 +77,7 @@ export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool; opsToken: st
       async (request) => {
         const tenant = await setTenantStatus(db, request.params.id, status);
         if (!tenant) throw notFound('tenant');
+        app.apiKeyCache.clear(); // other processes hear of it through NOTIFY
         return toTenant(tenant);
       },
     );

@@ -32,6 +32,7 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, {
     { schema: { tags, summary: 'Revoke an API key', params: apiKeyIdParams, response: { 204: z.null() } } },
     async (request, reply) => {
       if (!(await revokeApiKey(db, request.tenantId, request.params.id))) throw notFound('API key');
+      app.apiKeyCache.clear(); // other processes hear of it through NOTIFY
       return reply.code(204).send(null);
     },
   );

@@ -1,7 +1,7 @@
-import { provisionTenant } from '@warren/tenancy';
+import { provisionTenant } from '../src/index.ts';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantSchema, withTenant, type TenantTx } from '../src/index.ts';
+import { tenantSchema, withTenant, type TenantTx } from '@warren/db';
 
 let db: TestDatabase;
 let a: { id: string; schema: string };

@@ -1,0 +1,29 @@
+import { createPool, ensureAppDatabase, migrateControl, startTemporaryPostgres } from '@warren/db';
+import { installQueue } from '@warren/queue';
+
+export interface BenchDatabase {
+  /** The app role's URL, as services use it. */
+  url: string;
+  superuserUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A migrated database for one benchmark run: a throw-away embedded Postgres, or a fresh
+ * database on the server named by BENCH_DATABASE_URL (a role that may create roles and databases).
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const external = process.env.BENCH_DATABASE_URL;
+  const pg = external ? undefined : await startTemporaryPostgres();
+  const superuserUrl = external ?? pg!.superuserUrl;
+  const url = await ensureAppDatabase(superuserUrl, {
+    role: 'warren_bench',
+    password: 'bench',
+    database: `bench_${Date.now().toString(36)}`,
+  });
+  const pool = createPool(url, { max: 2 });
+  await migrateControl(pool);
+  await pool.end();
+  await installQueue(url);
+  return { url, superuserUrl, stop: async () => pg?.stop() };
+}
