@@ -128,7 +128,7 @@ CREATE UNIQUE INDEX "conversations_external_id_key" ON "conversations" USING btr
 CREATE INDEX "conversations_created_idx" ON "conversations" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "idempotency_keys_created_idx" ON "idempotency_keys" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "messages_conversation_seq_key" ON "messages" USING btree ("conversation_id","seq");--> statement-breakpoint
-CREATE UNIQUE INDEX "messages_turn_out_seq_key" ON "messages" USING btree ("turn_id","out_seq");--> statement-breakpoint
+CREATE UNIQUE INDEX "messages_turn_out_seq_key" ON "messages" USING btree ("turn_id","out_seq") WHERE turn_id IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "outbox_pending_idx" ON "outbox" USING btree ("next_attempt_at") WHERE status = 'pending';--> statement-breakpoint
 CREATE INDEX "task_runs_task_idx" ON "task_runs" USING btree ("task_id","started_at");--> statement-breakpoint
 CREATE INDEX "tasks_conversation_idx" ON "tasks" USING btree ("conversation_id");--> statement-breakpoint

@@ -8,6 +8,8 @@ export type ControlDb = NodePgDatabase;
 export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): Pool {
   const pool = new pg.Pool({
     connectionString,
+    // Queries issued before the previous one answers go out at once (see withTenant).
+    pipeline: true,
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'warren',
   });

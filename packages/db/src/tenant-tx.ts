@@ -30,17 +30,21 @@ export function enterTenantSql(schemaName: string): string {
 }
 
 /**
- * Runs `fn` in one transaction as the tenant. BEGIN and the role switch go to the server in a
- * single round trip; the transaction commits when `fn` resolves and rolls back when it throws.
+ * Runs `fn` in one transaction as the tenant; it commits when `fn` resolves and rolls back when
+ * it throws. The pool pipelines: BEGIN and the role switch are sent without waiting, so they
+ * share a round trip with `fn`'s first query. Should they fail, the transaction is aborted and
+ * every query of `fn` fails with it, so nothing ever runs outside the tenant's role.
  */
 export async function withTenant<T>(pool: Pool, tenantId: string, fn: (tx: TenantTx) => Promise<T>): Promise<T> {
   const schemaName = tenantSchemaName(tenantId);
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query(`BEGIN; ${enterTenantSql(schemaName)}`);
+    const entered = client.query(`BEGIN; ${enterTenantSql(schemaName)}`);
+    entered.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     try {
       const result = await fn({ tenantId, client, db: drizzle({ client }) });
+      await entered;
       await client.query('COMMIT');
       return result;
     } catch (err) {

@@ -90,6 +90,19 @@ describe('tenant isolation in Postgres', () => {
     }
   });
 
+  it('never runs a query outside the tenant role, even when the role switch fails', async () => {
+    // A well-formed id with no role behind it: SET ROLE fails, and the query pipelined right
+    // behind it must fail too rather than run as the app role (which may read control).
+    const ghost = 'ten_01h2xcejqtf2nbrexx3vqjhp41';
+    let rows: unknown[] | undefined;
+    await expect(
+      withTenant(db.pool, ghost, async (tx) => {
+        rows = (await tx.client.query('SELECT id FROM control.tenants')).rows;
+      }),
+    ).rejects.toThrow();
+    expect(rows).toBeUndefined();
+  });
+
   it('rejects a malformed tenant id before touching the database', async () => {
     await expect(withTenant(db.pool, 'ten_x"; DROP SCHEMA control; --', async () => {})).rejects.toThrow(/not a tenant id/);
   });

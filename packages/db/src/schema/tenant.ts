@@ -77,7 +77,7 @@ export const messages = pgTable(
   },
   (t) => [
     uniqueIndex('messages_conversation_seq_key').on(t.conversationId, t.seq),
-    uniqueIndex('messages_turn_out_seq_key').on(t.turnId, t.outSeq),
+    uniqueIndex('messages_turn_out_seq_key').on(t.turnId, t.outSeq).where(sql`turn_id IS NOT NULL`),
   ],
 );
 
