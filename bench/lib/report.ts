@@ -10,11 +10,13 @@ export function printTable(title: string, rows: Array<Record<string, string | nu
   const headers = Object.keys(rows[0] ?? {});
   const cell = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(2)) : v);
   const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => cell(r[h]!).length)));
-  const line = (values: string[]) => `| ${values.map((v, i) => v.padStart(widths[i]!)).join(' | ')} |`;
+  // Text left-aligned, numbers right-aligned.
+  const line = (values: Array<string | number>) =>
+    `| ${values.map((v, i) => (typeof v === 'number' ? cell(v).padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')} |`;
   console.log(`\n${title}\n`);
   console.log(line(headers));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(headers.map((h) => cell(r[h]!))));
+  for (const r of rows) console.log(line(headers.map((h) => r[h]!)));
   console.log('');
 }
 
