@@ -23,19 +23,20 @@ function isUniqueViolation(err: unknown): boolean {
   return (cause as { code?: string }).code === UNIQUE_VIOLATION;
 }
 
+// The caller's transaction is aborted after a unique violation; it rolls back as a whole.
+const externalIdTaken = (externalId: unknown) =>
+  new AppError('conflict', `a conversation with externalId ${JSON.stringify(externalId)} already exists`);
+
 /** A conversation with its cursors and (empty) model session, so later stages can assume both exist. */
 export async function createConversation(tx: TenantTx, input: ConversationInput): Promise<Conversation> {
   const id = newId('conversation');
   try {
-    await tx.client.query('SAVEPOINT create_conversation');
     const [row] = await tx.db.insert(conversations).values({ id, ...input }).returning();
     await tx.db.insert(cursors).values({ conversationId: id });
     await tx.db.insert(sessions).values({ conversationId: id });
     return row!;
   } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    await tx.client.query('ROLLBACK TO SAVEPOINT create_conversation');
-    throw new AppError('conflict', `a conversation with externalId ${JSON.stringify(input.externalId)} already exists`);
+    throw isUniqueViolation(err) ? externalIdTaken(input.externalId) : err;
   }
 }
 
@@ -62,7 +63,6 @@ export function listConversations(tx: TenantTx, page: { after?: string | undefin
 
 export async function updateConversation(tx: TenantTx, id: string, patch: ConversationInput): Promise<Conversation> {
   try {
-    await tx.client.query('SAVEPOINT update_conversation');
     const [row] = await tx.db
       .update(conversations)
       .set({ ...patch, updatedAt: new Date() })
@@ -71,8 +71,6 @@ export async function updateConversation(tx: TenantTx, id: string, patch: Conver
     if (!row) throw notFound('conversation');
     return row;
   } catch (err) {
-    if (!isUniqueViolation(err)) throw err;
-    await tx.client.query('ROLLBACK TO SAVEPOINT update_conversation');
-    throw new AppError('conflict', `a conversation with externalId ${JSON.stringify(patch.externalId)} already exists`);
+    throw isUniqueViolation(err) ? externalIdTaken(patch.externalId) : err;
   }
 }
