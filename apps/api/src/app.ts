@@ -18,10 +18,11 @@ import { problems, sendProblem } from './plugins/problems.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { conversationRoutes } from './routes/conversations.ts';
+import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 
-export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE'> & {
+export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY'> & {
   pool: Pool;
   logger: Logger;
 };
@@ -42,6 +43,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(conversationRoutes, { pool: opts.pool });
   await app.register(messageRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool });
+  await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {

@@ -10,6 +10,8 @@ export const apiConfigSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   /** Requests per minute allowed per API key. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
+  /** The credential proxy's public key: tenants' own provider keys are sealed to it. */
+  PROXY_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`').optional(),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

@@ -14,7 +14,9 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function startApiHarness(overrides: { RATE_LIMIT_PER_MINUTE?: number; BODY_LIMIT_BYTES?: number } = {}) {
+export async function startApiHarness(
+  overrides: { RATE_LIMIT_PER_MINUTE?: number; BODY_LIMIT_BYTES?: number; PROXY_PUBLIC_KEY?: string } = {},
+) {
   const db = await createTestDatabase();
   const app = await buildApi({
     pool: db.pool,
@@ -22,6 +24,7 @@ export async function startApiHarness(overrides: { RATE_LIMIT_PER_MINUTE?: numbe
     OPS_TOKEN,
     BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
     RATE_LIMIT_PER_MINUTE: overrides.RATE_LIMIT_PER_MINUTE ?? 100_000,
+    PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -10,3 +10,4 @@ export {
 } from './api-keys.ts';
 export { provisionTenant, getTenant, listTenants, setTenantStatus, type Tenant, type ProvisionedTenant } from './tenants.ts';
 export { ApiKeyCache } from './api-key-cache.ts';
+export { storeCredential, listCredentials, deleteCredential, type StoredCredential, type Provider } from './credentials.ts';

@@ -1,0 +1,2 @@
+export { startProxy, type RunningProxy } from './start.ts';
+export { loadProxyConfig, proxyConfigSchema, type ProxyConfig } from './config.ts';

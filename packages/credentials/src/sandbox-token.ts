@@ -1,0 +1,56 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+// A sandbox's credential for the proxy: `wst1.<claims>.<signature>`, both base64url, the
+// signature an HMAC-SHA256 of the claims part under PROXY_TOKEN_SECRET. The worker mints it
+// per sandbox; only the proxy and the worker know the secret; it names the tenant, so a
+// sandbox can spend only its own tenant's budget, and it expires.
+
+const PREFIX = 'wst1';
+
+const claimsSchema = z.strictObject({
+  /** tenant id */
+  t: z.string().regex(/^ten_[0-7][0-9a-hjkmnp-tv-z]{25}$/),
+  /** sandbox id */
+  s: z.string().min(1).max(100),
+  /** expiry, unix seconds */
+  e: z.number().int().positive(),
+});
+
+export interface SandboxTokenClaims {
+  tenantId: string;
+  sandboxId: string;
+  /** Unix seconds. */
+  expiresAt: number;
+}
+
+export type SandboxTokenCheck =
+  | { ok: true; claims: SandboxTokenClaims }
+  | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+
+const sign = (secret: string, body: string) => createHmac('sha256', secret).update(`${PREFIX}.${body}`).digest();
+
+export function mintSandboxToken(secret: string, claims: SandboxTokenClaims): string {
+  const body = Buffer.from(JSON.stringify({ t: claims.tenantId, s: claims.sandboxId, e: claims.expiresAt })).toString(
+    'base64url',
+  );
+  return `${PREFIX}.${body}.${sign(secret, body).toString('base64url')}`;
+}
+
+/** Checks signature first, then shape, then expiry; never throws on hostile input. */
+export function verifySandboxToken(secret: string, token: string, nowMs: number = Date.now()): SandboxTokenCheck {
+  const parts = token.length <= 1024 ? token.split('.') : [];
+  if (parts.length !== 3 || parts[0] !== PREFIX) return { ok: false, reason: 'malformed' };
+  const [, body, signature] = parts as [string, string, string];
+  const given = Buffer.from(signature, 'base64url');
+  const expected = sign(secret, body);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'bad_signature' };
+  let claims;
+  try {
+    claims = claimsSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+  if (claims.e * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, claims: { tenantId: claims.t, sandboxId: claims.s, expiresAt: claims.e } };
+}
