@@ -1,11 +1,10 @@
 // pnpm bench:ingest — messages/s through the real API process at concurrency 1, 16 and 64,
 // beside raw single-row INSERT commits/s on the same database at the same concurrency.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createPool, freePort } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { Pool as HttpPool } from 'undici';
 import { benchDatabase } from './lib/database.ts';
+import { startProgram, waitFor } from './lib/processes.ts';
 import { percentile, printTable, runFor } from './lib/report.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -15,29 +14,17 @@ const OPS_TOKEN = 'bench-ops-token-0123456789abcdef';
 const db = await benchDatabase();
 const pool = createPool(db.url, { max: 64 });
 const port = await freePort();
-const api = spawn(process.execPath, [fileURLToPath(new URL('../apps/api/src/main.ts', import.meta.url))], {
-  env: {
-    PATH: process.env.PATH ?? '',
-    DATABASE_URL: db.url,
-    OPS_TOKEN,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    DB_POOL_SIZE: '64',
-    RATE_LIMIT_PER_MINUTE: '100000000',
-  },
-  stdio: 'inherit',
+const api = startProgram('apps/api/src/main.ts', {
+  DATABASE_URL: db.url,
+  OPS_TOKEN,
+  PORT: String(port),
+  DB_POOL_SIZE: '64',
+  RATE_LIMIT_PER_MINUTE: '100000000',
 });
 
 try {
   const http = new HttpPool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
-  for (let i = 0; ; i++) {
-    try {
-      if ((await http.request({ path: '/readyz', method: 'GET' })).statusCode === 200) break;
-    } catch {
-      if (i > 200) throw new Error('API did not start');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  await waitFor('API', async () => (await http.request({ path: '/readyz', method: 'GET' })).statusCode === 200);
   const { apiKey } = await provisionTenant(pool, { name: 'bench' });
   const headers = { authorization: `Bearer ${apiKey.key}`, 'content-type': 'application/json' };
   const post = async (path: string, body: unknown, expected: number) => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError } from '@warren/core';
 import { UsageError } from './args.ts';
+import { keysCommand, keysUsage } from './commands/keys.ts';
 import { migrateCommand, migrateUsage } from './commands/migrate.ts';
 import { tenantsCommand, tenantsUsage } from './commands/tenants.ts';
 import { upCommand, upUsage } from './commands/up.ts';
@@ -11,12 +12,15 @@ ${upUsage}
 
 ${migrateUsage}
 
-${tenantsUsage}`;
+${tenantsUsage}
+
+${keysUsage}`;
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   up: upCommand,
   migrate: migrateCommand,
   tenants: tenantsCommand,
+  keys: keysCommand,
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger };
 
@@ -22,11 +22,8 @@ const redactPaths = [
   '*.secret',
 ];
 
-export function createLogger(name: string, options: LoggerOptions = {}): Logger {
-  return pino({
-    name,
-    level: process.env.LOG_LEVEL ?? 'info',
-    redact: { paths: redactPaths, censor: '[redacted]' },
-    ...options,
-  });
+/** A pino logger writing JSON lines to stdout, or to `destination` (tests read their logs back). */
+export function createLogger(name: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
+  const settings = { name, level: process.env.LOG_LEVEL ?? 'info', redact: { paths: redactPaths, censor: '[redacted]' }, ...options };
+  return destination ? pino(settings, destination) : pino(settings);
 }

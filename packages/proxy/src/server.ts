@@ -30,6 +30,14 @@ const FORWARDED_REQUEST_HEADERS = ['content-type', 'content-length', 'accept', '
 /** Response headers not passed back: hop-by-hop ones, and cookies the sandbox has no use for. */
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
 
+/** SDKs send their API key as `x-api-key` or, newer ones, as `Authorization: Bearer`. */
+function presentedToken(req: IncomingMessage): string | undefined {
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string') return apiKey;
+  const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+  return bearer?.[1];
+}
+
 export interface CredentialProxy {
   /** The request handler, for one or more node:http servers (unix socket, TCP). */
   handle(req: IncomingMessage, res: ServerResponse): void;
@@ -52,8 +60,8 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     if (req.method !== 'POST' || !FORWARDED_PATHS.has(path)) {
       return sendAnthropicError(res, 403, 'permission_error', `only POST /v1/messages is available through this proxy`);
     }
-    const presented = req.headers['x-api-key'];
-    const check = typeof presented === 'string' ? verifySandboxToken(options.tokenSecret, presented) : null;
+    const presented = presentedToken(req);
+    const check = presented ? verifySandboxToken(options.tokenSecret, presented) : null;
     if (!check?.ok) {
       options.logger.warn({ path, reason: check?.reason ?? 'missing' }, 'refused sandbox token');
       return sendAnthropicError(res, 401, 'authentication_error', `invalid sandbox token (${check?.reason ?? 'missing'})`);

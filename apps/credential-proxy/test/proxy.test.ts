@@ -1,0 +1,299 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import Anthropic from '@anthropic-ai/sdk';
+import { createLogger } from '@warren/core';
+import { generateProxyKeyPair, mintSandboxToken, sealForProxy, type ProxyKeyPair } from '@warren/credentials';
+import { controlDb } from '@warren/db';
+import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
+import { provisionTenant, storeCredential } from '@warren/tenancy';
+import { createTestDatabase, freePort, type TestDatabase } from '@warren/testkit';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { proxyConfigSchema } from '../src/config.ts';
+import { startProxy, type RunningProxy } from '../src/start.ts';
+
+const PLATFORM_KEY = 'sk-ant-platform-key-that-must-never-leak-0001';
+const TENANT_OWN_KEY = 'sk-ant-tenant-own-key-that-must-never-leak-0002';
+const TOKEN_SECRET = 'proxy-token-secret-for-tests-0123456789abcdef';
+const MODEL = 'claude-test-1';
+
+let db: TestDatabase;
+let dir: string;
+let fake: FakeAnthropic;
+let fakePort: number;
+let proxy: RunningProxy;
+let keys: ProxyKeyPair;
+const logLines: string[] = [];
+const tokens: string[] = [];
+let tenant: { id: string };
+let ownKeyTenant: { id: string };
+
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+function token(tenantId: string, expiresAt = inAnHour()) {
+  const t = mintSandboxToken(TOKEN_SECRET, { tenantId, sandboxId: `sbx-${tokens.length}`, expiresAt });
+  tokens.push(t);
+  return t;
+}
+
+/** The SDK, unchanged, talking to the proxy over its unix socket. */
+function client(apiKey: string) {
+  const dispatcher = new Agent({ connect: { socketPath: proxy.socketPath } });
+  return new Anthropic({
+    apiKey,
+    baseURL: 'http://credential-proxy',
+    fetch: undiciFetch as unknown as typeof fetch,
+    // undici's own fetch takes its dispatcher; the SDK passes fetchOptions through untouched
+    fetchOptions: { dispatcher } as NonNullable<ConstructorParameters<typeof Anthropic>[0]>['fetchOptions'],
+    maxRetries: 0,
+  });
+}
+
+/** A raw request over the socket, for what the SDK would not send. */
+async function raw(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
+  const method = init.method ?? 'POST';
+  const res = await undiciFetch(`http://credential-proxy${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...init.headers },
+    body: method === 'GET' ? null : JSON.stringify({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] }),
+    dispatcher: new Agent({ connect: { socketPath: proxy.socketPath } }),
+  });
+  return { status: res.status, body: (await res.json()) as { type: string; error: { type: string; message: string } } };
+}
+
+async function startUpstream() {
+  fake = await startFakeAnthropic({ port: fakePort });
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  dir = mkdtempSync(join(tmpdir(), 'warren-proxy-test-'));
+  keys = await generateProxyKeyPair();
+  fakePort = await freePort();
+  await startUpstream();
+  tenant = (await provisionTenant(db.pool, { name: 'platform-key tenant' })).tenant;
+  ownKeyTenant = (await provisionTenant(db.pool, { name: 'own-key tenant' })).tenant;
+  await storeCredential(controlDb(db.pool), ownKeyTenant.id, 'anthropic', await sealForProxy(keys.publicKey, TENANT_OWN_KEY), '0002');
+
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const config = proxyConfigSchema.parse({
+    DATABASE_URL: db.url,
+    PROXY_SOCKET_PATH: join(dir, 'proxy.sock'),
+    PROXY_TOKEN_SECRET: TOKEN_SECRET,
+    PROXY_PUBLIC_KEY: keys.publicKey,
+    PROXY_SECRET_KEY: keys.secretKey,
+    ANTHROPIC_API_KEY: PLATFORM_KEY,
+    ANTHROPIC_UPSTREAM: fake.url,
+    USAGE_FLUSH_MS: '50',
+    LOG_LEVEL: 'trace',
+  });
+  proxy = await startProxy(config, createLogger('credential-proxy', { level: 'trace' }, sink));
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await fake?.close();
+  await db.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('credential proxy over its unix socket', () => {
+  it('serves the SDK unchanged: non-streaming', async () => {
+    const message = await client(token(tenant.id)).messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      messages: [{ role: 'user', content: 'hello through the proxy' }],
+    });
+    expect(message.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('hello through the proxy') });
+    expect(message.usage.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('serves the SDK unchanged: streaming', async () => {
+    const stream = client(token(tenant.id)).messages.stream({
+      model: MODEL,
+      max_tokens: 2000,
+      messages: [{ role: 'user', content: '#fake long 3000' }],
+    });
+    const types: string[] = [];
+    stream.on('streamEvent', (event) => types.push(event.type));
+    const final = await stream.finalMessage();
+    expect(types[0]).toBe('message_start');
+    expect(types.at(-1)).toBe('message_stop');
+    expect(types.filter((t) => t === 'content_block_delta').length).toBeGreaterThan(1);
+    expect(final.content[0]?.type === 'text' && final.content[0].text.length).toBeGreaterThan(2000);
+  });
+
+  it('carries a tool_use round trip', async () => {
+    const sdk = client(token(tenant.id));
+    const tools = [{ name: 'bash', description: 'run a command', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
+    const first = await sdk.messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      tools,
+      messages: [{ role: 'user', content: '#fake tool bash {"command":"echo 42"}' }],
+    });
+    expect(first.stop_reason).toBe('tool_use');
+    const call = first.content.find((b) => b.type === 'tool_use');
+    expect(call).toMatchObject({ name: 'bash', input: { command: 'echo 42' } });
+    const second = await sdk.messages.create({
+      model: MODEL,
+      max_tokens: 200,
+      tools,
+      messages: [
+        { role: 'user', content: '#fake tool bash {"command":"echo 42"}' },
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call!.type === 'tool_use' ? call!.id : '', content: 'forty-two' }] },
+      ],
+    });
+    expect(JSON.stringify(second.content)).toContain('forty-two');
+  });
+
+  it('sends upstream the platform key, or the tenant own key, and never the token', async () => {
+    fake.reset();
+    const mine = token(tenant.id);
+    const theirs = token(ownKeyTenant.id);
+    await client(mine).messages.create({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'a' }] });
+    await client(theirs).messages.create({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'b' }] });
+    expect(fake.requests.map((r) => r.headers['x-api-key'])).toEqual([PLATFORM_KEY, TENANT_OWN_KEY]);
+    for (const request of fake.requests) {
+      expect(request.headers.authorization).toBeUndefined();
+      expect(JSON.stringify(request.headers)).not.toContain('wst1.');
+    }
+  });
+});
+
+describe('refusals', () => {
+  it.each([
+    ['no token', () => ({})],
+    ['a real-looking provider key', () => ({ 'x-api-key': 'sk-ant-api03-whatever' })],
+    ['a malformed token', () => ({ 'x-api-key': 'wst1.not-a-token' })],
+    ['a token signed with another secret', () => ({ 'x-api-key': mintSandboxToken('another-secret-0123456789-0123456789', { tenantId: tenant.id, sandboxId: 's', expiresAt: inAnHour() }) })],
+    ['an expired token', () => ({ 'x-api-key': token(tenant.id, Math.floor(Date.now() / 1000) - 1) })],
+    ['a token moved to another tenant', () => {
+      const [prefix, , signature] = token(tenant.id).split('.');
+      const claims = Buffer.from(JSON.stringify({ t: ownKeyTenant.id, s: 'sbx', e: inAnHour() })).toString('base64url');
+      return { 'x-api-key': `${prefix}.${claims}.${signature}` };
+    }],
+    ['a valid token of a tenant that does not exist', () => ({ 'x-api-key': token('ten_01h2xcejqtf2nbrexx3vqjhp41') })],
+  ])('refuses %s with 401 before calling upstream', async (_name, headers) => {
+    fake.reset();
+    const res = await raw('/v1/messages', { headers: headers() });
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('forwards only the Messages API', async () => {
+    fake.reset();
+    const auth = { 'x-api-key': token(tenant.id) };
+    for (const [method, path] of [['GET', '/v1/models'], ['POST', '/v1/complete'], ['POST', '/v1/messages/batches'], ['POST', '/v1/files'], ['GET', '/v1/messages']]) {
+      const res = await raw(path!, { method, headers: auth });
+      expect(res.status).toBe(403);
+      expect(res.body.error.type).toBe('permission_error');
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses a suspended tenant with 403', async () => {
+    const { tenant: t } = await provisionTenant(db.pool, { name: 'to suspend' });
+    await db.pool.query(`UPDATE control.tenants SET status = 'suspended' WHERE id = $1`, [t.id]);
+    fake.reset();
+    const res = await raw('/v1/messages', { headers: { 'x-api-key': token(t.id) } });
+    expect(res.status).toBe(403);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('metering and budgets', () => {
+  it('writes usage rows equal to what the upstream reported', async () => {
+    const { tenant: t } = await provisionTenant(db.pool, { name: 'metered' });
+    const sdk = client(token(t.id));
+    let input = 0;
+    let output = 0;
+    for (const content of ['one', 'two two', '#fake long 800']) {
+      const m = await sdk.messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content }] });
+      input += m.usage.input_tokens;
+      output += m.usage.output_tokens;
+    }
+    const streamed = await sdk.messages.stream({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: '#fake long 500' }] }).finalMessage();
+    input += streamed.usage.input_tokens;
+    output += streamed.usage.output_tokens;
+
+    await proxy.meter.flush();
+    const { rows } = await db.pool.query(
+      'SELECT sum(requests)::int AS requests, sum(input_tokens)::int AS input, sum(output_tokens)::int AS output, min(model) AS model FROM control.usage WHERE tenant_id = $1',
+      [t.id],
+    );
+    expect(rows[0]).toEqual({ requests: 4, input, output, model: MODEL });
+  });
+
+  it('refuses over the monthly token budget before calling upstream', async () => {
+    const { tenant: t } = await provisionTenant(db.pool, { name: 'small budget', monthlyTokenBudget: 100 });
+    const sdk = client(token(t.id));
+    await sdk.messages.create({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: '#fake long 800' }] });
+    fake.reset();
+    const refused = await sdk.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'more' }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((refused as Error).message).toMatch(/monthly token budget exhausted/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses over the requests-per-minute budget before calling upstream', async () => {
+    const { tenant: t } = await provisionTenant(db.pool, { name: 'slow lane', requestsPerMinute: 2 });
+    const sdk = client(token(t.id));
+    const send = () => sdk.messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+    await send();
+    await send();
+    fake.reset();
+    const refused = await send().catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((refused as Error).message).toMatch(/2 requests per minute/);
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('upstream failures', () => {
+  it('passes upstream errors through in the API shape', async () => {
+    const err = await client(token(tenant.id))
+      .messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake error 529' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
+  });
+
+  it('answers 502 in the API shape when the upstream is down, and serves again when it is back', async () => {
+    await fake.close();
+    const res = await raw('/v1/messages', { headers: { 'x-api-key': token(tenant.id) } });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    await startUpstream();
+    const ok = await client(token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'back' }] });
+    expect(ok.content[0]?.type).toBe('text');
+  });
+
+  it('keeps serving other requests while one upstream call is slow', async () => {
+    const slow = client(token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 1500' }] });
+    let slowDone = false;
+    void slow.then(() => (slowDone = true));
+    const quick = await client(token(ownKeyTenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'quick' }] });
+    expect(quick.content[0]?.type).toBe('text');
+    expect(slowDone).toBe(false);
+    await slow;
+  });
+});
+
+describe('secrets in logs', () => {
+  it('no log line written during the run holds a key or a token', async () => {
+    await proxy.meter.flush();
+    expect(logLines.length).toBeGreaterThan(10);
+    const secrets = [PLATFORM_KEY, TENANT_OWN_KEY, TOKEN_SECRET, keys.secretKey, ...tokens, ...tokens.map((t) => t.split('.')[2]!)];
+    const leaks = logLines.filter((line) => secrets.some((s) => line.includes(s)));
+    expect(leaks).toEqual([]);
+  });
+});

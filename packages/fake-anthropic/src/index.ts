@@ -1,0 +1,1 @@
+export { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions, type RecordedRequest } from './server.ts';
