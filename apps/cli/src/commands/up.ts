@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from '@warren/core';
+import { generateProxyKeyPair } from '@warren/credentials';
 import { controlDb, createPool, ensureAppDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@warren/db';
 import { listTenants, provisionTenant } from '@warren/tenancy';
 import { z } from 'zod';
@@ -12,7 +13,8 @@ import { runMigrations } from './migrate.ts';
 
 export const upUsage = `warren up
   The whole system on one machine: embedded Postgres (unless DATABASE_URL is set), migrations,
-  a demo tenant on first start, and the API. Ctrl-C stops everything; data stays in
+  a demo tenant on first start, the credential proxy, the local fake Messages API (unless
+  ANTHROPIC_API_KEY is set) and the API. Ctrl-C stops everything; data stays in
   WARREN_DATA_DIR for the next start.`;
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -23,6 +25,9 @@ const envSchema = z.object({
   PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** With a real key, model calls go to the real API; without, to the local fake. */
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  FAKE_ANTHROPIC_PORT: z.coerce.number().int().min(1).max(65535).default(4100),
 });
 
 /** Secrets of this local installation, made on first start and reused after. */
@@ -30,16 +35,29 @@ const localStateSchema = z.object({
   superuserPassword: z.string(),
   appPassword: z.string(),
   opsToken: z.string(),
+  proxyTokenSecret: z.string(),
+  proxyPublicKey: z.string(),
+  proxySecretKey: z.string(),
   demoTenantId: z.string().optional(),
   demoApiKey: z.string().optional(),
 });
 type LocalState = z.infer<typeof localStateSchema>;
 
-function loadLocalState(dataDir: string): LocalState {
+async function loadLocalState(dataDir: string): Promise<LocalState> {
   const file = join(dataDir, 'local.json');
-  if (existsSync(file)) return localStateSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalState>) : {};
   const secret = () => randomBytes(24).toString('base64url');
-  const state = { superuserPassword: secret(), appPassword: secret(), opsToken: secret() };
+  const pair = saved.proxyPublicKey ? undefined : await generateProxyKeyPair();
+  // Secrets added by newer versions are made for installations that predate them.
+  const state = localStateSchema.parse({
+    superuserPassword: secret(),
+    appPassword: secret(),
+    opsToken: secret(),
+    proxyTokenSecret: randomBytes(32).toString('base64url'),
+    proxyPublicKey: pair?.publicKey,
+    proxySecretKey: pair?.secretKey,
+    ...saved,
+  });
   saveLocalState(dataDir, state);
   return state;
 }
@@ -52,7 +70,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   parseFlags(argv, {}, z.object({}));
   const env = parseEnv(envSchema);
   mkdirSync(env.WARREN_DATA_DIR, { recursive: true, mode: 0o755 });
-  const state = loadLocalState(env.WARREN_DATA_DIR);
+  const state = await loadLocalState(env.WARREN_DATA_DIR);
   const say = (line: string) => process.stdout.write(`[warren] ${line}\n`);
 
   let postgres: EmbeddedPostgresHandle | undefined;
@@ -116,15 +134,33 @@ export async function upCommand(argv: string[]): Promise<number> {
       });
       children.push(child);
     };
+    let upstream = 'https://api.anthropic.com';
+    if (!env.ANTHROPIC_API_KEY) {
+      upstream = `http://127.0.0.1:${env.FAKE_ANTHROPIC_PORT}`;
+      start('fake-anthropic', 'packages/fake-anthropic/src/main.ts', { PORT: String(env.FAKE_ANTHROPIC_PORT) });
+    }
+    const proxySocket = join(env.WARREN_DATA_DIR, 'credential-proxy.sock');
+    start('credential-proxy', 'apps/credential-proxy/src/main.ts', {
+      DATABASE_URL: databaseUrl,
+      PROXY_SOCKET_PATH: proxySocket,
+      PROXY_TOKEN_SECRET: state.proxyTokenSecret,
+      PROXY_PUBLIC_KEY: state.proxyPublicKey,
+      PROXY_SECRET_KEY: state.proxySecretKey,
+      ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY ?? 'sk-ant-local-fake-upstream',
+      ANTHROPIC_UPSTREAM: upstream,
+    });
     start('api', 'apps/api/src/main.ts', {
       DATABASE_URL: databaseUrl,
       OPS_TOKEN: state.opsToken,
+      PROXY_PUBLIC_KEY: state.proxyPublicKey,
       HOST: env.HOST,
       PORT: String(env.PORT),
     });
 
     const base = `http://${env.HOST}:${env.PORT}`;
     await waitForHttp(`${base}/readyz`);
+    say(`model API:  ${env.ANTHROPIC_API_KEY ? upstream : `${upstream} (local fake; set ANTHROPIC_API_KEY for the real one)`}`);
+    say(`proxy:      ${proxySocket}`);
     say(`API:        ${base}   (OpenAPI docs: ${base}/docs)`);
     say(`demo key:   ${state.demoApiKey ?? '(no demo tenant: tenants existed before the first start)'}`);
     say(`ops token:  stored in ${join(env.WARREN_DATA_DIR, 'local.json')}`);
