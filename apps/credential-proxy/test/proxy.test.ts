@@ -129,6 +129,20 @@ describe('credential proxy over its unix socket', () => {
     expect(final.content[0]?.type === 'text' && final.content[0].text.length).toBeGreaterThan(2000);
   });
 
+  it('passes a stream through as it comes, not buffered', async () => {
+    // The upstream waits 150 ms between events; a buffering proxy would deliver them all at once.
+    const stream = client(token(tenant.id)).messages.stream({
+      model: MODEL,
+      max_tokens: 500,
+      messages: [{ role: 'user', content: '#fake pace 150\n#fake text one two three' }],
+    });
+    const arrivals: number[] = [];
+    stream.on('streamEvent', () => arrivals.push(performance.now()));
+    await stream.finalMessage();
+    expect(arrivals.length).toBeGreaterThanOrEqual(6);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThanOrEqual(150 * (arrivals.length - 2));
+  });
+
   it('carries a tool_use round trip', async () => {
     const sdk = client(token(tenant.id));
     const tools = [{ name: 'bash', description: 'run a command', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
