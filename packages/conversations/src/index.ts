@@ -10,3 +10,4 @@ export {
 } from './conversations.ts';
 export { appendUserMessage, listMessages, type Message, type NewUserMessage } from './messages.ts';
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
+export { stripInternalTags } from './internal-tags.ts';

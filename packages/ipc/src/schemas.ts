@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+// The contract between the host (worker) and the agent runner inside a sandbox. One zod schema
+// per file kind; both sides parse with them. Anything the runner writes is untrusted: the host
+// parses it with these schemas and then checks it against what it knows about the sandbox.
+
+const id = z.string().min(1).max(100);
+const text = (max: number) => z.string().max(max);
+
+/** A model-history entry: the Messages API's MessageParam, kept opaque here. */
+export const historyEntry = z.looseObject({ role: z.enum(['user', 'assistant']), content: z.unknown() });
+
+export const turnInputSchema = z.strictObject({
+  type: z.literal('turn'),
+  turnId: id,
+  tenantId: id,
+  conversationId: id,
+  model: id,
+  systemPrompt: text(100_000),
+  /** The conversation so far as the model saw it (user/assistant messages incl. tool blocks). */
+  history: z.array(historyEntry).max(10_000),
+  /** Messages since the last answered one, oldest first; they become one user turn. */
+  newMessages: z
+    .array(z.strictObject({ seq: z.number().int().nonnegative(), sender: z.string().max(200).nullable(), content: text(200_000) }))
+    .min(1)
+    .max(1000),
+  limits: z.strictObject({
+    maxIterations: z.number().int().min(1).max(100),
+    maxTokens: z.number().int().min(1).max(200_000),
+    bashTimeoutMs: z.number().int().min(100).max(600_000),
+    /** Bytes of bash output (stdout and stderr together) returned to the model. */
+    toolOutputBytes: z.number().int().min(1024).max(1_048_576),
+  }),
+});
+export type TurnInput = z.infer<typeof turnInputSchema>;
+
+export const usageSchema = z.strictObject({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+});
+
+/** runner → host, in `events/`. */
+export const runnerEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ready'), at: z.number() }),
+  z.strictObject({ type: z.literal('turn_started'), turnId: id, at: z.number() }),
+  z.strictObject({
+    type: z.literal('turn_result'),
+    turnId: id,
+    status: z.enum(['ok', 'error']),
+    /** The model's final text, raw (`<internal>` not yet stripped). */
+    finalText: text(1_000_000),
+    history: z.array(historyEntry).max(10_000),
+    usage: usageSchema,
+    iterations: z.number().int().nonnegative(),
+    error: text(10_000).optional(),
+  }),
+]);
+export type RunnerEvent = z.infer<typeof runnerEventSchema>;
+
+/** runner → host, in `messages/`: a message to the conversation now, mid-turn. */
+export const outboundMessageSchema = z.strictObject({
+  type: z.literal('send_message'),
+  requestId: id,
+  turnId: id,
+  tenantId: id,
+  conversationId: id,
+  text: text(100_000).min(1),
+});
+export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
+
+const scope = { requestId: id, turnId: id, tenantId: id, conversationId: id };
+
+/** runner → host, in `tasks/`. The host decides and answers in `responses/<requestId>.json`. */
+export const taskRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('schedule_task'),
+    ...scope,
+    prompt: text(20_000).min(1),
+    schedule: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('cron'), value: z.string().min(1).max(100) }),
+      z.strictObject({ kind: z.literal('interval'), value: z.string().regex(/^\d+(s|m|h|d)$/) }),
+      z.strictObject({ kind: z.literal('once'), value: z.iso.datetime() }),
+    ]),
+    precheckScript: text(20_000).optional(),
+  }),
+  z.strictObject({ type: z.literal('list_tasks'), ...scope }),
+  z.strictObject({ type: z.literal('cancel_task'), ...scope, taskId: id }),
+]);
+export type TaskRequest = z.infer<typeof taskRequestSchema>;
+
+/** host → runner, in `responses/`. */
+export const ipcResponseSchema = z.strictObject({
+  requestId: id,
+  ok: z.boolean(),
+  result: z.unknown().optional(),
+  error: text(10_000).optional(),
+});
+export type IpcResponse = z.infer<typeof ipcResponseSchema>;

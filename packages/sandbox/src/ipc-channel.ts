@@ -1,0 +1,175 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '@warren/core';
+import {
+  CLOSE_SENTINEL,
+  ipcFolders,
+  outboundMessageSchema,
+  readIpcFile,
+  runnerEventSchema,
+  taskRequestSchema,
+  writeJsonAtomic,
+  type IpcResponse,
+  type OutboundMessage,
+  type RunnerEvent,
+  type TaskRequest,
+  type TurnInput,
+} from '@warren/ipc';
+import type { z } from 'zod';
+
+export interface IpcHandlers {
+  onEvent(event: RunnerEvent): void;
+  onMessage(message: OutboundMessage): void;
+  onTaskRequest(request: TaskRequest): void;
+}
+
+/** Request ids become file names in `responses/`: nothing but these characters. */
+const SAFE_NAME = /^[A-Za-z0-9_-]{1,100}$/;
+const POLL_MS = 250;
+
+/**
+ * The host's end of one sandbox's file IPC. Files the runner writes are untrusted: each is read
+ * with a size cap, parsed against its schema and checked against this sandbox's own tenant and
+ * conversation; a file that fails is moved to `errors/` with the reason beside it and logged,
+ * and the channel carries on. New files are noticed through fs.watch, with polling as the
+ * backstop (watch events can be lost, and some filesystems have none).
+ */
+export class IpcChannel {
+  private readonly dir: string;
+  private readonly owner: { tenantId: string; conversationId: string };
+  private readonly handlers: IpcHandlers;
+  private readonly logger: Logger;
+  private readonly watchers: FSWatcher[] = [];
+  private poller: NodeJS.Timeout | undefined;
+  private readonly draining = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private inputSeq = 0;
+  private closed = false;
+
+  constructor(options: {
+    ipcDir: string;
+    tenantId: string;
+    conversationId: string;
+    handlers: IpcHandlers;
+    logger: Logger;
+  }) {
+    this.dir = options.ipcDir;
+    this.owner = { tenantId: options.tenantId, conversationId: options.conversationId };
+    this.handlers = options.handlers;
+    this.logger = options.logger;
+  }
+
+  /** Clears what a previous host left behind, then starts watching. */
+  async open(): Promise<void> {
+    for (const folder of Object.values(ipcFolders)) await mkdir(join(this.dir, folder), { recursive: true });
+    for (const folder of [ipcFolders.input, ipcFolders.responses, ipcFolders.events, ipcFolders.messages, ipcFolders.tasks]) {
+      for (const name of await readdir(join(this.dir, folder))) await rm(join(this.dir, folder, name), { force: true, recursive: true });
+    }
+    for (const folder of [ipcFolders.events, ipcFolders.messages, ipcFolders.tasks]) {
+      try {
+        const watcher = watch(join(this.dir, folder), () => this.drain(folder));
+        watcher.on('error', () => {}); // polling carries on
+        this.watchers.push(watcher);
+      } catch {
+        // no inotify here: polling alone
+      }
+    }
+    this.poller = setInterval(() => {
+      for (const folder of [ipcFolders.events, ipcFolders.messages, ipcFolders.tasks]) this.drain(folder);
+    }, POLL_MS);
+    this.poller.unref();
+  }
+
+  /** Hands a turn to the runner. Names sort in the order turns were sent. */
+  async sendTurn(input: TurnInput): Promise<void> {
+    const name = `${String(++this.inputSeq).padStart(8, '0')}-${input.turnId}.json`;
+    await writeJsonAtomic(join(this.dir, ipcFolders.input, name), input);
+  }
+
+  async respond(response: IpcResponse): Promise<void> {
+    if (!SAFE_NAME.test(response.requestId)) throw new Error('unsafe request id');
+    await writeJsonAtomic(join(this.dir, ipcFolders.responses, `${response.requestId}.json`), response);
+  }
+
+  /** Asks the runner to exit after its current turn, and stops watching. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const watcher of this.watchers) watcher.close();
+    clearInterval(this.poller);
+    await writeJsonAtomic(join(this.dir, ipcFolders.input, CLOSE_SENTINEL), {}).catch(() => {});
+  }
+
+  /** Processes a folder's files in name order; concurrent triggers coalesce into one more pass. */
+  private drain(folder: string): void {
+    if (this.closed) return;
+    if (this.draining.has(folder)) {
+      this.again.add(folder);
+      return;
+    }
+    const pass = this.drainOnce(folder)
+      .catch((err: Error) => this.logger.error({ folder, err: err.message }, 'ipc drain failed'))
+      .finally(() => {
+        this.draining.delete(folder);
+        if (this.again.delete(folder)) this.drain(folder);
+      });
+    this.draining.set(folder, pass);
+  }
+
+  private async drainOnce(folder: string): Promise<void> {
+    const names = (await readdir(join(this.dir, folder))).filter((n) => !n.startsWith('.')).sort();
+    for (const name of names) {
+      if (this.closed) return;
+      const path = join(this.dir, folder, name);
+      if (folder === ipcFolders.events) {
+        await this.take(path, name, runnerEventSchema, (event) => this.handlers.onEvent(event));
+      } else if (folder === ipcFolders.messages) {
+        await this.take(path, name, outboundMessageSchema, (message) => {
+          this.authorise(message, name);
+          this.handlers.onMessage(message);
+        });
+      } else {
+        await this.take(path, name, taskRequestSchema, (request) => {
+          if (!SAFE_NAME.test(request.requestId)) throw new RefusedFile('request id is not a safe file name');
+          this.authorise(request, name);
+          this.handlers.onTaskRequest(request);
+        });
+      }
+    }
+  }
+
+  private async take<S extends z.ZodType>(path: string, name: string, schema: S, use: (value: z.infer<S>) => unknown): Promise<void> {
+    const read = await readIpcFile(path, schema);
+    try {
+      if (!read.ok) throw new RefusedFile(read.reason);
+      use(read.value);
+      await rm(path, { force: true });
+    } catch (err) {
+      if (!(err instanceof RefusedFile)) throw err;
+      await this.quarantine(path, name, err.message);
+    }
+  }
+
+  /** A sandbox may act only for its own tenant and conversation. */
+  private authorise(request: { tenantId: string; conversationId: string }, name: string): void {
+    if (request.tenantId === this.owner.tenantId && request.conversationId === this.owner.conversationId) return;
+    this.logger.warn(
+      { ...this.owner, file: name, namedTenantId: request.tenantId, namedConversationId: request.conversationId },
+      'sandbox named another tenant or conversation; refused',
+    );
+    throw new RefusedFile('names another tenant or conversation');
+  }
+
+  private async quarantine(path: string, name: string, reason: string): Promise<void> {
+    this.logger.warn({ ...this.owner, file: name, reason }, 'refused ipc file');
+    const errors = join(this.dir, ipcFolders.errors);
+    const stamp = `${Date.now()}-${name}`;
+    await rename(path, join(errors, stamp)).catch(() => rm(path, { force: true, recursive: true }));
+    await writeJsonAtomic(join(errors, `${stamp}.reason.json`), { file: name, reason, at: new Date().toISOString() });
+  }
+}
+
+class RefusedFile extends Error {
+  override name = 'RefusedFile';
+}

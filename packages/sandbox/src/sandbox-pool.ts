@@ -1,0 +1,310 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '@warren/core';
+import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput } from '@warren/ipc';
+import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
+import { IpcChannel } from './ipc-channel.ts';
+import { prepareSandboxFolders } from './workspace.ts';
+
+export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
+
+export interface TurnCallbacks {
+  /** A `send_message` from the runner, already authorised for this sandbox and turn. */
+  onMessage?(message: OutboundMessage): void | Promise<void>;
+  /** A task request; the answer goes back to the runner. */
+  onTaskRequest?(request: TaskRequest): Promise<Omit<IpcResponse, 'requestId'>>;
+  signal?: AbortSignal;
+}
+
+export interface SandboxPoolOptions {
+  driver: SandboxDriver;
+  /** Host folder holding every tenant's sandbox folders. */
+  root: string;
+  /** Host path of the credential proxy's unix socket. */
+  proxySocket: string;
+  /** How to start the agent runner inside a sandbox. */
+  runner: { command: string[]; readOnlyPaths: string[] };
+  /** A credential for the proxy, bound to the tenant and this sandbox. */
+  mintToken(tenantId: string, sandboxId: string): string;
+  limits: SandboxSpec['limits'];
+  idleTimeoutMs?: number;
+  maxSandboxes?: number;
+  maxPerTenant?: number;
+  readyTimeoutMs?: number;
+  logger: Logger;
+}
+
+export class SandboxCapacityError extends Error {
+  override name = 'SandboxCapacityError';
+}
+
+export class SandboxCrashedError extends Error {
+  override name = 'SandboxCrashedError';
+}
+
+/** One live sandbox for one conversation, kept warm between turns. */
+export class WarmSandbox {
+  readonly sandboxId: string;
+  readonly tenantId: string;
+  readonly conversationId: string;
+  readonly process: SandboxProcess;
+  readonly channel: IpcChannel;
+  lastUsed = Date.now();
+  alive = true;
+  private current: { turnId: string; callbacks: TurnCallbacks; done(outcome: TurnOutcome): void; fail(err: Error): void } | undefined;
+  private readonly logger: Logger;
+
+  constructor(init: {
+    sandboxId: string;
+    tenantId: string;
+    conversationId: string;
+    process: SandboxProcess;
+    channel: IpcChannel;
+    logger: Logger;
+  }) {
+    this.sandboxId = init.sandboxId;
+    this.tenantId = init.tenantId;
+    this.conversationId = init.conversationId;
+    this.process = init.process;
+    this.channel = init.channel;
+    this.logger = init.logger;
+  }
+
+  get busy(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Gives the runner one turn and resolves with its result; rejects if the sandbox dies or `signal` aborts. */
+  runTurn(input: TurnInput, callbacks: TurnCallbacks = {}): Promise<TurnOutcome> {
+    if (!this.alive) return Promise.reject(new SandboxCrashedError('sandbox is not running'));
+    if (this.current) return Promise.reject(new Error('sandbox is already running a turn'));
+    return new Promise<TurnOutcome>((resolve, reject) => {
+      const onAbort = () => {
+        // A turn cut off midway leaves the runner in an unknown state: the sandbox goes with it.
+        this.fail(new DOMException('turn aborted', 'AbortError'));
+        this.process.kill('SIGKILL');
+      };
+      const finish = () => {
+        callbacks.signal?.removeEventListener('abort', onAbort);
+        this.current = undefined;
+        this.lastUsed = Date.now();
+      };
+      this.current = {
+        turnId: input.turnId,
+        callbacks,
+        done: (outcome) => (finish(), resolve(outcome)),
+        fail: (err) => (finish(), reject(err)),
+      };
+      if (callbacks.signal?.aborted) return onAbort();
+      callbacks.signal?.addEventListener('abort', onAbort, { once: true });
+      this.channel.sendTurn(input).catch((err: Error) => this.fail(err));
+    });
+  }
+
+  /** Routes what the runner writes to the turn it belongs to. */
+  onEvent(event: RunnerEvent): void {
+    if (event.type === 'turn_result' && this.current?.turnId === event.turnId) this.current.done(event);
+  }
+
+  onMessage(message: OutboundMessage): void {
+    if (this.current?.turnId !== message.turnId) {
+      this.logger.warn({ sandboxId: this.sandboxId, turnId: message.turnId }, 'message for a turn that is not running; dropped');
+      return;
+    }
+    Promise.resolve(this.current.callbacks.onMessage?.(message)).catch((err: Error) =>
+      this.logger.error({ sandboxId: this.sandboxId, err: err.message }, 'message handler failed'),
+    );
+  }
+
+  onTaskRequest(request: TaskRequest): void {
+    const handler = this.current?.turnId === request.turnId ? this.current.callbacks.onTaskRequest : undefined;
+    const answer = handler
+      ? handler(request).catch((err: Error) => ({ ok: false, error: err.message }))
+      : Promise.resolve({ ok: false, error: 'task requests are not available now' });
+    void answer.then((a) => this.channel.respond({ requestId: request.requestId, ...a }).catch(() => {}));
+  }
+
+  fail(err: Error): void {
+    this.current?.fail(err);
+  }
+}
+
+/**
+ * Warm sandboxes, one per (tenant, conversation). A conversation's next turn reuses its sandbox
+ * (no cold start); a sandbox idle for `idleTimeoutMs` is closed; a global and a per-tenant cap
+ * bound how many live at once, closing the least recently used idle one to make room; a sandbox
+ * that died is noticed at once and replaced at the next turn.
+ */
+export class SandboxPool {
+  private readonly sandboxes = new Map<string, WarmSandbox>();
+  private readonly starting = new Map<string, Promise<WarmSandbox>>();
+  private readonly idleTimers = new Map<WarmSandbox, NodeJS.Timeout>();
+  private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant'>> & {
+    maxSandboxes: number;
+    maxPerTenant: number;
+  };
+  private closing = false;
+
+  constructor(options: SandboxPoolOptions) {
+    this.options = {
+      idleTimeoutMs: 30 * 60_000,
+      readyTimeoutMs: 15_000,
+      maxSandboxes: 50,
+      maxPerTenant: 10,
+      ...options,
+    };
+  }
+
+  /** Removes what a crashed host left behind. Call once before the first acquire. */
+  async start(): Promise<void> {
+    await this.options.driver.cleanupLeftovers();
+  }
+
+  get size(): number {
+    return this.sandboxes.size;
+  }
+
+  list(): WarmSandbox[] {
+    return [...this.sandboxes.values()];
+  }
+
+  /** The conversation's warm sandbox, or a new one (making room under the caps). */
+  async acquire(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+    if (this.closing) throw new SandboxCapacityError('the pool is shutting down');
+    const key = `${tenantId}/${conversationId}`;
+    const warm = this.sandboxes.get(key);
+    if (warm?.alive) {
+      this.clearIdleTimer(warm);
+      warm.lastUsed = Date.now();
+      return warm;
+    }
+    const pending = this.starting.get(key);
+    if (pending) return pending;
+    const started = (async () => {
+      await this.makeRoom(tenantId);
+      return this.startSandbox(tenantId, conversationId);
+    })().finally(() => this.starting.delete(key));
+    this.starting.set(key, started);
+    return started;
+  }
+
+  /** Marks a sandbox idle after a turn: its idle timer starts. */
+  release(sandbox: WarmSandbox): void {
+    if (!sandbox.alive || this.closing) return;
+    sandbox.lastUsed = Date.now();
+    this.clearIdleTimer(sandbox);
+    const timer = setTimeout(() => {
+      if (!sandbox.busy) void this.close(sandbox, 'idle timeout');
+    }, this.options.idleTimeoutMs);
+    timer.unref();
+    this.idleTimers.set(sandbox, timer);
+  }
+
+  async close(sandbox: WarmSandbox, reason: string): Promise<void> {
+    this.clearIdleTimer(sandbox);
+    this.sandboxes.delete(`${sandbox.tenantId}/${sandbox.conversationId}`);
+    if (!sandbox.alive) return;
+    this.options.logger.info({ sandboxId: sandbox.sandboxId, tenantId: sandbox.tenantId, reason }, 'closing sandbox');
+    await sandbox.channel.close();
+    const exited = await Promise.race([sandbox.process.exited.then(() => true), delay(5000).then(() => false)]);
+    if (!exited) {
+      sandbox.process.kill('SIGKILL');
+      await sandbox.process.exited;
+    }
+  }
+
+  /** Closes every sandbox; turns still running are failed. */
+  async closeAll(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled(this.starting.values());
+    await Promise.all(
+      this.list().map((sandbox) => {
+        sandbox.fail(new SandboxCrashedError('the pool is shutting down'));
+        return this.close(sandbox, 'shutdown');
+      }),
+    );
+  }
+
+  private async makeRoom(tenantId: string): Promise<void> {
+    const { maxSandboxes, maxPerTenant } = this.options;
+    const count = () => this.sandboxes.size + this.starting.size;
+    const tenantCount = () =>
+      this.list().filter((s) => s.tenantId === tenantId).length +
+      [...this.starting.keys()].filter((key) => key.startsWith(`${tenantId}/`)).length;
+    while (tenantCount() >= maxPerTenant) await this.evictIdle((s) => s.tenantId === tenantId, `tenant cap of ${maxPerTenant}`);
+    while (count() >= maxSandboxes) await this.evictIdle(() => true, `global cap of ${maxSandboxes}`);
+  }
+
+  private async evictIdle(match: (s: WarmSandbox) => boolean, cap: string): Promise<void> {
+    const victim = this.list()
+      .filter((s) => match(s) && !s.busy)
+      .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+    if (!victim) throw new SandboxCapacityError(`no sandbox free: ${cap} reached and all are busy`);
+    await this.close(victim, `least recently used, ${cap}`);
+  }
+
+  private async startSandbox(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+    const { driver, root, proxySocket, runner, limits, logger, readyTimeoutMs } = this.options;
+    const sandboxId = `sbx_${randomBytes(8).toString('hex')}`;
+    const log = logger.child({ sandboxId, tenantId, conversationId });
+    const folders = await prepareSandboxFolders(root, tenantId, conversationId);
+
+    let sandbox: WarmSandbox | undefined;
+    let onReady: () => void = () => {};
+    const ready = new Promise<void>((resolve) => (onReady = resolve));
+    const channel = new IpcChannel({
+      ipcDir: folders.ipcDir,
+      tenantId,
+      conversationId,
+      logger: log,
+      handlers: {
+        onEvent: (event) => (event.type === 'ready' ? onReady() : sandbox?.onEvent(event)),
+        onMessage: (message) => sandbox?.onMessage(message),
+        onTaskRequest: (request) => sandbox?.onTaskRequest(request),
+      },
+    });
+    await channel.open();
+    const process = await driver.start({
+      sandboxId,
+      tenantId,
+      conversationId,
+      workspaceDir: folders.workspaceDir,
+      ipcDir: folders.ipcDir,
+      proxySocket,
+      command: runner.command,
+      readOnlyPaths: runner.readOnlyPaths,
+      env: { WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
+      limits,
+    });
+    sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
+    const self = sandbox;
+    process.exited.then(({ code, signal }) => {
+      self.alive = false;
+      void channel.close();
+      this.clearIdleTimer(self);
+      if (this.sandboxes.get(`${tenantId}/${conversationId}`) === self) this.sandboxes.delete(`${tenantId}/${conversationId}`);
+      self.fail(new SandboxCrashedError(`sandbox exited (${signal ?? code})`));
+      log.info({ code, signal }, 'sandbox exited');
+    });
+
+    const outcome = await Promise.race([
+      ready.then(() => 'ready' as const),
+      process.exited.then(() => 'exited' as const),
+      delay(readyTimeoutMs).then(() => 'timeout' as const),
+    ]);
+    if (outcome !== 'ready') {
+      process.kill('SIGKILL');
+      await channel.close();
+      throw new SandboxCrashedError(`sandbox did not become ready (${outcome})`);
+    }
+    this.sandboxes.set(`${tenantId}/${conversationId}`, sandbox);
+    log.info({ limits: process.appliedLimits }, 'sandbox ready');
+    return sandbox;
+  }
+
+  private clearIdleTimer(sandbox: WarmSandbox): void {
+    clearTimeout(this.idleTimers.get(sandbox));
+    this.idleTimers.delete(sandbox);
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
