@@ -1,0 +1,79 @@
+import type Anthropic from '@anthropic-ai/sdk';
+import type { TurnInput } from '@warren/ipc';
+import { answerText, assistantTurn, toolCalls } from './history.ts';
+import type { Model } from './model.ts';
+import { newMessagesText } from './prompt.ts';
+import { errorText, runToolCalls, unrunToolCalls } from './tool-calls.ts';
+import type { Tool, ToolContext } from './tools/index.ts';
+import { failedTurn, type TurnResult, type Usage } from './turn-result.ts';
+
+export interface TurnDeps {
+  model: Model;
+  tools: ReadonlyMap<string, Tool>;
+  /** Everything tools need but the turn itself. */
+  toolContext: Omit<ToolContext, 'turn'>;
+}
+
+/**
+ * One turn: the new messages as a user turn, then model calls while the model asks for tools,
+ * at most `limits.maxIterations` of them. Reaching the limit still ends the turn `ok`, with a
+ * note in the final text: the work done so far is kept and the user learns why it stopped. A
+ * model error fails the turn and leaves the history as it was.
+ */
+export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnResult> {
+  const context: ToolContext = { ...deps.toolContext, turn: input };
+  const definitions = [...deps.tools.values()].map((tool) => tool.definition);
+  // the history is the model's own message list, kept opaque by the IPC contract
+  const messages: Anthropic.MessageParam[] = [
+    ...(input.history as Anthropic.MessageParam[]),
+    { role: 'user', content: newMessagesText(input.newMessages) },
+  ];
+  const usage: Usage = { inputTokens: 0, outputTokens: 0 };
+  let iterations = 0;
+  const finish = (finalText: string): TurnResult => ({
+    type: 'turn_result',
+    turnId: input.turnId,
+    status: 'ok',
+    finalText,
+    history: messages as TurnResult['history'], // checked against the contract before it is written
+    usage,
+    iterations,
+  });
+
+  try {
+    for (;;) {
+      const answer = await deps.model.answer({
+        model: input.model,
+        max_tokens: input.limits.maxTokens,
+        ...(input.systemPrompt !== '' && { system: input.systemPrompt }),
+        messages,
+        tools: definitions,
+      });
+      iterations += 1;
+      addUsage(usage, answer.usage);
+      messages.push(assistantTurn(answer.content));
+      const text = answerText(answer.content);
+      const calls = toolCalls(answer.content);
+      if (calls.length === 0) return finish(text);
+      // every tool_use needs its tool_result, or the next call with this history is refused
+      if (answer.stop_reason !== 'tool_use') {
+        messages.push({ role: 'user', content: unrunToolCalls(calls, `the answer ended early (${answer.stop_reason})`) });
+        return finish(text);
+      }
+      if (iterations >= input.limits.maxIterations) {
+        const note = `[stopped: this turn reached its limit of ${input.limits.maxIterations} model calls]`;
+        messages.push({ role: 'user', content: unrunToolCalls(calls, 'the turn reached its limit of model calls') });
+        return finish(text === '' ? note : `${text}\n\n${note}`);
+      }
+      messages.push({ role: 'user', content: await runToolCalls(calls, deps.tools, context) });
+    }
+  } catch (err) {
+    return failedTurn(input.turnId, input.history, `model call failed: ${errorText(err)}`, usage, iterations);
+  }
+}
+
+/** Everything the model read counts as input, cached or not. */
+function addUsage(total: Usage, usage: Anthropic.Usage): void {
+  total.inputTokens += usage.input_tokens + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+  total.outputTokens += usage.output_tokens;
+}
