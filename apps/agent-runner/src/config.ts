@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { sandboxPaths } from '@warren/ipc';
 import { z } from 'zod';
 
+// Not @warren/core's parseEnv: inside the sandbox only this app, @warren/ipc and their
+// node_modules are mounted, so the runner depends on nothing else of the workspace.
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

@@ -1,6 +1,2 @@
-export { runAgent, type RunnerOptions } from './runner.ts';
-export { runTurn, type TurnDeps } from './turn.ts';
-export { proxiedModel, type Model, type ModelOptions, type ModelRequest } from './model.ts';
-export { loadRunnerConfig, runnerConfigSchema, ConfigError, type RunnerConfig } from './config.ts';
-export { tools, ProcessGroups, type Tool, type ToolContext } from './tools/index.ts';
-export type { TurnResult } from './turn-result.ts';
+// The runner is a program run inside sandboxes; what hosts need from it is how to start it.
+export { runnerLaunch } from './launch.ts';
