@@ -8,6 +8,8 @@ import { prepareSandboxFolders } from './workspace.ts';
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
 
 export interface TurnCallbacks {
+  /** The runner picked the turn up (`at`: its clock, ms since the epoch). */
+  onStarted?(at: number): void;
   /** A `send_message` from the runner, already authorised for this sandbox and turn. */
   onMessage?(message: OutboundMessage): void | Promise<void>;
   /** A task request; the answer goes back to the runner. */
@@ -102,7 +104,9 @@ export class WarmSandbox {
 
   /** Routes what the runner writes to the turn it belongs to. */
   onEvent(event: RunnerEvent): void {
-    if (event.type === 'turn_result' && this.current?.turnId === event.turnId) this.current.done(event);
+    if (event.type === 'ready' || this.current?.turnId !== event.turnId) return;
+    if (event.type === 'turn_started') this.current.callbacks.onStarted?.(event.at);
+    else this.current.done(event);
   }
 
   onMessage(message: OutboundMessage): void {
@@ -180,7 +184,7 @@ export class SandboxPool {
     const pending = this.starting.get(key);
     if (pending) return pending;
     const started = (async () => {
-      await this.makeRoom(tenantId);
+      await this.makeRoom(tenantId, key);
       return this.startSandbox(tenantId, conversationId);
     })().finally(() => this.starting.delete(key));
     this.starting.set(key, started);
@@ -224,12 +228,13 @@ export class SandboxPool {
     );
   }
 
-  private async makeRoom(tenantId: string): Promise<void> {
+  /** Closes idle sandboxes until one more fits under both caps; `key` is the one about to start. */
+  private async makeRoom(tenantId: string, key: string): Promise<void> {
     const { maxSandboxes, maxPerTenant } = this.options;
-    const count = () => this.sandboxes.size + this.starting.size;
+    const others = () => [...this.starting.keys()].filter((k) => k !== key);
+    const count = () => this.sandboxes.size + others().length;
     const tenantCount = () =>
-      this.list().filter((s) => s.tenantId === tenantId).length +
-      [...this.starting.keys()].filter((key) => key.startsWith(`${tenantId}/`)).length;
+      this.list().filter((s) => s.tenantId === tenantId).length + others().filter((k) => k.startsWith(`${tenantId}/`)).length;
     while (tenantCount() >= maxPerTenant) await this.evictIdle((s) => s.tenantId === tenantId, `tenant cap of ${maxPerTenant}`);
     while (count() >= maxSandboxes) await this.evictIdle(() => true, `global cap of ${maxSandboxes}`);
   }
@@ -276,6 +281,10 @@ export class SandboxPool {
       limits,
     });
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
+    // The runner's own output is for debugging; it must be read, or a full pipe would stall it.
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('data', (chunk: Buffer) => log.debug({ output: chunk.toString('utf8', 0, 4096) }, 'sandbox output'));
+    }
     const self = sandbox;
     process.exited.then(({ code, signal }) => {
       self.alive = false;

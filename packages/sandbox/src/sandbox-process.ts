@@ -1,0 +1,91 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { signalPids } from './cgroup-fs.ts';
+import type { SandboxExit, SandboxProcess } from './driver.ts';
+import { descendantsOf } from './process-tree.ts';
+import type { SandboxLimitsHandle } from './resource-limits.ts';
+import { groupFile, passwdFile } from './sandbox-user.ts';
+
+/** Descriptors shared with bwrap, by stdio index; the launcher closes every other one. */
+export const BWRAP_FDS = { passwd: 3, group: 4, info: 5, args: 6 } as const;
+export const LAUNCHER_STDIO = ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] as const;
+
+type Duplex = Writable & Readable;
+
+/**
+ * Turns a spawned launcher into a SandboxProcess: feeds bwrap its options and the sandbox's
+ * /etc files, resolves once bwrap reports the sandbox's pid 1, and rejects with bwrap's stderr
+ * if it ends before that.
+ */
+export function attachSandbox(child: ChildProcess, sandboxId: string, limits: SandboxLimitsHandle, bwrapOptions: string[]): Promise<SandboxProcess> {
+  const [, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [null, Readable, Readable, Duplex, Duplex, Readable, Duplex];
+  // The descriptors closing early (bwrap failed) must not become unhandled 'error' events.
+  for (const stream of [passwd, group, info, options]) stream.on('error', () => {});
+  const feeds = [
+    [passwd, passwdFile],
+    [group, groupFile],
+    [options, bwrapOptions.map((a) => `${a}\0`).join('')],
+  ] as const;
+  for (const [stream, data] of feeds) {
+    stream.end(data);
+    stream.resume();
+  }
+
+  let exit: SandboxExit | undefined;
+  const exited = new Promise<SandboxExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      // Everything in the pid namespace died with its pid 1; the groups catch any straggler.
+      void limits.release().then(() => resolve({ code, signal }));
+    });
+  });
+
+  const kill = (signal: NodeJS.Signals = 'SIGKILL') => {
+    const pid = child.pid;
+    if (exit || pid === undefined) return;
+    // SIGKILL to the outer bwrap takes the whole namespace with it (--die-with-parent on its pid 1);
+    // any other signal goes only to what runs inside, so the program can shut down by itself.
+    if (signal === 'SIGKILL') signalPids([pid], signal);
+    signalPids(descendantsOf(pid), signal);
+    void limits.pids().then((pids) => signalPids(signal === 'SIGKILL' ? pids : pids.filter((p) => p !== pid), signal));
+  };
+
+  return new Promise<SandboxProcess>((resolve, reject) => {
+    const fail = async (reason: string) => {
+      info.destroy();
+      kill('SIGKILL');
+      await exited;
+      reject(new Error(`sandbox ${sandboxId} failed to start (${reason}): ${(await collect(stderr)).trim()}`));
+    };
+    let report = '';
+    info.setEncoding('utf8');
+    info.on('data', function onInfo(chunk: string) {
+      report += chunk;
+      let parsed: { 'child-pid'?: unknown };
+      try {
+        parsed = JSON.parse(report) as { 'child-pid'?: unknown };
+      } catch {
+        return; // not complete yet
+      }
+      info.off('data', onInfo);
+      info.removeAllListeners('end');
+      info.resume();
+      if (typeof parsed['child-pid'] !== 'number') return void fail('no child pid reported');
+      child.removeAllListeners('error');
+      child.on('error', () => {});
+      resolve({ sandboxId, pid: child.pid!, appliedLimits: limits.applied, exited, stdout, stderr, kill });
+    });
+    info.once('end', () => void fail(exit ? `exited with ${exit.signal ?? exit.code}` : 'no child pid reported'));
+    child.once('error', (err) => void fail(err.message));
+  });
+}
+
+async function collect(stream: Readable, limit = 16_384): Promise<string> {
+  let text = '';
+  stream.setEncoding('utf8');
+  for await (const chunk of stream) {
+    text += chunk as string;
+    if (text.length > limit) return text.slice(0, limit);
+  }
+  return text;
+}
