@@ -1,2 +1,2 @@
 // The runner is a program run inside sandboxes; what hosts need from it is how to start it.
-export { runnerLaunch } from './launch.ts';
+export { prepareRunner, type RunnerLaunch } from './launch.ts';

@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import type { OutboundMessage } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BwrapDriver, SandboxCapacityError, SandboxPool, type SandboxPoolOptions } from '@warren/sandbox';
-import { runnerLaunch } from '../src/launch.ts';
+import { prepareRunner, type RunnerLaunch } from '../src/launch.ts';
 import { PLATFORM_KEY, startModelStack, turnInput, type ModelStack } from './sandbox-harness.ts';
 
 // The runner in real bubblewrap sandboxes managed by SandboxPool, talking to the fake Messages
 // API through the real credential proxy.
 
 let stack: ModelStack;
+let runner: RunnerLaunch;
 const pools: SandboxPool[] = [];
 const conv = (n: number) => `conv_01h2xcejqtf2nbrexx3vqjhp${String(n).padStart(2, '0')}`;
 
@@ -18,7 +19,7 @@ function pool(overrides: Partial<SandboxPoolOptions> = {}): SandboxPool {
     driver: new BwrapDriver(),
     root: join(stack.dir, 'sandboxes'),
     proxySocket: stack.proxySocket,
-    runner: runnerLaunch(),
+    runner,
     mintToken: stack.mintToken,
     limits: { memoryBytes: 512 * 1024 * 1024, pids: 256 },
     logger: stack.logger,
@@ -36,6 +37,7 @@ const until = async (check: () => boolean, ms = 10_000) => {
 
 beforeAll(async () => {
   stack = await startModelStack();
+  runner = await prepareRunner(join(stack.dir, 'runner-build'));
 });
 afterAll(async () => {
   await Promise.all(pools.map((p) => p.closeAll()));

@@ -24,3 +24,4 @@ export {
   type TurnCallbacks,
   type TurnOutcome,
 } from './sandbox-pool.ts';
+export { descendantsOf } from './process-tree.ts';

@@ -24,7 +24,7 @@ export interface SandboxPoolOptions {
   /** Host path of the credential proxy's unix socket. */
   proxySocket: string;
   /** How to start the agent runner inside a sandbox. */
-  runner: { command: string[]; readOnlyPaths: string[] };
+  runner: { command: string[]; readOnlyPaths: string[]; env?: Record<string, string> };
   /** A credential for the proxy, bound to the tenant and this sandbox. */
   mintToken(tenantId: string, sandboxId: string): string;
   limits: SandboxSpec['limits'];
@@ -50,7 +50,8 @@ export class WarmSandbox {
   readonly conversationId: string;
   readonly process: SandboxProcess;
   readonly channel: IpcChannel;
-  lastUsed = Date.now();
+  /** Monotonic (performance.now), so the least recently used is unambiguous. */
+  lastUsed = performance.now();
   alive = true;
   private current: { turnId: string; callbacks: TurnCallbacks; done(outcome: TurnOutcome): void; fail(err: Error): void } | undefined;
   private readonly logger: Logger;
@@ -88,7 +89,7 @@ export class WarmSandbox {
       const finish = () => {
         callbacks.signal?.removeEventListener('abort', onAbort);
         this.current = undefined;
-        this.lastUsed = Date.now();
+        this.lastUsed = performance.now();
       };
       this.current = {
         turnId: input.turnId,
@@ -178,7 +179,7 @@ export class SandboxPool {
     const warm = this.sandboxes.get(key);
     if (warm?.alive) {
       this.clearIdleTimer(warm);
-      warm.lastUsed = Date.now();
+      warm.lastUsed = performance.now();
       return warm;
     }
     const pending = this.starting.get(key);
@@ -194,7 +195,7 @@ export class SandboxPool {
   /** Marks a sandbox idle after a turn: its idle timer starts. */
   release(sandbox: WarmSandbox): void {
     if (!sandbox.alive || this.closing) return;
-    sandbox.lastUsed = Date.now();
+    sandbox.lastUsed = performance.now();
     this.clearIdleTimer(sandbox);
     const timer = setTimeout(() => {
       if (!sandbox.busy) void this.close(sandbox, 'idle timeout');
@@ -277,7 +278,7 @@ export class SandboxPool {
       proxySocket,
       command: runner.command,
       readOnlyPaths: runner.readOnlyPaths,
-      env: { WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
+      env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
       limits,
     });
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
