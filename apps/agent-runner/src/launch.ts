@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chown, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sandboxUser } from '@warren/sandbox';
 import { build } from 'esbuild';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
@@ -39,7 +40,11 @@ export async function prepareRunner(outDir: string, nodeBinary: string = process
     logLevel: 'error',
   });
   const env = { NODE_COMPILE_CACHE: cacheDir };
-  // Without its settings the runner exits at once, after every module has been compiled: that fills the cache.
-  await promisify(execFile)(nodeBinary, [bundle], { env }).catch(() => {});
+  // Node keys its cache by user id, so it is warmed as the user sandboxes run as (when we can
+  // switch to it). Without its settings the runner exits at once, after every module has been
+  // compiled: that fills the cache.
+  const asSandboxUser = process.getuid?.() === 0 ? { uid: sandboxUser.uid, gid: sandboxUser.gid } : {};
+  if (process.getuid?.() === 0) await chown(cacheDir, sandboxUser.uid, sandboxUser.gid);
+  await promisify(execFile)(nodeBinary, [bundle], { env, ...asSandboxUser }).catch(() => {});
   return { command: [nodeBinary, bundle], readOnlyPaths: [dirname(nodeBinary), bundleDir, cacheDir], env };
 }

@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { unixSocketFetch } from './unix-socket-fetch.ts';
 
 export type ModelRequest = Anthropic.MessageCreateParamsNonStreaming;
 
@@ -24,11 +24,7 @@ export function proxiedModel(options: ModelOptions): Model {
   const client = new Anthropic({
     apiKey: options.sandboxToken,
     baseURL: 'http://credential-proxy',
-    fetch: undiciFetch as unknown as typeof fetch,
-    // undici's own fetch takes its dispatcher; the SDK passes fetchOptions through untouched
-    fetchOptions: { dispatcher: new Agent({ connect: { socketPath: options.proxySocket } }) } as NonNullable<
-      ConstructorParameters<typeof Anthropic>[0]
-    >['fetchOptions'],
+    fetch: unixSocketFetch(options.proxySocket),
     maxRetries: options.maxRetries,
   });
   return { answer: (request) => client.messages.stream(request).finalMessage() };
