@@ -20,3 +20,4 @@ export {
   type EmbeddedPostgresHandle,
 } from './embedded.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
+export { ChangeListener, AUTH_CHANGED_CHANNEL } from './change-listener.ts';

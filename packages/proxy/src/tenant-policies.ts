@@ -1,6 +1,6 @@
 import { openSealed, type ProxyKeyPair } from '@warren/credentials';
 import type { Logger } from '@warren/core';
-import type { Pool, PoolClient } from '@warren/db';
+import { AUTH_CHANGED_CHANNEL, ChangeListener, type Pool } from '@warren/db';
 
 export interface TenantPolicy {
   status: 'provisioning' | 'active' | 'suspended';
@@ -14,8 +14,6 @@ export interface TenantPolicy {
   meteredAtLoad: number;
 }
 
-const CHANNEL = 'warren_auth_changed';
-
 /**
  * What the proxy must know about a tenant per request — status, budgets, own key, spend —
  * loaded in one query and cached. A change to tenants or credentials fires NOTIFY (trigger in
@@ -23,7 +21,7 @@ const CHANNEL = 'warren_auth_changed';
  */
 export class TenantPolicies {
   private readonly cache = new Map<string, { policy: TenantPolicy | null; expiresAt: number }>();
-  private listener: PoolClient | undefined;
+  private readonly changes = new ChangeListener(AUTH_CHANGED_CHANNEL, () => this.cache.clear());
   private readonly pool: Pool;
   private readonly keyPair: ProxyKeyPair | undefined;
   private readonly ttlMs: number;
@@ -44,21 +42,14 @@ export class TenantPolicies {
     this.metered = options.metered;
   }
 
-  async listen(): Promise<void> {
-    const client = await this.pool.connect();
-    client.on('notification', () => this.cache.clear());
-    client.on('error', () => {
-      this.cache.clear();
-      this.listener = undefined;
-    });
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
+  listen(): Promise<void> {
+    return this.changes.listen(this.pool);
   }
 
   /** The tenant's policy, or null for a tenant that does not exist. */
   async get(tenantId: string): Promise<TenantPolicy | null> {
     const hit = this.cache.get(tenantId);
-    if (hit && hit.expiresAt > Date.now() && this.listener) return hit.policy;
+    if (hit && hit.expiresAt > Date.now() && this.changes.listening) return hit.policy;
     const policy = await this.load(tenantId);
     this.cache.set(tenantId, { policy, expiresAt: Date.now() + this.ttlMs });
     return policy;
@@ -101,12 +92,7 @@ export class TenantPolicies {
     };
   }
 
-  async close(): Promise<void> {
-    const client = this.listener;
-    this.listener = undefined;
-    if (client) {
-      await client.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
-      client.release();
-    }
+  close(): Promise<void> {
+    return this.changes.close();
   }
 }

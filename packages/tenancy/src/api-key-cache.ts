@@ -1,7 +1,5 @@
-import type { ControlDb, Pool, PoolClient } from '@warren/db';
+import { AUTH_CHANGED_CHANNEL, ChangeListener, type ControlDb, type Pool } from '@warren/db';
 import { authenticateApiKey, hashApiKey, type ApiKeyPrincipal } from './api-keys.ts';
-
-const CHANNEL = 'warren_auth_changed';
 
 /**
  * Remembers successful key lookups so a request costs no control-plane round trip. Revoking a
@@ -11,7 +9,7 @@ const CHANNEL = 'warren_auth_changed';
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, { principal: ApiKeyPrincipal; expiresAt: number }>();
-  private listener: PoolClient | undefined;
+  private readonly changes = new ChangeListener(AUTH_CHANGED_CHANNEL, () => this.clear());
   private readonly db: ControlDb;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
@@ -23,21 +21,14 @@ export class ApiKeyCache {
   }
 
   /** LISTEN for auth changes on a dedicated connection; on its loss, the cache is cleared and TTL takes over. */
-  async listen(pool: Pool): Promise<void> {
-    const client = await pool.connect();
-    client.on('notification', () => this.clear());
-    client.on('error', () => {
-      this.clear();
-      this.listener = undefined;
-    });
-    await client.query(`LISTEN ${CHANNEL}`);
-    this.listener = client;
+  listen(pool: Pool): Promise<void> {
+    return this.changes.listen(pool);
   }
 
   async authenticate(key: string): Promise<ApiKeyPrincipal | null> {
     const hash = hashApiKey(key);
     const hit = this.entries.get(hash);
-    if (hit && hit.expiresAt > Date.now() && this.listener) return hit.principal;
+    if (hit && hit.expiresAt > Date.now() && this.changes.listening) return hit.principal;
     const principal = await authenticateApiKey(this.db, key);
     if (principal) {
       if (this.entries.size >= this.maxEntries) this.entries.clear();
@@ -52,12 +43,7 @@ export class ApiKeyCache {
     this.entries.clear();
   }
 
-  async close(): Promise<void> {
-    const client = this.listener;
-    this.listener = undefined;
-    if (client) {
-      await client.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
-      client.release();
-    }
+  close(): Promise<void> {
+    return this.changes.close();
   }
 }
