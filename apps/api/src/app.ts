@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import { AppError, type Logger } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
+import type { TurnQueue } from '@warren/queue';
 import { ApiKeyCache } from '@warren/tenancy';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import {
@@ -24,6 +25,8 @@ import { messageRoutes } from './routes/messages.ts';
 
 export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY'> & {
   pool: Pool;
+  /** Where triggering messages enqueue their turn, in the same transaction. */
+  turnQueue: TurnQueue;
   logger: Logger;
 };
 
@@ -41,7 +44,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
       }),
   });
   await app.register(conversationRoutes, { pool: opts.pool });
-  await app.register(messageRoutes, { pool: opts.pool });
+  await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(apiKeyRoutes, { pool: opts.pool });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };

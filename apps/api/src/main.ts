@@ -1,5 +1,6 @@
 import { ConfigError, createLogger } from '@warren/core';
 import { createPool } from '@warren/db';
+import { TurnQueue } from '@warren/queue';
 import { buildApi } from './app.ts';
 import { loadApiConfig } from './config.ts';
 
@@ -8,7 +9,8 @@ try {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
   const pool = createPool(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'warren-api' });
-  const app = await buildApi({ ...config, pool, logger });
+  const turnQueue = await TurnQueue.start(config.DATABASE_URL);
+  const app = await buildApi({ ...config, pool, turnQueue, logger });
   await app.listen({ host: config.HOST, port: config.PORT });
 
   let stopping = false;
@@ -17,6 +19,7 @@ try {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await turnQueue.stop();
     await pool.end();
     process.exit(0);
   };

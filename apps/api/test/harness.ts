@@ -1,6 +1,7 @@
 import { createLogger } from '@warren/core';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { TurnQueue } from '@warren/queue';
 import { buildApi } from '../src/app.ts';
 
 export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
@@ -18,8 +19,10 @@ export async function startApiHarness(
   overrides: { RATE_LIMIT_PER_MINUTE?: number; BODY_LIMIT_BYTES?: number; PROXY_PUBLIC_KEY?: string } = {},
 ) {
   const db = await createTestDatabase();
+  const turnQueue = await TurnQueue.start(db.url);
   const app = await buildApi({
     pool: db.pool,
+    turnQueue,
     logger: createLogger('api-test', { level: 'silent' }),
     OPS_TOKEN,
     BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
@@ -46,6 +49,7 @@ export async function startApiHarness(
     },
     async close() {
       await app.close();
+      await turnQueue.stop();
       await db.drop();
     },
   };

@@ -8,6 +8,7 @@ export {
   type ConversationInput,
   type TriggerMode,
 } from './conversations.ts';
-export { appendUserMessage, listMessages, type Message, type NewUserMessage } from './messages.ts';
+export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
 export { stripInternalTags } from './internal-tags.ts';
+export { isTrigger } from './trigger.ts';

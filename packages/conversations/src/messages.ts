@@ -1,5 +1,6 @@
 import { newId, notFound } from '@warren/core';
 import { tenantSchema, type TenantTx } from '@warren/db';
+import type { Conversation } from './conversations.ts';
 import { and, asc, eq, gt } from 'drizzle-orm';
 
 const { messages } = tenantSchema;
@@ -12,24 +13,37 @@ export interface NewUserMessage {
   metadata?: Record<string, unknown> | undefined;
 }
 
+export type TriggerSettings = Pick<Conversation, 'triggerMode' | 'triggerPattern' | 'assistantName'>;
+
 /**
- * Appends a user message with the conversation's next seq. One statement: the UPDATE takes the
- * conversation's row lock, so concurrent appends to one conversation get consecutive seqs and
- * appends to different conversations do not wait for each other.
+ * Appends a user message with the conversation's next seq, and returns it with the
+ * conversation's trigger settings. One statement: the UPDATE takes the conversation's row lock,
+ * so concurrent appends to one conversation get consecutive seqs and appends to different
+ * conversations do not wait for each other.
  */
-export async function appendUserMessage(tx: TenantTx, conversationId: string, input: NewUserMessage): Promise<Message> {
-  const { rows } = await tx.client.query<MessageRow>(
+export async function appendUserMessage(
+  tx: TenantTx,
+  conversationId: string,
+  input: NewUserMessage,
+): Promise<{ message: Message; trigger: TriggerSettings }> {
+  const { rows } = await tx.client.query<MessageRow & { trigger_mode: Conversation['triggerMode']; trigger_pattern: string | null; assistant_name: string }>(
     `WITH conv AS (
        UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
-        WHERE id = $1 RETURNING id, last_seq
+        WHERE id = $1 RETURNING id, last_seq, trigger_mode, trigger_pattern, assistant_name
+     ), inserted AS (
+       INSERT INTO messages (id, conversation_id, seq, role, sender, content, metadata)
+       SELECT $2, conv.id, conv.last_seq, 'user', $3, $4, $5 FROM conv
+       RETURNING *
      )
-     INSERT INTO messages (id, conversation_id, seq, role, sender, content, metadata)
-     SELECT $2, conv.id, conv.last_seq, 'user', $3, $4, $5 FROM conv
-     RETURNING *`,
+     SELECT inserted.*, conv.trigger_mode, conv.trigger_pattern, conv.assistant_name FROM inserted, conv`,
     [conversationId, newId('message'), input.sender ?? null, input.content, input.metadata ?? {}],
   );
-  if (!rows[0]) throw notFound('conversation');
-  return fromRow(rows[0]);
+  const row = rows[0];
+  if (!row) throw notFound('conversation');
+  return {
+    message: fromRow(row),
+    trigger: { triggerMode: row.trigger_mode, triggerPattern: row.trigger_pattern, assistantName: row.assistant_name },
+  };
 }
 
 /** Messages with seq > `after`, oldest first. */

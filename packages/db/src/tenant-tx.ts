@@ -58,3 +58,16 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (tx: Tenan
     client.release(broken);
   }
 }
+
+/**
+ * Runs `fn` as the app role inside a tenant transaction, for the one write a tenant role must
+ * not be able to make itself: a job in the queue schema, committed with the tenant's data.
+ * The tenant role is back in force when `fn` returns; if `fn` fails, the transaction is
+ * aborted and rolls back as a whole.
+ */
+export async function asAppRole<T>(tx: TenantTx, fn: () => Promise<T>): Promise<T> {
+  await tx.client.query('SET LOCAL ROLE NONE');
+  const result = await fn();
+  await tx.client.query(`SET LOCAL ROLE "${tenantSchemaName(tx.tenantId)}"`);
+  return result;
+}

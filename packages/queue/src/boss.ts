@@ -1,9 +1,9 @@
 import { PgBoss } from 'pg-boss';
-
-export const QUEUE_SCHEMA = 'pgboss';
+import { QUEUE_SCHEMA } from './schema.ts';
+import { createTurnQueues } from './turn-queue.ts';
 
 /**
- * Creates or upgrades pg-boss's own schema. Part of `warren migrate`, so API and worker
+ * Creates or upgrades pg-boss's own schema and Warren's queues. Part of `warren migrate`, so API and worker
  * processes never race to install it.
  */
 export async function installQueue(connectionString: string): Promise<void> {
@@ -18,5 +18,6 @@ export async function installQueue(connectionString: string): Promise<void> {
   });
   boss.on('error', () => {});
   await boss.start();
+  await createTurnQueues(boss);
   await boss.stop({ graceful: false });
 }

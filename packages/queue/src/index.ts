@@ -1,1 +1,3 @@
-export { installQueue, QUEUE_SCHEMA } from './boss.ts';
+export { installQueue } from './boss.ts';
+export { QUEUE_SCHEMA } from './schema.ts';
+export { TurnQueue, createTurnQueues, turnJobSchema, TURN_QUEUE, TURN_DEAD_LETTER_QUEUE, type TurnJob } from './turn-queue.ts';

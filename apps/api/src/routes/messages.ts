@@ -1,5 +1,7 @@
-import { appendUserMessage, getConversation, listMessages } from '@warren/conversations';
+import { getConversation, listMessages } from '@warren/conversations';
 import { withTenant, type Pool } from '@warren/db';
+import type { TurnQueue } from '@warren/queue';
+import { ingestMessage } from '@warren/turns';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sendIdempotent } from '../idempotency.ts';
@@ -13,7 +15,7 @@ import {
   toMessage,
 } from '../schemas.ts';
 
-export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
+export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: TurnQueue }> = async (app, { pool, turnQueue }) => {
   const tags = ['messages'];
 
   app.post(
@@ -22,7 +24,8 @@ export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, 
       schema: {
         tags,
         summary: 'Post a message to a conversation',
-        description: 'A 201 answer means the message is committed. Send Idempotency-Key to retry safely.',
+        description:
+          'A 201 answer means the message is committed and, if it triggers the assistant, so is its turn. Send Idempotency-Key to retry safely.',
         params: conversationIdParams,
         headers: idempotencyHeaders,
         body: createMessageBody,
@@ -39,7 +42,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, 
           scope: 'messages.create',
           input: [request.params.id, request.body],
         },
-        async (tx) => ({ status: 201, body: toMessage(await appendUserMessage(tx, request.params.id, request.body)) }),
+        async (tx) => ({ status: 201, body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body)).message) }),
       ),
   );
 

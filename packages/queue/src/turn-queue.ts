@@ -1,0 +1,69 @@
+import type { PoolClient } from 'pg';
+import { PgBoss } from 'pg-boss';
+import { z } from 'zod';
+import { QUEUE_SCHEMA } from './schema.ts';
+
+export const TURN_QUEUE = 'turn';
+export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
+
+/** What a `turn` job carries: which conversation to look at. The database holds everything else. */
+export const turnJobSchema = z.strictObject({
+  tenantId: z.string(),
+  conversationId: z.string(),
+  kind: z.enum(['message', 'task']),
+});
+export type TurnJob = z.infer<typeof turnJobSchema>;
+
+/**
+ * `stately` keyed by conversation: at most one turn queued and one running per conversation, so
+ * triggers that arrive while a turn is queued coalesce into it (measured in
+ * test/policies.test.ts, which also shows other conversations are not held back meanwhile).
+ */
+export async function createTurnQueues(boss: PgBoss): Promise<void> {
+  await boss.createQueue(TURN_DEAD_LETTER_QUEUE, { policy: 'standard' });
+  await boss.createQueue(TURN_QUEUE, {
+    policy: 'stately',
+    retryLimit: 5,
+    retryDelay: 2,
+    retryBackoff: true,
+    deadLetter: TURN_DEAD_LETTER_QUEUE,
+  });
+}
+
+/** Scheduled-task turns outrank message turns: a missed schedule cannot be rediscovered later. */
+const PRIORITY = { task: 10, message: 0 } as const;
+
+/**
+ * Sends `turn` jobs through the caller's transaction, so a job exists exactly when the message
+ * that triggered it was committed. A send while the conversation already has a queued turn is
+ * dropped by the queue policy: that turn will cover the new message too.
+ */
+export class TurnQueue {
+  private readonly boss: PgBoss;
+
+  private constructor(boss: PgBoss) {
+    this.boss = boss;
+  }
+
+  /** A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`. */
+  static async start(connectionString: string): Promise<TurnQueue> {
+    const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
+    boss.on('error', () => {});
+    await boss.start();
+    return new TurnQueue(boss);
+  }
+
+  /** Returns the job id, or null when the send coalesced into an already queued turn. */
+  enqueue(client: PoolClient, job: TurnJob): Promise<string | null> {
+    return this.boss.send(TURN_QUEUE, job, {
+      singletonKey: job.conversationId,
+      group: { id: job.tenantId },
+      priority: PRIORITY[job.kind],
+      db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
+    });
+  }
+
+  stop(): Promise<void> {
+    return this.boss.stop({ graceful: false });
+  }
+}

@@ -1,0 +1,1 @@
+export { ingestMessage } from './ingest.ts';
