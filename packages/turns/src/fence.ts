@@ -1,0 +1,29 @@
+import type { TenantTx } from '@warren/db';
+
+/** Who holds a turn: the turn id and the attempt that claimed it. */
+export interface TurnLease {
+  turnId: string;
+  attempt: number;
+}
+
+export class FencedOutError extends Error {
+  override name = 'FencedOutError';
+  constructor(lease: TurnLease) {
+    super(`turn ${lease.turnId} attempt ${lease.attempt} was taken over; its writes are refused`);
+  }
+}
+
+/**
+ * Locks the turn row and proves the caller still holds it: a worker whose job expired and was
+ * claimed again (attempt + 1) can no longer write. Returns the turn's covered range.
+ */
+export async function holdLease(tx: TenantTx, lease: TurnLease): Promise<{ conversationId: string; toSeq: number; outputSent: boolean }> {
+  const { rows } = await tx.client.query<{ conversation_id: string; to_seq: string; output_sent: boolean }>(
+    `SELECT conversation_id, to_seq, output_sent FROM turns
+      WHERE id = $1 AND attempt = $2 AND status = 'running' FOR UPDATE`,
+    [lease.turnId, lease.attempt],
+  );
+  const row = rows[0];
+  if (!row) throw new FencedOutError(lease);
+  return { conversationId: row.conversation_id, toSeq: Number(row.to_seq), outputSent: row.output_sent };
+}
