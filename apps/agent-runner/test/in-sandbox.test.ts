@@ -4,13 +4,16 @@ import type { OutboundMessage } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BwrapDriver, SandboxCapacityError, SandboxPool, type SandboxPoolOptions } from '@warren/sandbox';
 import { prepareRunner, type RunnerLaunch } from '../src/launch.ts';
-import { PLATFORM_KEY, startModelStack, turnInput, type ModelStack } from './sandbox-harness.ts';
+import { provisionTenant } from '@warren/tenancy';
+import { startModelStack, TEST_PLATFORM_KEY as PLATFORM_KEY, type ModelStack } from '@warren/testkit';
+import { turnInput } from './sandbox-harness.ts';
 
 // The runner in real bubblewrap sandboxes managed by SandboxPool, talking to the fake Messages
 // API through the real credential proxy.
 
 let stack: ModelStack;
 let runner: RunnerLaunch;
+let tenantId: string;
 const pools: SandboxPool[] = [];
 const conv = (n: number) => `conv_01h2xcejqtf2nbrexx3vqjhp${String(n).padStart(2, '0')}`;
 
@@ -37,6 +40,7 @@ const until = async (check: () => boolean, ms = 10_000) => {
 
 beforeAll(async () => {
   stack = await startModelStack();
+  tenantId = (await provisionTenant(stack.db.pool, { name: 'sandboxed' })).tenant.id;
   runner = await prepareRunner(join(stack.dir, 'runner-build'));
 });
 afterAll(async () => {
@@ -47,10 +51,10 @@ afterAll(async () => {
 describe('a turn in a bubblewrap sandbox', () => {
   it('runs bash inside the sandbox on the model’s request and returns its output to the model', async () => {
     const p = pool();
-    const sandbox = await p.acquire(stack.tenantId, conv(1));
+    const sandbox = await p.acquire(tenantId, conv(1));
     stack.fake.reset();
     const outcome = await sandbox.runTurn(
-      turnInput(stack.tenantId, conv(1), '#fake tool bash {"command":"echo made-in-the-sandbox > proof.txt; id -u; cat proof.txt"}'),
+      turnInput(tenantId, conv(1), '#fake tool bash {"command":"echo made-in-the-sandbox > proof.txt; id -u; cat proof.txt"}'),
     );
     p.release(sandbox);
     expect(outcome.status).toBe('ok');
@@ -58,7 +62,7 @@ describe('a turn in a bubblewrap sandbox', () => {
     expect(outcome.finalText).toContain('made-in-the-sandbox');
     expect(outcome.finalText).toContain('65534');
     // the workspace is the conversation's folder on the host
-    const proof = join(stack.dir, 'sandboxes', stack.tenantId, conv(1), 'workspace', 'proof.txt');
+    const proof = join(stack.dir, 'sandboxes', tenantId, conv(1), 'workspace', 'proof.txt');
     expect(readFileSync(proof, 'utf8')).toBe('made-in-the-sandbox\n');
     // two model calls went through the proxy, with the platform key, never the sandbox's token
     expect(stack.fake.requests).toHaveLength(2);
@@ -72,13 +76,13 @@ describe('a turn in a bubblewrap sandbox', () => {
 
   it('takes a second turn in the same warm sandbox without a restart', async () => {
     const p = pool();
-    const first = await p.acquire(stack.tenantId, conv(2));
-    const one = await first.runTurn(turnInput(stack.tenantId, conv(2), 'first'));
+    const first = await p.acquire(tenantId, conv(2));
+    const one = await first.runTurn(turnInput(tenantId, conv(2), 'first'));
     p.release(first);
-    const second = await p.acquire(stack.tenantId, conv(2));
+    const second = await p.acquire(tenantId, conv(2));
     expect(second).toBe(first);
     expect(second.process.pid).toBe(first.process.pid);
-    const two = await second.runTurn(turnInput(stack.tenantId, conv(2), 'second', one.history));
+    const two = await second.runTurn(turnInput(tenantId, conv(2), 'second', one.history));
     p.release(second);
     expect(two.finalText).toContain('echo: second');
     expect(two.history.length).toBe(one.history.length + 2);
@@ -86,21 +90,21 @@ describe('a turn in a bubblewrap sandbox', () => {
 
   it('delivers send_message to the turn, authorised for this conversation', async () => {
     const p = pool();
-    const sandbox = await p.acquire(stack.tenantId, conv(3));
+    const sandbox = await p.acquire(tenantId, conv(3));
     const messages: OutboundMessage[] = [];
-    const outcome = await sandbox.runTurn(turnInput(stack.tenantId, conv(3), '#fake tool send_message {"text":"working on it"}'), {
+    const outcome = await sandbox.runTurn(turnInput(tenantId, conv(3), '#fake tool send_message {"text":"working on it"}'), {
       onMessage: (m) => void messages.push(m),
     });
     p.release(sandbox);
     expect(outcome.status).toBe('ok');
-    expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: stack.tenantId, conversationId: conv(3) })]);
+    expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: tenantId, conversationId: conv(3) })]);
   });
 });
 
 describe('SandboxPool lifecycle', () => {
   it('closes a sandbox after its idle timeout', async () => {
     const p = pool({ idleTimeoutMs: 200 });
-    const sandbox = await p.acquire(stack.tenantId, conv(10));
+    const sandbox = await p.acquire(tenantId, conv(10));
     p.release(sandbox);
     expect(await until(() => !sandbox.alive)).toBe(true);
     expect(p.size).toBe(0);
@@ -108,12 +112,12 @@ describe('SandboxPool lifecycle', () => {
 
   it('closes the least recently used idle sandbox at the global cap', async () => {
     const p = pool({ maxSandboxes: 2 });
-    const a = await p.acquire(stack.tenantId, conv(11));
+    const a = await p.acquire(tenantId, conv(11));
     p.release(a);
-    const b = await p.acquire(stack.tenantId, conv(12));
+    const b = await p.acquire(tenantId, conv(12));
     p.release(b);
-    p.release(await p.acquire(stack.tenantId, conv(11))); // a is now more recent than b
-    const c = await p.acquire(stack.tenantId, conv(13));
+    p.release(await p.acquire(tenantId, conv(11))); // a is now more recent than b
+    const c = await p.acquire(tenantId, conv(13));
     expect(b.alive).toBe(false);
     expect(a.alive).toBe(true);
     expect(p.list().map((s) => s.conversationId).sort()).toEqual([conv(11), conv(13)]);
@@ -122,12 +126,12 @@ describe('SandboxPool lifecycle', () => {
 
   it('holds the per-tenant cap, and refuses when every sandbox is busy', async () => {
     const p = pool({ maxPerTenant: 1 });
-    const a = await p.acquire(stack.tenantId, conv(14));
-    const busy = a.runTurn(turnInput(stack.tenantId, conv(14), '#fake sleep 1500'));
-    await expect(p.acquire(stack.tenantId, conv(15))).rejects.toBeInstanceOf(SandboxCapacityError);
+    const a = await p.acquire(tenantId, conv(14));
+    const busy = a.runTurn(turnInput(tenantId, conv(14), '#fake sleep 1500'));
+    await expect(p.acquire(tenantId, conv(15))).rejects.toBeInstanceOf(SandboxCapacityError);
     await busy;
     p.release(a);
-    const b = await p.acquire(stack.tenantId, conv(15));
+    const b = await p.acquire(tenantId, conv(15));
     expect(a.alive).toBe(false);
     expect(b.alive).toBe(true);
     p.release(b);
@@ -135,27 +139,27 @@ describe('SandboxPool lifecycle', () => {
 
   it('notices a crashed sandbox and starts a new one at the next turn', async () => {
     const p = pool();
-    const first = await p.acquire(stack.tenantId, conv(16));
+    const first = await p.acquire(tenantId, conv(16));
     first.process.kill('SIGKILL');
     expect(await until(() => !first.alive)).toBe(true);
-    await expect(first.runTurn(turnInput(stack.tenantId, conv(16), 'x'))).rejects.toThrow(/not running/);
-    const second = await p.acquire(stack.tenantId, conv(16));
+    await expect(first.runTurn(turnInput(tenantId, conv(16), 'x'))).rejects.toThrow(/not running/);
+    const second = await p.acquire(tenantId, conv(16));
     expect(second).not.toBe(first);
-    const outcome = await second.runTurn(turnInput(stack.tenantId, conv(16), 'after the crash'));
+    const outcome = await second.runTurn(turnInput(tenantId, conv(16), 'after the crash'));
     expect(outcome.finalText).toContain('echo: after the crash');
     p.release(second);
   });
 
   it('fails a turn whose sandbox dies mid-turn, and aborts on signal', async () => {
     const p = pool();
-    const sandbox = await p.acquire(stack.tenantId, conv(17));
-    const running = sandbox.runTurn(turnInput(stack.tenantId, conv(17), '#fake sleep 3000'));
+    const sandbox = await p.acquire(tenantId, conv(17));
+    const running = sandbox.runTurn(turnInput(tenantId, conv(17), '#fake sleep 3000'));
     setTimeout(() => sandbox.process.kill('SIGKILL'), 200);
     await expect(running).rejects.toThrow(/exited/);
 
-    const again = await p.acquire(stack.tenantId, conv(17));
+    const again = await p.acquire(tenantId, conv(17));
     const controller = new AbortController();
-    const aborted = again.runTurn(turnInput(stack.tenantId, conv(17), '#fake sleep 3000'), { signal: controller.signal });
+    const aborted = again.runTurn(turnInput(tenantId, conv(17), '#fake sleep 3000'), { signal: controller.signal });
     setTimeout(() => controller.abort(), 200);
     await expect(aborted).rejects.toThrow(/aborted/);
     expect(await until(() => !again.alive)).toBe(true);
@@ -163,7 +167,7 @@ describe('SandboxPool lifecycle', () => {
 
   it('closes everything on shutdown', async () => {
     const p = pool();
-    const sandboxes = await Promise.all([p.acquire(stack.tenantId, conv(18)), p.acquire(stack.tenantId, conv(19))]);
+    const sandboxes = await Promise.all([p.acquire(tenantId, conv(18)), p.acquire(tenantId, conv(19))]);
     await p.closeAll();
     expect(sandboxes.every((s) => !s.alive)).toBe(true);
     expect(p.size).toBe(0);

@@ -19,14 +19,20 @@ export type TurnJob = z.infer<typeof turnJobSchema>;
  * triggers that arrive while a turn is queued coalesce into it (measured in
  * test/policies.test.ts, which also shows other conversations are not held back meanwhile).
  */
+export const TURN_RETRY_LIMIT = 5;
+
 export async function createTurnQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(TURN_DEAD_LETTER_QUEUE, { policy: 'standard' });
   await boss.createQueue(TURN_QUEUE, {
     policy: 'stately',
-    retryLimit: 5,
+    retryLimit: TURN_RETRY_LIMIT,
     retryDelay: 2,
     retryBackoff: true,
     deadLetter: TURN_DEAD_LETTER_QUEUE,
+    // A killed worker stops beating: its job is handed to another worker within this many seconds.
+    heartbeatSeconds: 10,
+    // Workers are woken by NOTIFY on send; polling stays as the backstop.
+    notify: true,
   });
 }
 

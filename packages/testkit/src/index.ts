@@ -1,2 +1,3 @@
 export { createTestDatabase, superuserClient, type TestDatabase } from './database.ts';
 export { freePort } from '@warren/db';
+export { startModelStack, TEST_PLATFORM_KEY, TEST_TOKEN_SECRET, type ModelStack } from './model-stack.ts';

@@ -4,3 +4,4 @@ export { recordOutput } from './record-output.ts';
 export { commitTurn } from './commit-turn.ts';
 export { failTurn, type FailureOutcome } from './fail-turn.ts';
 export { FencedOutError, type TurnLease } from './fence.ts';
+export { runTurnJob, TurnRetryError, type TurnJobDeps, type TurnJobRun } from './run-turn-job.ts';

@@ -1,0 +1,34 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { logLevel, parseEnv } from '@warren/core';
+import { z } from 'zod';
+
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const workerConfigSchema = z.object({
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  /** The credential proxy's socket on this host (the sidecar). */
+  PROXY_SOCKET_PATH: z.string().min(1).default(join(tmpdir(), 'warren-credential-proxy.sock')),
+  PROXY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** Host folder holding tenants' sandbox folders; every folder on the way must be traversable by uid 65534. */
+  SANDBOX_ROOT: z.string().min(1).default(join(tmpdir(), 'warren-sandboxes')),
+  MODEL: z.string().min(1).default('claude-sonnet-4-5'),
+  /** Turns this worker runs at once. */
+  WORKER_CONCURRENCY: positive(4),
+  /** Turns one tenant may run at once across all workers. */
+  TENANT_CONCURRENCY: positive(2),
+  SANDBOX_IDLE_MS: positive(30 * 60_000),
+  SANDBOX_MAX: positive(20),
+  SANDBOX_MAX_PER_TENANT: positive(5),
+  SANDBOX_MEMORY_MB: positive(512),
+  SANDBOX_PIDS: positive(256),
+  TURN_MAX_ITERATIONS: positive(20),
+  TURN_MAX_TOKENS: positive(4096),
+  /** How long shutdown waits for running turns before handing them back. */
+  SHUTDOWN_GRACE_MS: positive(30_000),
+  LOG_LEVEL: logLevel,
+});
+
+export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+export const loadWorkerConfig = (env: NodeJS.ProcessEnv = process.env): WorkerConfig => parseEnv(workerConfigSchema, env);

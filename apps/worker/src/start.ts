@@ -1,0 +1,70 @@
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { prepareRunner } from '@warren/agent-runner';
+import type { Logger } from '@warren/core';
+import { mintSandboxToken } from '@warren/credentials';
+import { createPool } from '@warren/db';
+import { QUEUE_SCHEMA, TURN_QUEUE, TURN_RETRY_LIMIT, turnJobSchema } from '@warren/queue';
+import { BwrapDriver, SandboxPool } from '@warren/sandbox';
+import { runTurnJob } from '@warren/turns';
+import { PgBoss } from 'pg-boss';
+import type { WorkerConfig } from './config.ts';
+
+/** Sandbox tokens outlive any turn; the proxy refuses them after this. */
+const TOKEN_TTL_S = 6 * 3600;
+
+export interface RunningWorker {
+  stop(): Promise<void>;
+}
+
+/** Wires a stateless worker: pg-boss consumer of `turn`, sandbox pool, database; stops in order. */
+export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
+  const pool = createPool(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY * 2 + 2, applicationName: 'warren-worker' });
+  await mkdir(config.SANDBOX_ROOT, { recursive: true });
+  await chmod(config.SANDBOX_ROOT, 0o711);
+  const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
+  const sandboxes = new SandboxPool({
+    driver: new BwrapDriver(),
+    root: config.SANDBOX_ROOT,
+    proxySocket: config.PROXY_SOCKET_PATH,
+    runner,
+    mintToken: (tenantId, sandboxId) =>
+      mintSandboxToken(config.PROXY_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + TOKEN_TTL_S }),
+    limits: { memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024, pids: config.SANDBOX_PIDS },
+    idleTimeoutMs: config.SANDBOX_IDLE_MS,
+    maxSandboxes: config.SANDBOX_MAX,
+    maxPerTenant: config.SANDBOX_MAX_PER_TENANT,
+    logger,
+  });
+  await sandboxes.start();
+
+  const boss = new PgBoss({ connectionString: config.DATABASE_URL, schema: QUEUE_SCHEMA, max: 4, migrate: false, useListenNotify: true });
+  boss.on('error', (err: Error) => logger.error({ err: err.message }, 'queue error'));
+  await boss.start();
+  const deps = {
+    pool,
+    sandboxes,
+    model: config.MODEL,
+    limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
+    retryLimit: TURN_RETRY_LIMIT,
+    logger,
+  };
+  await boss.work(
+    TURN_QUEUE,
+    { batchSize: 1, localConcurrency: config.WORKER_CONCURRENCY, groupConcurrency: config.TENANT_CONCURRENCY, pollingIntervalSeconds: 1 },
+    async ([job]) => {
+      if (!job) return;
+      await runTurnJob(deps, { id: job.id, data: turnJobSchema.parse(job.data), retryCount: job.retryCount, signal: job.signal });
+    },
+  );
+  logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
+
+  return {
+    async stop() {
+      // Stop claiming, let running turns finish within the grace period, hand back the rest.
+      await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
+      await sandboxes.closeAll();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { provisionTenant } from '@warren/tenancy';
+import { freePort, startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The whole path with real processes: API → Postgres queue → worker → bubblewrap sandbox →
+// credential proxy → fake Messages API → reply readable through the API.
+
+const program = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+let stack: ModelStack;
+let api: ChildProcess;
+let worker: ChildProcess;
+let base: string;
+let key: string;
+
+function start(path: string, env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [program(path)], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: 'inherit' });
+}
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let value = await probe();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    value = await probe();
+  }
+  return value;
+}
+
+beforeAll(async () => {
+  stack = await startModelStack();
+  key = (await provisionTenant(stack.db.pool, { name: 'e2e' })).apiKey.key;
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  api = start('apps/api/src/main.ts', { DATABASE_URL: stack.db.url, OPS_TOKEN: 'e2e-ops-token-0123456789abcdef', PORT: String(port) });
+  worker = start('apps/worker/src/main.ts', {
+    DATABASE_URL: stack.db.url,
+    PROXY_SOCKET_PATH: stack.proxySocket,
+    PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
+    SANDBOX_ROOT: join(stack.dir, 'sandboxes'),
+    MODEL: 'claude-e2e',
+  });
+  await eventually(
+    () => fetch(`${base}/readyz`).then((r) => r.ok, () => false),
+    (up) => up,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of [api, worker]) {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }
+  await stack.close();
+});
+
+describe('end to end', () => {
+  it('answers a message: the model asks for bash, the sandbox runs it, the reply comes back through the API', async () => {
+    const conv = (await call('POST', '/v1/conversations', {})).body;
+    const posted = await call('POST', `/v1/conversations/${conv.id}/messages`, {
+      content: '#fake tool bash {"command":"echo 6x7=$((6*7))"}',
+    });
+    expect(posted.status).toBe(201);
+    const page = await eventually(
+      () => call('GET', `/v1/conversations/${conv.id}/messages`),
+      (r) => r.body.data.some((m: { role: string }) => m.role === 'assistant'),
+    );
+    const reply = page.body.data.find((m: { role: string }) => m.role === 'assistant');
+    expect(reply).toMatchObject({ seq: 2, turnId: expect.stringMatching(/^turn_/) });
+    expect(reply.content).toContain('6x7=42');
+  });
+
+  it('accumulates context: three messages, only the third triggers, the model sees all three', async () => {
+    const conv = (await call('POST', '/v1/conversations', { assistantName: 'Andy', trigger: { mode: 'mention' } })).body;
+    stack.fake.reset();
+    for (const content of ['The build is broken', 'Yeah, the tests fail too', '@Andy can you help debug?']) {
+      await call('POST', `/v1/conversations/${conv.id}/messages`, { content });
+    }
+    await eventually(
+      () => call('GET', `/v1/conversations/${conv.id}/messages`),
+      (r) => r.body.data.some((m: { role: string }) => m.role === 'assistant'),
+    );
+    expect(stack.fake.requests).toHaveLength(1);
+    const sent = JSON.stringify(stack.fake.requests[0]!.body);
+    for (const text of ['The build is broken', 'Yeah, the tests fail too', '@Andy can you help debug?']) expect(sent).toContain(text);
+  });
+});

@@ -1,0 +1,64 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, type Logger } from '@warren/core';
+import { mintSandboxToken } from '@warren/credentials';
+import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
+import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const TEST_PLATFORM_KEY = 'sk-ant-platform-key-for-tests';
+export const TEST_TOKEN_SECRET = 'test-token-secret-0123456789abcdef0123456789';
+
+/** A fresh database, the fake Messages API, and a real credential proxy on a unix socket in front of it. */
+export interface ModelStack {
+  db: TestDatabase;
+  fake: FakeAnthropic;
+  proxySocket: string;
+  /** A temporary folder (mode 0711, so sandboxes can reach folders below it), removed by close(). */
+  dir: string;
+  logger: Logger;
+  mintToken(tenantId: string, sandboxId: string): string;
+  close(): Promise<void>;
+}
+
+export async function startModelStack(): Promise<ModelStack> {
+  const db = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'warren-stack-'));
+  chmodSync(dir, 0o711);
+  const logger = createLogger('test-stack', { level: 'warn' });
+  const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
+  const meter = new UsageMeter(db.pool, logger, 1000);
+  const policies = new TenantPolicies({ pool: db.pool, keyPair: undefined, ttlMs: 10_000, logger, metered: (t) => meter.spentBy(t) });
+  const proxy = createCredentialProxy({
+    tokenSecret: TEST_TOKEN_SECRET,
+    upstream: fake.url,
+    platformKey: TEST_PLATFORM_KEY,
+    defaults: { monthlyTokenBudget: null, requestsPerMinute: null },
+    policies,
+    meter,
+    logger,
+  });
+  const proxySocket = join(dir, 'proxy.sock');
+  const server: Server = createServer(proxy.handle);
+  await new Promise<void>((resolve) => server.listen(proxySocket, resolve));
+  chmodSync(proxySocket, 0o666);
+  return {
+    db,
+    fake,
+    proxySocket,
+    dir,
+    logger,
+    mintToken: (tenantId, sandboxId) =>
+      mintSandboxToken(TEST_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + 3600 }),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await proxy.close();
+      await meter.close();
+      await fake.close();
+      await db.drop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
