@@ -22,6 +22,7 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { turnRoutes } from './routes/turns.ts';
 
 export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY'> & {
   pool: Pool;
@@ -45,6 +46,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   });
   await app.register(conversationRoutes, { pool: opts.pool });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
+  await app.register(turnRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };

@@ -1,3 +1,5 @@
+import { withTenant } from '@warren/db';
+import { claimTurn } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiHarness, type ApiHarness } from './harness.ts';
 
@@ -9,6 +11,7 @@ let a: { id: string; key: string };
 let b: { id: string; key: string };
 let bConv: string;
 let bKeyId: string;
+let bTurn: string;
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -17,6 +20,8 @@ beforeAll(async () => {
   bConv = (await h.call(b.key, 'POST', '/v1/conversations', { externalId: 'b-ext', title: 'B only' })).json().id;
   await h.call(b.key, 'POST', `/v1/conversations/${bConv}/messages`, { content: 'B secret message' });
   bKeyId = (await h.call(b.key, 'POST', '/v1/api-keys', { name: 'b-second' })).json().id;
+  // a turn of B's, as a worker would have claimed it
+  bTurn = await withTenant(h.db.pool, b.id, async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId);
 });
 afterAll(() => h.close());
 
@@ -28,6 +33,8 @@ describe("tenant A's key with tenant B's ids", () => {
     ['GET', () => `/v1/conversations/${bConv}/messages?after=0&limit=10`],
     ['POST', () => `/v1/conversations/${bConv}/messages`, { content: 'injected' }],
     ['DELETE', () => `/v1/api-keys/${bKeyId}`],
+    ['GET', () => `/v1/conversations/${bConv}/turns`],
+    ['GET', () => `/v1/turns/${bTurn}`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
@@ -60,7 +67,7 @@ describe("tenant A's key with tenant B's ids", () => {
     const served = Object.entries(spec.paths)
       .filter(([path]) => path.includes('{id}') && !path.startsWith('/v1/admin/'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    const probed = routes.map(([m, url]) => `${m} ${url().split('?')[0]!.replace(/(conv|key)_[0-9a-z]{26}/, '{id}')}`);
+    const probed = routes.map(([m, url]) => `${m} ${url().split('?')[0]!.replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`);
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);
   });

@@ -82,6 +82,13 @@ describe('end to end', () => {
     const reply = page.body.data.find((m: { role: string }) => m.role === 'assistant');
     expect(reply).toMatchObject({ seq: 2, turnId: expect.stringMatching(/^turn_/) });
     expect(reply.content).toContain('6x7=42');
+
+    const turns = (await call('GET', `/v1/conversations/${conv.id}/turns`)).body.data;
+    expect(turns).toEqual([
+      expect.objectContaining({ id: reply.turnId, status: 'succeeded', covered: { afterSeq: 0, throughSeq: 1 }, outputSent: true }),
+    ]);
+    expect(turns[0].usage.inputTokens).toBeGreaterThan(0);
+    expect((await call('GET', `/v1/turns/${reply.turnId}`)).body.id).toBe(reply.turnId);
   });
 
   it('accumulates context: three messages, only the third triggers, the model sees all three', async () => {
