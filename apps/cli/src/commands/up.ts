@@ -14,7 +14,7 @@ import { runMigrations } from './migrate.ts';
 export const upUsage = `warren up
   The whole system on one machine: embedded Postgres (unless DATABASE_URL is set), migrations,
   a demo tenant on first start, the credential proxy, the local fake Messages API (unless
-  ANTHROPIC_API_KEY is set) and the API. Ctrl-C stops everything; data stays in
+  ANTHROPIC_API_KEY is set), a worker and the API. Ctrl-C stops everything; data stays in
   WARREN_DATA_DIR for the next start.`;
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -149,6 +149,12 @@ export async function upCommand(argv: string[]): Promise<number> {
       ANTHROPIC_API_KEY: env.ANTHROPIC_API_KEY ?? 'sk-ant-local-fake-upstream',
       ANTHROPIC_UPSTREAM: upstream,
     });
+    start('worker', 'apps/worker/src/main.ts', {
+      DATABASE_URL: databaseUrl,
+      PROXY_SOCKET_PATH: proxySocket,
+      PROXY_TOKEN_SECRET: state.proxyTokenSecret,
+      SANDBOX_ROOT: join(env.WARREN_DATA_DIR, 'sandboxes'),
+    });
     start('api', 'apps/api/src/main.ts', {
       DATABASE_URL: databaseUrl,
       OPS_TOKEN: state.opsToken,
@@ -164,7 +170,10 @@ export async function upCommand(argv: string[]): Promise<number> {
     say(`API:        ${base}   (OpenAPI docs: ${base}/docs)`);
     say(`demo key:   ${state.demoApiKey ?? '(no demo tenant: tenants existed before the first start)'}`);
     say(`ops token:  stored in ${join(env.WARREN_DATA_DIR, 'local.json')}`);
-    say(`try:        curl -s -X POST ${base}/v1/conversations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}'`);
+    say(`try:        KEY=${state.demoApiKey ?? '<your key>'}`);
+    say(`            C=$(curl -s -X POST ${base}/v1/conversations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')`);
+    say(`            curl -s -X POST ${base}/v1/conversations/$C/messages -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"content":"hello"}'`);
+    say(`            curl -s "${base}/v1/conversations/$C/messages" -H "authorization: Bearer $KEY"   # the reply appears here`);
     say('Ctrl-C stops everything.');
   } catch (err) {
     say(`start failed: ${(err as Error).message}`);
