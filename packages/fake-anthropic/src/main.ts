@@ -7,6 +7,7 @@ try {
   const fake = await startFakeAnthropic({
     host: config.HOST,
     port: config.PORT,
+    failureRate: config.FAKE_ANTHROPIC_FAILURE_RATE,
     ...(config.FAKE_ANTHROPIC_API_KEY === undefined ? {} : { apiKey: config.FAKE_ANTHROPIC_API_KEY }),
   });
   process.stdout.write(`fake-anthropic listening on ${fake.url}\n`);

@@ -15,6 +15,8 @@ export interface FakeAnthropicOptions {
   socketPath?: string;
   /** Accept only this key; without it any non-empty key passes. */
   apiKey?: string;
+  /** Fraction (0–1) of Messages calls that fail at random with 500 or 529, for chaos tests. */
+  failureRate?: number;
 }
 
 export interface RecordedRequest {
@@ -38,13 +40,16 @@ export interface FakeAnthropic {
   reset(): void;
   /** Stops listening and cuts open connections, in-flight responses included. */
   close(): Promise<void>;
+  /** Changes the random failure rate (see FakeAnthropicOptions.failureRate). */
+  setFailureRate(rate: number): void;
 }
 
 export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Promise<FakeAnthropic> {
   const requests: RecordedRequest[] = [];
+  const chaos = { failureRate: options.failureRate ?? 0 };
   const server = createServer((req, res) => {
     // handle answers its own errors; this only catches a failure to send that answer.
-    handle(req, res, requests, options.apiKey).catch(() => res.destroy());
+    handle(req, res, requests, options.apiKey, chaos).catch(() => res.destroy());
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -65,6 +70,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     reset: () => {
       requests.length = 0;
     },
+    setFailureRate: (rate) => {
+      chaos.failureRate = rate;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -79,7 +87,13 @@ function tcpUrl({ address, port }: AddressInfo): string {
   return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requests: RecordedRequest[], apiKey: string | undefined) {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requests: RecordedRequest[],
+  apiKey: string | undefined,
+  chaos: { failureRate: number },
+) {
   res.setHeader('request-id', newRequestId());
   const signal = disconnectSignal(res);
   try {
@@ -95,6 +109,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, requests: Recor
     if (tooLarge) throw new FakeApiError(413);
     if (!json) throw invalidRequest('request body is empty; expected a JSON object');
     if (!json.ok) throw invalidRequest(`request body is not valid JSON: ${json.error}`);
+    if (Math.random() < chaos.failureRate) throw new FakeApiError(Math.random() < 0.5 ? 500 : 529);
     await route({ body: json.value, res, signal });
   } catch (err) {
     if (res.headersSent) res.destroy();

@@ -1,0 +1,157 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createConversation } from '@warren/conversations';
+import { withTenant } from '@warren/db';
+import { TurnQueue } from '@warren/queue';
+import { provisionTenant } from '@warren/tenancy';
+import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { ingestMessage } from '@warren/turns';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Chaos: two worker processes, 500 triggered turns over 50 conversations of 5 tenants, workers
+// killed with SIGKILL at random moments and restarted. Afterwards the database must show every
+// trigger answered exactly once: nothing lost, nothing duplicated.
+
+const TENANTS = 5;
+const CONVERSATIONS_PER_TENANT = 10;
+const MESSAGES_PER_CONVERSATION = 10;
+const WORKERS = 2;
+const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+
+let stack: ModelStack;
+let queue: TurnQueue;
+const conversations: Array<{ tenantId: string; id: string }> = [];
+
+function startWorker(n: number): ChildProcess {
+  return spawn(process.execPath, [workerMain], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: stack.db.url,
+      PROXY_SOCKET_PATH: stack.proxySocket,
+      PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
+      // each worker is its own "host", with its own sandbox folders
+      SANDBOX_ROOT: join(stack.dir, `worker-${n}`),
+      WORKER_CONCURRENCY: '4',
+      TENANT_CONCURRENCY: '4',
+      SANDBOX_MAX: '40',
+      SANDBOX_MAX_PER_TENANT: '10',
+    },
+    stdio: 'inherit',
+  });
+}
+
+const killed = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+
+/** Per conversation: user message seqs, and the turns that sent output with their covered ranges. */
+async function audit() {
+  const report = [];
+  for (const c of conversations) {
+    report.push(
+      await withTenant(stack.db.pool, c.tenantId, async (tx) => {
+        const users = (await tx.client.query('SELECT seq::int FROM messages WHERE conversation_id = $1 AND role = $2 ORDER BY seq', [c.id, 'user'])).rows.map((r) => r.seq as number);
+        const turns = (
+          await tx.client.query(
+            `SELECT t.id, t.status, t.from_seq::int AS "from", t.to_seq::int AS "to",
+                    (SELECT count(*)::int FROM messages m WHERE m.turn_id = t.id) AS replies
+               FROM turns t WHERE t.conversation_id = $1 AND t.output_sent ORDER BY t.from_seq`,
+            [c.id],
+          )
+        ).rows as Array<{ id: string; status: string; from: number; to: number; replies: number }>;
+        const cursor = (await tx.client.query('SELECT processed_seq::int AS p FROM cursors WHERE conversation_id = $1', [c.id])).rows[0].p as number;
+        return { users, turns, processed: cursor };
+      }),
+    );
+  }
+  return report;
+}
+
+async function runChaos(label: string): Promise<void> {
+  const workers = Array.from({ length: WORKERS }, (_, n) => startWorker(n));
+  let chaos = true;
+  let kills = 0;
+  const killer = (async () => {
+    while (chaos) {
+      await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
+      if (!chaos) break;
+      const n = Math.floor(Math.random() * WORKERS);
+      await killed(workers[n]!);
+      kills++;
+      workers[n] = startWorker(n);
+    }
+  })();
+
+  // Triggers arrive over time, interleaved across conversations.
+  for (let round = 0; round < MESSAGES_PER_CONVERSATION; round++) {
+    await Promise.all(
+      conversations.map((c) =>
+        withTenant(stack.db.pool, c.tenantId, (tx) => ingestMessage(tx, queue, c.id, { content: `${label} round ${round}` })),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  // Keep killing for a while, then let the workers finish: until every conversation is processed.
+  await new Promise((r) => setTimeout(r, 3000));
+  chaos = false;
+  await killer;
+  const deadline = Date.now() + 240_000;
+  let pending = Infinity;
+  while (pending > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    pending = (await audit()).filter((c) => c.processed < (c.users.at(-1) ?? 0)).length;
+  }
+  await Promise.all(workers.map(killed));
+  expect(kills).toBeGreaterThan(0);
+}
+
+function expectExactlyOnce(report: Awaited<ReturnType<typeof audit>>) {
+  for (const c of report) {
+    // nothing lost: every user message lies in the range of a turn that answered
+    for (const seq of c.users) {
+      const answering = c.turns.filter((t) => t.from < seq && seq <= t.to);
+      expect(answering, `message ${seq} answered by ${answering.length} turns`).toHaveLength(1);
+    }
+    // nothing duplicated: answering turns cover disjoint ranges and sent one reply each
+    for (let i = 1; i < c.turns.length; i++) expect(c.turns[i]!.from).toBeGreaterThanOrEqual(c.turns[i - 1]!.to);
+    for (const t of c.turns) expect(t.replies).toBe(1);
+    expect(c.processed).toBeGreaterThanOrEqual(c.users.at(-1)!);
+  }
+}
+
+beforeAll(async () => {
+  stack = await startModelStack();
+  queue = await TurnQueue.start(stack.db.url);
+  for (let t = 0; t < TENANTS; t++) {
+    const { tenant } = await provisionTenant(stack.db.pool, { name: `chaos-${t}` });
+    for (let c = 0; c < CONVERSATIONS_PER_TENANT; c++) {
+      const id = await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id);
+      conversations.push({ tenantId: tenant.id, id });
+    }
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await queue.stop();
+  await stack.close();
+});
+
+describe('chaos', () => {
+  it('answers every trigger exactly once while workers are killed with SIGKILL', async () => {
+    await runChaos('calm');
+    expectExactlyOnce(await audit());
+  }, 400_000);
+
+  it('does the same while the model API fails 10 % of calls', async () => {
+    stack.fake.setFailureRate(0.1);
+    await runChaos('stormy');
+    stack.fake.setFailureRate(0);
+    expectExactlyOnce(await audit());
+  }, 400_000);
+});
