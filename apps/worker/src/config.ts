@@ -24,6 +24,8 @@ export const workerConfigSchema = z.object({
   SANDBOX_PIDS: positive(256),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
+  /** How often this worker looks for jobs whose worker died (missed heartbeats) to hand them on. */
+  QUEUE_SUPERVISE_SECONDS: positive(5),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
   LOG_LEVEL: logLevel,

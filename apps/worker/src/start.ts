@@ -38,7 +38,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   });
   await sandboxes.start();
 
-  const boss = new PgBoss({ connectionString: config.DATABASE_URL, schema: QUEUE_SCHEMA, max: 4, migrate: false, useListenNotify: true });
+  const boss = new PgBoss({
+    connectionString: config.DATABASE_URL,
+    schema: QUEUE_SCHEMA,
+    max: 4,
+    migrate: false,
+    useListenNotify: true,
+    superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
+  });
   boss.on('error', (err: Error) => logger.error({ err: err.message }, 'queue error'));
   await boss.start();
   const deps = {
