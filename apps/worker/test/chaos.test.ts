@@ -8,6 +8,7 @@ import { provisionTenant } from '@warren/tenancy';
 import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stopProcess } from './helpers.ts';
 
 // Chaos: two worker processes, 500 triggered turns over 50 conversations of 5 tenants, workers
 // killed with SIGKILL at random moments and restarted. Afterwards the database must show every
@@ -42,13 +43,6 @@ function startWorker(n: number): ChildProcess {
   });
 }
 
-const killed = (child: ChildProcess) =>
-  new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-
 /** Per conversation: user message seqs, and the turns that sent output with their covered ranges. */
 async function audit() {
   const report = [];
@@ -81,7 +75,7 @@ async function runChaos(label: string): Promise<void> {
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 1500));
       if (!chaos) break;
       const n = Math.floor(Math.random() * WORKERS);
-      await killed(workers[n]!);
+      await stopProcess(workers[n]!);
       kills++;
       workers[n] = startWorker(n);
     }
@@ -107,7 +101,7 @@ async function runChaos(label: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     pending = (await audit()).filter((c) => c.processed < (c.users.at(-1) ?? 0)).length;
   }
-  await Promise.all(workers.map(killed));
+  await Promise.all(workers.map((w) => stopProcess(w)));
   expect(kills).toBeGreaterThan(0);
 }
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { provisionTenant } from '@warren/tenancy';
 import { freePort, startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, stopProcess } from './helpers.ts';
 
 // The whole path with real processes: API → Postgres queue → worker → bubblewrap sandbox →
 // credential proxy → fake Messages API → reply readable through the API.
@@ -28,16 +29,6 @@ async function call(method: string, path: string, body?: unknown) {
   return { status: res.status, body: (await res.json()) as any };
 }
 
-async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await probe();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
-}
-
 beforeAll(async () => {
   stack = await startModelStack();
   key = (await provisionTenant(stack.db.pool, { name: 'e2e' })).apiKey.key;
@@ -58,13 +49,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of [api, worker]) {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  }
+  for (const child of [api, worker]) if (child) await stopProcess(child, 'SIGTERM');
   await stack.close();
 });
 

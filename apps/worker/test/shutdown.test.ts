@@ -8,6 +8,7 @@ import { provisionTenant } from '@warren/tenancy';
 import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, stopProcess } from './helpers.ts';
 
 // A graceful stop lets the running turn finish and claims nothing new. Real worker process,
 // real sandbox.
@@ -32,13 +33,6 @@ function startWorker(env: Record<string, string>): ChildProcess {
   });
 }
 
-const stopped = (child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL') =>
-  new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null) return resolve(child.exitCode);
-    child.once('exit', (code) => resolve(code));
-    child.kill(signal);
-  });
-
 async function tenantWith(conversations: number) {
   const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}` });
   const ids: string[] = [];
@@ -59,16 +53,6 @@ const windows = (tenantId: string) =>
     ).rows as Array<{ conversation_id: string; kind: string; status: string; started_at: Date; finished_at: Date }>,
   );
 
-async function until<T>(probe: () => Promise<T>, done: (v: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await probe();
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
-}
-
 beforeAll(async () => {
   stack = await startModelStack();
   queue = await TurnQueue.start(stack.db.url);
@@ -85,17 +69,17 @@ describe('worker shutdown', () => {
     const worker = startWorker({ WORKER_CONCURRENCY: '1', TENANT_CONCURRENCY: '1' });
     try {
       await post(t.tenantId, t.ids[0]!, '#fake sleep 2000');
-      await until(
+      await eventually(
         () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount),
         (n) => n === 1,
       );
       await post(t.tenantId, t.ids[1]!, 'arrives during shutdown');
-      const code = await stopped(worker, 'SIGTERM');
+      const code = await stopProcess(worker, 'SIGTERM');
       expect(code).toBe(0);
       const finished = await windows(t.tenantId);
       expect(finished.map((w) => w.conversation_id)).toEqual([t.ids[0]]); // the running turn finished, the next was not claimed
     } finally {
-      await stopped(worker);
+      await stopProcess(worker);
     }
   }, 120_000);
 });
