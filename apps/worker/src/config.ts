@@ -24,6 +24,8 @@ export const workerConfigSchema = z.object({
   SANDBOX_PIDS: positive(256),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
+  /** How often an idle worker looks for jobs no NOTIFY announced (retries, deferred turns). */
+  QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).default(2),
   /** How often this worker looks for jobs whose worker died (missed heartbeats) to hand them on. */
   QUEUE_SUPERVISE_SECONDS: positive(5),
   /** How long shutdown waits for running turns before handing them back. */

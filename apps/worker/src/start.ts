@@ -4,11 +4,11 @@ import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintSandboxToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
-import { QUEUE_SCHEMA, TURN_QUEUE, TURN_RETRY_LIMIT, turnJobSchema } from '@warren/queue';
+import { QUEUE_SCHEMA, TURN_RETRY_LIMIT } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
-import { runTurnJob } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
+import { consumeDeadTurns, consumeTurns } from './consumers.ts';
 
 /** Sandbox tokens outlive any turn; the proxy refuses them after this. */
 const TOKEN_TTL_S = 6 * 3600;
@@ -41,7 +41,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const boss = new PgBoss({
     connectionString: config.DATABASE_URL,
     schema: QUEUE_SCHEMA,
-    max: 4,
+    max: config.WORKER_CONCURRENCY + 3,
     migrate: false,
     useListenNotify: true,
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
@@ -54,16 +54,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     model: config.MODEL,
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
     retryLimit: TURN_RETRY_LIMIT,
+    tenantConcurrency: config.TENANT_CONCURRENCY,
     logger,
   };
-  await boss.work(
-    TURN_QUEUE,
-    { batchSize: 1, localConcurrency: config.WORKER_CONCURRENCY, groupConcurrency: config.TENANT_CONCURRENCY, pollingIntervalSeconds: 1 },
-    async ([job]) => {
-      if (!job) return;
-      await runTurnJob(deps, { id: job.id, data: turnJobSchema.parse(job.data), retryCount: job.retryCount, signal: job.signal });
-    },
-  );
+  await consumeTurns(boss, deps, {
+    concurrency: config.WORKER_CONCURRENCY,
+    tenantConcurrency: config.TENANT_CONCURRENCY,
+    pollSeconds: config.QUEUE_POLL_SECONDS,
+  });
+  await consumeDeadTurns(boss, pool, logger);
   logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {

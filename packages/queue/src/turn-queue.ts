@@ -21,10 +21,16 @@ export type TurnJob = z.infer<typeof turnJobSchema>;
  */
 export const TURN_RETRY_LIMIT = 5;
 
+/**
+ * Creates the queues, then applies their settings — pg-boss's createQueue leaves an existing
+ * queue as it was, so this is how `warren migrate` carries a changed setting to a live database.
+ */
 export async function createTurnQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(TURN_DEAD_LETTER_QUEUE, { policy: 'standard' });
-  await boss.createQueue(TURN_QUEUE, {
-    policy: 'stately',
+  // A dead-lettered turn is closed by the worker, which retries while the turn's lease is still live.
+  await boss.updateQueue(TURN_DEAD_LETTER_QUEUE, { retryLimit: 20, retryDelay: 15 });
+  await boss.createQueue(TURN_QUEUE, { policy: 'stately' });
+  await boss.updateQueue(TURN_QUEUE, {
     retryLimit: TURN_RETRY_LIMIT,
     retryDelay: 2,
     retryBackoff: true,
@@ -38,6 +44,8 @@ export async function createTurnQueues(boss: PgBoss): Promise<void> {
 
 /** Scheduled-task turns outrank message turns: a missed schedule cannot be rediscovered later. */
 const PRIORITY = { task: 10, message: 0 } as const;
+
+const sendOptions = (job: TurnJob) => ({ singletonKey: job.conversationId, group: { id: job.tenantId }, priority: PRIORITY[job.kind] });
 
 /**
  * Sends `turn` jobs through the caller's transaction, so a job exists exactly when the message
@@ -59,14 +67,22 @@ export class TurnQueue {
     return new TurnQueue(boss);
   }
 
+  /** Sends through a pg-boss the caller already runs (a worker's). */
+  static over(boss: PgBoss): TurnQueue {
+    return new TurnQueue(boss);
+  }
+
   /** Returns the job id, or null when the send coalesced into an already queued turn. */
   enqueue(client: PoolClient, job: TurnJob): Promise<string | null> {
     return this.boss.send(TURN_QUEUE, job, {
-      singletonKey: job.conversationId,
-      group: { id: job.tenantId },
-      priority: PRIORITY[job.kind],
+      ...sendOptions(job),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
     });
+  }
+
+  /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */
+  enqueueLater(job: TurnJob, seconds: number): Promise<string | null> {
+    return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job), startAfter: seconds });
   }
 
   stop(): Promise<void> {

@@ -20,7 +20,7 @@ const keysOf = (jobs: Array<{ data: unknown }>) => jobs.map((j) => (j.data as { 
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  boss = new PgBoss({ connectionString: db.url, schema: 'pgboss', supervise: false, schedule: false, migrate: false });
+  boss = new PgBoss({ connectionString: db.url, schema: 'pgboss', max: 10, supervise: false, schedule: false, migrate: false });
   boss.on('error', () => {});
   await boss.start();
 });
@@ -86,5 +86,20 @@ describe('pg-boss 12 policies, as measured', () => {
     expect(first.filter((k) => k.startsWith('t1'))).toHaveLength(2);
     expect(first).toContain('t2-a');
     expect(keysOf(await boss.fetch(q, { batchSize: 10, groupConcurrency: 2 }))).toEqual([]);
+  });
+
+  it('groupConcurrency is checked at fetch time only: concurrent fetches overrun it', async () => {
+    // Each fetch counts the group's active jobs before any of the others commits, so eight
+    // workers fetching at once can all claim a job of a group capped at 1. The per-tenant cap
+    // therefore lives in the turn claim (packages/turns, tenant-slots.ts); this filter only keeps
+    // workers from fetching jobs of a tenant that is visibly full.
+    let worst = 0;
+    for (let round = 0; round < 10 && worst <= 1; round++) {
+      const q = await queue({ policy: 'standard' });
+      for (let i = 0; i < 8; i++) await boss.send(q, { key: `t1-${i}` }, { group: { id: 't1' } });
+      const fetched = await Promise.all(Array.from({ length: 8 }, () => boss.fetch(q, { groupConcurrency: 1 })));
+      worst = Math.max(worst, fetched.flat().length);
+    }
+    expect(worst).toBeGreaterThan(1);
   });
 });

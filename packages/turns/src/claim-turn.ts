@@ -1,6 +1,6 @@
 import { newId } from '@warren/core';
 import type { TenantTx } from '@warren/db';
-import type { TurnLease } from './fence.ts';
+import { TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
 
 export interface ClaimedTurn extends TurnLease {
   conversationId: string;
@@ -75,14 +75,16 @@ export async function claimTurn(
   const turnId = resumed?.id ?? newId('turn');
   if (resumed) {
     await tx.client.query(
-      `UPDATE turns SET status = 'running', attempt = $2, from_seq = $3, to_seq = $4, job_id = $5, started_at = now() WHERE id = $1`,
-      [turnId, attempt, processed, toSeq, job.jobId],
+      `UPDATE turns SET status = 'running', attempt = $2, from_seq = $3, to_seq = $4, job_id = $5, started_at = now(),
+              lease_expires_at = now() + make_interval(secs => $6)
+        WHERE id = $1`,
+      [turnId, attempt, processed, toSeq, job.jobId, TURN_LEASE_SECONDS],
     );
   } else {
     await tx.client.query(
-      `INSERT INTO turns (id, conversation_id, kind, status, from_seq, to_seq, job_id, attempt, started_at)
-       VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, now())`,
-      [turnId, job.conversationId, job.kind, processed, toSeq, job.jobId, attempt],
+      `INSERT INTO turns (id, conversation_id, kind, status, from_seq, to_seq, job_id, attempt, started_at, lease_expires_at)
+       VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, now(), now() + make_interval(secs => $8))`,
+      [turnId, job.conversationId, job.kind, processed, toSeq, job.jobId, attempt, TURN_LEASE_SECONDS],
     );
   }
   await tx.client.query('UPDATE cursors SET processed_seq = $2, seen_seq = $3, updated_at = now() WHERE conversation_id = $1', [

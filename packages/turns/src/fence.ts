@@ -6,6 +6,12 @@ export interface TurnLease {
   attempt: number;
 }
 
+/**
+ * How long a running turn counts against its tenant's cap without its worker renewing it.
+ * Longer than the queue's heartbeat, so a live turn never lapses between renewals.
+ */
+export const TURN_LEASE_SECONDS = 30;
+
 export class FencedOutError extends Error {
   override name = 'FencedOutError';
   constructor(lease: TurnLease) {
@@ -26,4 +32,14 @@ export async function holdLease(tx: TenantTx, lease: TurnLease): Promise<{ conve
   const row = rows[0];
   if (!row) throw new FencedOutError(lease);
   return { conversationId: row.conversation_id, toSeq: Number(row.to_seq), outputSent: row.output_sent };
+}
+
+/** Extends a running turn's lease; false when the caller no longer holds it (taken over or ended). */
+export async function renewLease(tx: TenantTx, lease: TurnLease): Promise<boolean> {
+  const { rowCount } = await tx.client.query(
+    `UPDATE turns SET lease_expires_at = now() + make_interval(secs => $3)
+      WHERE id = $1 AND attempt = $2 AND status = 'running'`,
+    [lease.turnId, lease.attempt, TURN_LEASE_SECONDS],
+  );
+  return rowCount === 1;
 }

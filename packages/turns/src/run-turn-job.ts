@@ -6,8 +6,9 @@ import type { SandboxPool } from '@warren/sandbox';
 import { claimTurn, type ClaimedTurn } from './claim-turn.ts';
 import { commitTurn } from './commit-turn.ts';
 import { failTurn } from './fail-turn.ts';
-import { FencedOutError } from './fence.ts';
+import { FencedOutError, renewLease, TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
 import { recordOutput } from './record-output.ts';
+import { tenantHasFreeSlot } from './tenant-slots.ts';
 
 export interface TurnJobDeps {
   pool: Pool;
@@ -16,6 +17,8 @@ export interface TurnJobDeps {
   limits: TurnInput['limits'];
   /** Attempts pg-boss makes before dead-lettering; the last one marks the turn failed. */
   retryLimit: number;
+  /** Turns one tenant may run at once, across every worker. */
+  tenantConcurrency: number;
   logger: Logger;
 }
 
@@ -38,26 +41,37 @@ const systemPrompt = (assistantName: string) =>
     'Wrap reasoning the people in the conversation should not see in <internal>…</internal>.',
   ].join('\n');
 
+export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy';
+
 /**
- * One `turn` job, from database state only: claim the conversation's turn, run it in the
- * conversation's warm sandbox, write each output as it arrives, then commit. Throws
- * TurnRetryError when pg-boss should run the job again (failed before any output).
+ * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
+ * at its cap: 'tenant-busy', the caller sends the job again later), run it in the conversation's
+ * warm sandbox, write each output as it arrives, then commit. Throws TurnRetryError when pg-boss
+ * should run the job again (failed before any output).
  */
-export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<'answered' | 'nothing-to-do' | 'failed'> {
+export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
   const { tenantId, conversationId, kind } = job.data;
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
-  const turn = await tenant((tx) => claimTurn(tx, { conversationId, jobId: job.id, kind }));
+  const turn = await tenant(async (tx) =>
+    (await tenantHasFreeSlot(tx, conversationId, deps.tenantConcurrency)) ? claimTurn(tx, { conversationId, jobId: job.id, kind }) : 'tenant-busy',
+  );
+  if (turn === 'tenant-busy') return turn;
   if (!turn) return 'nothing-to-do';
   const turnLog = log.child({ turnId: turn.turnId, attempt: turn.attempt });
+  const lease = keepLease(turn, tenant, turnLog);
+  const takenOver = () => {
+    turnLog.warn('turn taken over by another worker; stopping');
+    return 'failed' as const;
+  };
   let outSeq = 0;
   try {
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId);
     let outcome;
     try {
       outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn), {
-        signal: job.signal,
+        signal: AbortSignal.any([job.signal, lease.lost]),
         onMessage: (message) => tenant((tx) => recordOutput(tx, turn, outSeq++, message.text)).then(() => undefined),
       });
     } finally {
@@ -70,16 +84,34 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<'a
     }
     throw new Error(outcome.error ?? 'the runner reported an error');
   } catch (err) {
-    if (err instanceof FencedOutError) {
-      turnLog.warn('turn taken over by another worker; stopping');
-      return 'failed';
-    }
+    if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
     const final = job.retryCount >= deps.retryLimit;
-    const result = await tenant((tx) => failTurn(tx, turn, { message: (err as Error).message }, final));
+    const result = await tenant((tx) => failTurn(tx, turn, { message: (err as Error).message }, final)).catch((failure: unknown) => {
+      if (failure instanceof FencedOutError) return 'taken-over' as const;
+      throw failure;
+    });
+    if (result === 'taken-over') return takenOver();
     turnLog.warn({ err: (err as Error).message, result }, 'turn failed');
     if (result === 'retry') throw new TurnRetryError((err as Error).message);
     return 'failed';
+  } finally {
+    lease.stop();
   }
+}
+
+/**
+ * Renews the turn's lease while it runs. When a renewal finds the turn taken over, `lost` aborts
+ * the sandbox turn at once instead of letting it run to a commit that the fence would refuse.
+ */
+function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
+  const lost = new AbortController();
+  const timer = setInterval(() => {
+    tenant((tx) => renewLease(tx, turn)).then(
+      (held) => held || lost.abort(new FencedOutError(turn)),
+      (err: Error) => log.warn({ err: err.message }, 'lease renewal failed; retrying'),
+    );
+  }, (TURN_LEASE_SECONDS * 1000) / 3);
+  return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
 function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn): TurnInput {

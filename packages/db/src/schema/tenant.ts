@@ -104,8 +104,13 @@ export const turns = pgTable(
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
+    /** A running turn's worker renews this while it works; a lapsed lease frees the tenant slot. */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
   },
-  (t) => [index('turns_conversation_idx').on(t.conversationId, t.createdAt)],
+  (t) => [
+    index('turns_conversation_idx').on(t.conversationId, t.createdAt),
+    index('turns_running_idx').on(t.leaseExpiresAt).where(sql`status = 'running'`),
+  ],
 );
 
 /** The model history carried from turn to turn. */

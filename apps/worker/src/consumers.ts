@@ -1,0 +1,60 @@
+import type { Logger } from '@warren/core';
+import { withTenant, type Pool } from '@warren/db';
+import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TURN_RETRY_LIMIT, TurnQueue, turnJobSchema } from '@warren/queue';
+import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
+import type { PgBoss } from 'pg-boss';
+
+/** How soon a turn whose tenant was at its cap is looked at again. */
+const TENANT_BUSY_RETRY_SECONDS = 1;
+
+export interface ConsumerOptions {
+  concurrency: number;
+  tenantConcurrency: number;
+  /** The backstop poll: catches retries and deferred jobs, which no NOTIFY announces. */
+  pollSeconds: number;
+}
+
+/**
+ * `concurrency` fetch loops on the `turn` queue. Each loop is its own pg-boss worker so it can
+ * wake itself after a job: with NOTIFY on, pg-boss otherwise waits out its poll before the next
+ * fetch, and a backlog with no new sends would drain one job per poll (measured in
+ * test/scheduling.test.ts).
+ */
+export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: ConsumerOptions): Promise<void> {
+  const queue = TurnQueue.over(boss);
+  const workOptions = {
+    batchSize: 1,
+    groupConcurrency: options.tenantConcurrency,
+    pollingIntervalSeconds: options.pollSeconds,
+    notifyPollingIntervalSeconds: options.pollSeconds,
+  };
+  for (let i = 0; i < options.concurrency; i++) {
+    let workerId: string | undefined;
+    workerId = await boss.work(TURN_QUEUE, workOptions, async ([job]) => {
+      if (!job) return;
+      const data = turnJobSchema.parse(job.data);
+      try {
+        const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, signal: job.signal });
+        // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash
+        // in between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
+        if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
+      } finally {
+        if (workerId) boss.notifyWorker(workerId);
+      }
+    });
+  }
+}
+
+/**
+ * Closes turns whose job the queue gave up on, so they show as failed instead of running forever.
+ * While a worker still holds the turn's lease the job fails and pg-boss retries it later.
+ */
+export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger): Promise<void> {
+  await boss.work(TURN_DEAD_LETTER_QUEUE, { pollingIntervalSeconds: 5 }, async ([job]) => {
+    if (!job) return;
+    const { tenantId, conversationId } = turnJobSchema.parse(job.data);
+    const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, `gave up after ${TURN_RETRY_LIMIT + 1} attempts`));
+    if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
+    if (result === 'closed') logger.warn({ tenantId, conversationId }, 'dead-lettered turn marked failed');
+  });
+}

@@ -1,0 +1,158 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appendUserMessage, createConversation } from '@warren/conversations';
+import { asAppRole, withTenant } from '@warren/db';
+import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TurnQueue } from '@warren/queue';
+import { provisionTenant } from '@warren/tenancy';
+import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { ingestMessage } from '@warren/turns';
+import { PgBoss } from 'pg-boss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, stopProcess } from './helpers.ts';
+
+// How workers schedule turns: the per-tenant cap across worker processes, task turns first,
+// dead-lettered turns closed, and a graceful stop. Real worker processes, real sandboxes.
+
+const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+let stack: ModelStack;
+let queue: TurnQueue;
+let run = 0;
+
+function startWorker(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [workerMain], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: stack.db.url,
+      PROXY_SOCKET_PATH: stack.proxySocket,
+      PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
+      SANDBOX_ROOT: join(stack.dir, `scheduling-${++run}`),
+      ...env,
+    },
+    stdio: 'inherit',
+  });
+}
+
+async function tenantWith(conversations: number) {
+  const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}` });
+  const ids: string[] = [];
+  for (let i = 0; i < conversations; i++) ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
+  return { tenantId: tenant.id, ids };
+}
+
+const post = (tenantId: string, conversationId: string, content: string) =>
+  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
+
+const turnRows = (tenantId: string) =>
+  withTenant(stack.db.pool, tenantId, async (tx) => (await tx.client.query('SELECT conversation_id, status, error FROM turns')).rows);
+
+/** Every finished turn of a tenant, with its time window. */
+const windows = (tenantId: string) =>
+  withTenant(stack.db.pool, tenantId, async (tx) =>
+    (
+      await tx.client.query(
+        `SELECT conversation_id, kind, status, started_at, finished_at FROM turns WHERE status = 'succeeded' ORDER BY started_at`,
+      )
+    ).rows as Array<{ conversation_id: string; kind: string; status: string; started_at: Date; finished_at: Date }>,
+  );
+
+beforeAll(async () => {
+  stack = await startModelStack();
+  queue = await TurnQueue.start(stack.db.url);
+}, 60_000);
+
+afterAll(async () => {
+  await queue.stop();
+  await stack.close();
+});
+
+describe('worker scheduling', () => {
+  it('holds the per-tenant cap across two worker processes while other tenants run alongside', async () => {
+    const capped = await tenantWith(4);
+    const other = await tenantWith(1);
+    const settings = { WORKER_CONCURRENCY: '4', TENANT_CONCURRENCY: '1' };
+    const workers = [startWorker(settings), startWorker(settings)];
+    try {
+      for (const id of capped.ids) await post(capped.tenantId, id, '#fake sleep 500');
+      await post(other.tenantId, other.ids[0]!, '#fake sleep 500');
+      const done = await eventually(() => windows(capped.tenantId), (w) => w.length === capped.ids.length);
+      expect(done.map((w) => w.conversation_id).sort()).toEqual([...capped.ids].sort());
+      // one at a time: each turn started after the one before it finished
+      for (let i = 1; i < done.length; i++) expect(done[i]!.started_at.getTime()).toBeGreaterThanOrEqual(done[i - 1]!.finished_at.getTime());
+      // the other tenant was not queued behind the capped one
+      const [theirs] = await eventually(() => windows(other.tenantId), (w) => w.length === 1);
+      expect(theirs!.started_at.getTime()).toBeLessThan(done.at(-1)!.started_at.getTime());
+    } finally {
+      await Promise.all(workers.map((w) => stopProcess(w)));
+    }
+  }, 120_000);
+
+  it('runs a task turn before message turns queued earlier', async () => {
+    const t = await tenantWith(4);
+    for (const id of t.ids.slice(0, 3)) await post(t.tenantId, id, 'a message turn');
+    // a task turn as the scheduler sends it: the task's prompt stored, then a `task` job
+    await withTenant(stack.db.pool, t.tenantId, async (tx) => {
+      await appendUserMessage(tx, t.ids[3]!, { content: 'the task prompt' });
+      await asAppRole(tx, () => queue.enqueue(tx.client, { tenantId: t.tenantId, conversationId: t.ids[3]!, kind: 'task' }));
+    });
+    const worker = startWorker({ WORKER_CONCURRENCY: '1' });
+    try {
+      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 4);
+      expect(done.map((w) => w.conversation_id)).toEqual([t.ids[3], ...t.ids.slice(0, 3)]);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
+  it('closes a dead-lettered turn: marked failed, visible, and the conversation moves on', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    // the state a dead-lettered job leaves: a running turn whose worker died and whose lease lapsed
+    await withTenant(stack.db.pool, t.tenantId, async (tx) => {
+      await appendUserMessage(tx, id, { content: 'poison' });
+      await tx.client.query(
+        `INSERT INTO turns (id, conversation_id, status, from_seq, to_seq, attempt, started_at, lease_expires_at)
+         VALUES ('turn_dead_letter_probe', $1, 'running', 0, 1, 6, now(), now() - interval '1 second')`,
+        [id],
+      );
+    });
+    const boss = new PgBoss({ connectionString: stack.db.url, schema: QUEUE_SCHEMA, supervise: false, schedule: false, migrate: false });
+    boss.on('error', () => {});
+    await boss.start();
+    await boss.send(TURN_DEAD_LETTER_QUEUE, { tenantId: t.tenantId, conversationId: id, kind: 'message' });
+    await boss.stop({ graceful: false });
+    const worker = startWorker({ WORKER_CONCURRENCY: '1' });
+    try {
+      const rows = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
+      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'gave up after 6 attempts', kind: 'dead_lettered' } }]);
+      // the next trigger starts after the abandoned range instead of re-running it
+      await post(t.tenantId, id, 'next question');
+      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);
+      expect(done).toHaveLength(1);
+      const covered = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT from_seq::int, to_seq::int FROM turns WHERE status = 'succeeded'`)).rows);
+      expect(covered).toEqual([{ from_seq: 1, to_seq: 2 }]);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
+  it('on SIGTERM stops claiming, lets the running turn finish, and exits cleanly', async () => {
+    const t = await tenantWith(2);
+    const worker = startWorker({ WORKER_CONCURRENCY: '1', TENANT_CONCURRENCY: '1' });
+    try {
+      await post(t.tenantId, t.ids[0]!, '#fake sleep 2000');
+      await eventually(
+        () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount),
+        (n) => n === 1,
+      );
+      await post(t.tenantId, t.ids[1]!, 'arrives during shutdown');
+      const code = await stopProcess(worker, 'SIGTERM');
+      expect(code).toBe(0);
+      const finished = await windows(t.tenantId);
+      expect(finished.map((w) => w.conversation_id)).toEqual([t.ids[0]]); // the running turn finished, the next was not claimed
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+});

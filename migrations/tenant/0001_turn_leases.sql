@@ -1,0 +1,2 @@
+ALTER TABLE "turns" ADD COLUMN "lease_expires_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "turns_running_idx" ON "turns" USING btree ("lease_expires_at") WHERE status = 'running';
