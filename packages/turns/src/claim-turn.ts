@@ -1,12 +1,10 @@
 import { newId } from '@warren/core';
 import type { TenantTx } from '@warren/db';
-import { TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
+import { TURN_LEASE_SECONDS, type LeasedTurn } from './fence.ts';
 
-export interface ClaimedTurn extends TurnLease {
-  conversationId: string;
-  /** The covered range (fromSeq, toSeq]. */
+export interface ClaimedTurn extends LeasedTurn {
+  /** The covered range is (fromSeq, toSeq]. */
   fromSeq: number;
-  toSeq: number;
   /** User messages in the range, oldest first: the turn's new input. */
   newMessages: Array<{ seq: number; sender: string | null; content: string }>;
   history: unknown[];

@@ -6,6 +6,12 @@ export interface TurnLease {
   attempt: number;
 }
 
+/** A held turn with what its writes need: the conversation and the end of its covered range. */
+export interface LeasedTurn extends TurnLease {
+  conversationId: string;
+  toSeq: number;
+}
+
 /**
  * How long a running turn counts against its tenant's cap without its worker renewing it.
  * Longer than the queue's heartbeat, so a live turn never lapses between renewals.

@@ -1,7 +1,7 @@
 import { stripInternalTags } from '@warren/conversations';
 import { newId } from '@warren/core';
 import type { TenantTx } from '@warren/db';
-import { holdLease, type TurnLease } from './fence.ts';
+import { holdLease, type LeasedTurn } from './fence.ts';
 
 /**
  * Writes one assistant message of a turn — a `send_message` mid-turn or the final reply — with
@@ -9,11 +9,20 @@ import { holdLease, type TurnLease } from './fence.ts';
  * is unique, so writing the same output twice stores it once. Marks the turn as having sent
  * output, after which it is never re-run. Fenced: a taken-over worker cannot write.
  */
-export async function recordOutput(tx: TenantTx, lease: TurnLease, outSeq: number, raw: string): Promise<{ messageId: string; seq: number } | null> {
-  const { conversationId } = await holdLease(tx, lease);
+export async function recordOutput(tx: TenantTx, turn: LeasedTurn, outSeq: number, raw: string): Promise<{ messageId: string; seq: number } | null> {
+  const [, written] = await Promise.all([holdLease(tx, turn), insertOutput(tx, turn, outSeq, raw)]);
+  return written;
+}
+
+/**
+ * The unfenced write, for callers that hold the lease in the same transaction. One statement:
+ * the message with the next seq, `output_sent`, and its outbox row — or the stored message when
+ * this output was written before.
+ */
+export async function insertOutput(tx: TenantTx, turn: LeasedTurn, outSeq: number, raw: string): Promise<{ messageId: string; seq: number } | null> {
   const content = stripInternalTags(raw);
   if (content === '') return null; // nothing a customer should see
-  const { rows } = await tx.client.query<{ id: string; seq: string; created: boolean }>(
+  const { rows } = await tx.client.query<{ id: string; seq: string }>(
     `WITH existing AS (
        SELECT id, seq FROM messages WHERE turn_id = $3 AND out_seq = $4
      ), conv AS (
@@ -23,17 +32,16 @@ export async function recordOutput(tx: TenantTx, lease: TurnLease, outSeq: numbe
        INSERT INTO messages (id, conversation_id, seq, role, content, raw_content, turn_id, out_seq)
        SELECT $1, $2, conv.last_seq, 'assistant', $5, $6, $3, $4 FROM conv
        RETURNING id, seq
+     ), sent AS (
+       UPDATE turns SET output_sent = true WHERE id = $3 AND EXISTS (SELECT 1 FROM inserted)
+     ), outbox_row AS (
+       INSERT INTO outbox (id, event, payload)
+       SELECT $7, 'message.created', jsonb_build_object('conversationId', $2::text, 'messageId', id, 'seq', seq, 'turnId', $3::text)
+         FROM inserted
      )
-     SELECT id, seq, true AS created FROM inserted UNION ALL SELECT id, seq, false FROM existing`,
-    [newId('message'), conversationId, lease.turnId, outSeq, content, raw],
+     SELECT id, seq FROM inserted UNION ALL SELECT id, seq FROM existing`,
+    [newId('message'), turn.conversationId, turn.turnId, outSeq, content, raw, newId('outbox')],
   );
   const row = rows[0]!;
-  if (row.created) {
-    await tx.client.query('UPDATE turns SET output_sent = true WHERE id = $1', [lease.turnId]);
-    await tx.client.query(`INSERT INTO outbox (id, event, payload) VALUES ($1, 'message.created', $2)`, [
-      newId('outbox'),
-      { conversationId, messageId: row.id, seq: Number(row.seq), turnId: lease.turnId },
-    ]);
-  }
   return { messageId: row.id, seq: Number(row.seq) };
 }

@@ -3,7 +3,7 @@ import { withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abandonTurns, claimTurn, recordOutput, renewLease, tenantHasFreeSlot } from '../src/index.ts';
+import { abandonTurns, claimTurn, recordOutput, renewLease, tenantHasFreeSlot, type ClaimedTurn } from '../src/index.ts';
 
 // The per-tenant turn cap and the leases behind it, against real Postgres: claims of one tenant
 // race from many connections, as workers' do.
@@ -64,7 +64,7 @@ describe('per-tenant turn cap', () => {
 
   it('renewing fails once the turn was taken over', async () => {
     const { t, ids, claimWithCap } = await tenantWith(1);
-    const first = (await claimWithCap(ids[0]!, 5)) as { turnId: string; attempt: number };
+    const first = (await claimWithCap(ids[0]!, 5)) as ClaimedTurn;
     expect(await t((tx) => renewLease(tx, first))).toBe(true);
     await claimWithCap(ids[0]!, 5, 'job-retry'); // attempt 2
     expect(await t((tx) => renewLease(tx, first))).toBe(false);
@@ -92,7 +92,7 @@ describe('abandoning a dead-lettered turn', () => {
   it('counts output already sent as processed too', async () => {
     const { t, ids, claimWithCap } = await tenantWith(1);
     const id = ids[0]!;
-    const turn = (await claimWithCap(id, 5)) as { turnId: string; attempt: number };
+    const turn = (await claimWithCap(id, 5)) as ClaimedTurn;
     await t((tx) => recordOutput(tx, turn, 0, 'partial'));
     await t((tx) => expireLeases(tx, id));
     expect(await t((tx) => abandonTurns(tx, id, 'gave up'))).toBe('closed');
