@@ -88,6 +88,30 @@ describe('worker scheduling', () => {
     }
   }, 120_000);
 
+  it('coalesces triggers sent during a turn into one next turn that covers them all', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    const worker = startWorker({ WORKER_CONCURRENCY: '2' });
+    try {
+      await post(t.tenantId, id, '#fake sleep 1500');
+      await eventually(
+        () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount),
+        (n) => n === 1,
+      );
+      for (const content of ['second', 'third', 'fourth']) await post(t.tenantId, id, content);
+      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 2);
+      expect(done).toHaveLength(2);
+      expect(done[1]!.started_at.getTime()).toBeGreaterThanOrEqual(done[0]!.finished_at.getTime());
+      const ranges = await withTenant(stack.db.pool, t.tenantId, async (tx) =>
+        (await tx.client.query('SELECT from_seq::int, to_seq::int FROM turns ORDER BY started_at')).rows,
+      );
+      // seq 5 is the first reply, written after the three arrived: the second turn covers it too
+      expect(ranges).toEqual([{ from_seq: 0, to_seq: 1 }, { from_seq: 1, to_seq: 5 }]);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
   it('runs a task turn before message turns queued earlier', async () => {
     const t = await tenantWith(4);
     for (const id of t.ids.slice(0, 3)) await post(t.tenantId, id, 'a message turn');
