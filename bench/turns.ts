@@ -89,6 +89,16 @@ try {
   const latency: number[] = [];
   for (let i = 0; i < LATENCY_TURNS; i++) latency.push(await turn(conversations[i % 4]!, 1));
 
+  // where the latency goes, from pg-boss's own timestamps of the same turns
+  const stages = await pool.query<Record<'wait50' | 'wait99' | 'run50' | 'run99', number>>(
+    `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY wait) AS wait50, percentile_cont(0.99) WITHIN GROUP (ORDER BY wait) AS wait99,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY run) AS run50, percentile_cont(0.99) WITHIN GROUP (ORDER BY run) AS run99
+       FROM (SELECT extract(epoch FROM started_on - created_on) * 1000 AS wait, extract(epoch FROM completed_on - started_on) * 1000 AS run
+               FROM ${QUEUE_SCHEMA}.job WHERE name = 'turn' AND state = 'completed' ORDER BY created_on DESC LIMIT $1) j`,
+    [LATENCY_TURNS],
+  );
+  const stage = stages.rows[0]!;
+
   // 2. throughput: every lane a conversation, one turn after another, with 1 then 2 workers
   const rate = async () => (await runFor(SECONDS * 1000, LANES, (lane) => turn(conversations[lane]!).then(() => {}))).length / SECONDS;
   const oneWorker = await rate();
@@ -115,6 +125,8 @@ try {
 
   printTable(`Turn pipeline, zero-latency model API (fake), warm sandboxes; ${LANES} lanes`, [
     { measure: 'ingest → reply, 1 worker, sequential', 'p50 ms': percentile(latency, 50), 'p99 ms': percentile(latency, 99), 'per s': '' },
+    { measure: '  of which: queued (send → fetch)', 'p50 ms': stage.wait50, 'p99 ms': stage.wait99, 'per s': '' },
+    { measure: '  of which: worker (fetch → complete)', 'p50 ms': stage.run50, 'p99 ms': stage.run99, 'per s': '' },
     { measure: 'turns/s, 1 worker', 'p50 ms': '', 'p99 ms': '', 'per s': oneWorker },
     { measure: 'turns/s, 2 workers', 'p50 ms': '', 'p99 ms': '', 'per s': twoWorkers },
     { measure: 'baseline: raw pg-boss send → fetch → complete', 'p50 ms': percentile(rawLatency, 50), 'p99 ms': percentile(rawLatency, 99), 'per s': rawRate },
