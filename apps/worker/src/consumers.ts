@@ -9,7 +9,6 @@ const TENANT_BUSY_RETRY_SECONDS = 1;
 
 export interface ConsumerOptions {
   concurrency: number;
-  tenantConcurrency: number;
   /** The backstop poll: catches retries and deferred jobs, which no NOTIFY announces. */
   pollSeconds: number;
 }
@@ -24,7 +23,8 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: Con
   const queue = TurnQueue.over(boss);
   const workOptions = {
     batchSize: 1,
-    groupConcurrency: options.tenantConcurrency,
+    // only a pre-filter: the cap itself is enforced when the turn is claimed
+    groupConcurrency: deps.tenantConcurrency,
     pollingIntervalSeconds: options.pollSeconds,
     notifyPollingIntervalSeconds: options.pollSeconds,
   };

@@ -57,11 +57,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     tenantConcurrency: config.TENANT_CONCURRENCY,
     logger,
   };
-  await consumeTurns(boss, deps, {
-    concurrency: config.WORKER_CONCURRENCY,
-    tenantConcurrency: config.TENANT_CONCURRENCY,
-    pollSeconds: config.QUEUE_POLL_SECONDS,
-  });
+  await consumeTurns(boss, deps, { concurrency: config.WORKER_CONCURRENCY, pollSeconds: config.QUEUE_POLL_SECONDS });
   await consumeDeadTurns(boss, pool, logger);
   logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 

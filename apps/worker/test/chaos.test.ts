@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { startModelStack, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopProcess } from './helpers.ts';
+import { spawnWorker, stopProcess } from './helpers.ts';
 
 // Chaos: two worker processes, 500 triggered turns over 50 conversations of 5 tenants, workers
 // killed with SIGKILL at random moments and restarted. Afterwards the database must show every
@@ -18,30 +15,14 @@ const TENANTS = 5;
 const CONVERSATIONS_PER_TENANT = 10;
 const MESSAGES_PER_CONVERSATION = 10;
 const WORKERS = 2;
-const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 let stack: ModelStack;
 let queue: TurnQueue;
 const conversations: Array<{ tenantId: string; id: string }> = [];
 
-function startWorker(n: number): ChildProcess {
-  return spawn(process.execPath, [workerMain], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: stack.db.url,
-      PROXY_SOCKET_PATH: stack.proxySocket,
-      PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
-      // each worker is its own "host", with its own sandbox folders
-      SANDBOX_ROOT: join(stack.dir, `worker-${n}`),
-      WORKER_CONCURRENCY: '4',
-      TENANT_CONCURRENCY: '4',
-      SANDBOX_MAX: '40',
-      SANDBOX_MAX_PER_TENANT: '10',
-    },
-    stdio: 'inherit',
-  });
-}
+// each worker is its own "host", with its own sandbox folders
+const startWorker = (n: number) =>
+  spawnWorker(stack, `worker-${n}`, { WORKER_CONCURRENCY: '4', TENANT_CONCURRENCY: '4', SANDBOX_MAX: '40', SANDBOX_MAX_PER_TENANT: '10' });
 
 /** Per conversation: user message seqs, and the turns that sent output with their covered ranges. */
 async function audit() {

@@ -1,38 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { appendUserMessage, createConversation } from '@warren/conversations';
 import { asAppRole, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { startModelStack, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, stopProcess } from './helpers.ts';
+import { eventually, spawnWorker, stopProcess } from './helpers.ts';
 
 // How workers schedule turns: the per-tenant cap across worker processes, task turns first,
 // dead-lettered turns closed, and a graceful stop. Real worker processes, real sandboxes.
 
-const workerMain = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 let stack: ModelStack;
 let queue: TurnQueue;
 let run = 0;
 
-function startWorker(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [workerMain], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: stack.db.url,
-      PROXY_SOCKET_PATH: stack.proxySocket,
-      PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
-      SANDBOX_ROOT: join(stack.dir, `scheduling-${++run}`),
-      ...env,
-    },
-    stdio: 'inherit',
-  });
-}
+const startWorker = (env: Record<string, string>) => spawnWorker(stack, `scheduling-${++run}`, env);
 
 async function tenantWith(conversations: number) {
   const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}` });
