@@ -1,6 +1,6 @@
 import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
-import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TURN_RETRY_LIMIT, TurnQueue, turnJobSchema } from '@warren/queue';
+import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnJobSchema } from '@warren/queue';
 import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { PgBoss } from 'pg-boss';
 
@@ -23,6 +23,7 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: Con
   const queue = TurnQueue.over(boss);
   const workOptions = {
     batchSize: 1,
+    includeMetadata: true as const,
     // only a pre-filter: the cap itself is enforced when the turn is claimed
     groupConcurrency: deps.tenantConcurrency,
     pollingIntervalSeconds: options.pollSeconds,
@@ -34,7 +35,7 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: Con
       if (!job) return;
       const data = turnJobSchema.parse(job.data);
       try {
-        const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, signal: job.signal });
+        const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, signal: job.signal });
         // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash
         // in between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
         if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
@@ -53,7 +54,7 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
   await boss.work(TURN_DEAD_LETTER_QUEUE, { pollingIntervalSeconds: 5 }, async ([job]) => {
     if (!job) return;
     const { tenantId, conversationId } = turnJobSchema.parse(job.data);
-    const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, `gave up after ${TURN_RETRY_LIMIT + 1} attempts`));
+    const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, 'the queue gave up on this turn after its last attempt'));
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
     if (result === 'closed') logger.warn({ tenantId, conversationId }, 'dead-lettered turn marked failed');
   });

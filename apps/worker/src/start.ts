@@ -4,7 +4,7 @@ import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintSandboxToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
-import { QUEUE_SCHEMA, TURN_RETRY_LIMIT } from '@warren/queue';
+import { QUEUE_SCHEMA } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
@@ -53,7 +53,6 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     sandboxes,
     model: config.MODEL,
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
-    retryLimit: TURN_RETRY_LIMIT,
     tenantConcurrency: config.TENANT_CONCURRENCY,
     logger,
   };

@@ -1,6 +1,6 @@
 import { appendUserMessage, createConversation } from '@warren/conversations';
 import { asAppRole, withTenant } from '@warren/db';
-import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TurnQueue } from '@warren/queue';
+import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
 import { startModelStack, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
@@ -26,6 +26,18 @@ async function tenantWith(conversations: number) {
 
 const post = (tenantId: string, conversationId: string, content: string) =>
   withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
+
+/** A short-lived pg-boss of the test's own, to put jobs where the pipeline would. */
+async function withBoss<T>(fn: (boss: PgBoss) => Promise<T>): Promise<T> {
+  const boss = new PgBoss({ connectionString: stack.db.url, schema: QUEUE_SCHEMA, supervise: false, schedule: false, migrate: false });
+  boss.on('error', () => {});
+  await boss.start();
+  try {
+    return await fn(boss);
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+}
 
 const turnRows = (tenantId: string) =>
   withTenant(stack.db.pool, tenantId, async (tx) => (await tx.client.query('SELECT conversation_id, status, error FROM turns')).rows);
@@ -112,6 +124,35 @@ describe('worker scheduling', () => {
     }
   }, 120_000);
 
+  it('retries a turn that fails before any output, then marks it failed and dead-letters its job', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    await withTenant(stack.db.pool, t.tenantId, (tx) => appendUserMessage(tx, id, { content: '#fake error 400 refused every time' }));
+    // the job as ingest sends it, with one retry a second later instead of the queue's five with backoff
+    const data = { tenantId: t.tenantId, conversationId: id, kind: 'message' as const };
+    await withBoss((boss) => boss.send(TURN_QUEUE, data, { singletonKey: id, group: { id: t.tenantId }, retryLimit: 1, retryDelay: 1, retryBackoff: false }));
+    const worker = startWorker({ WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1' });
+    try {
+      const rows = await eventually(
+        () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT status, attempt, error FROM turns')).rows),
+        (r) => r[0]?.status === 'failed',
+      );
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'failed', attempt: 2 });
+      expect(rows[0].error.message).toMatch(/400/);
+      const dead = await eventually(
+        () => stack.db.pool.query(`SELECT data FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND data->>'conversationId' = $2`, [TURN_DEAD_LETTER_QUEUE, id]),
+        (r) => r.rowCount === 1,
+      );
+      expect(dead.rows[0].data).toEqual(data);
+      // the conversation is not stuck on it: its range counts as processed
+      const cursor = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT processed_seq::int AS p FROM cursors')).rows[0].p);
+      expect(cursor).toBe(1);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
   it('closes a dead-lettered turn: marked failed, visible, and the conversation moves on', async () => {
     const t = await tenantWith(1);
     const id = t.ids[0]!;
@@ -124,15 +165,11 @@ describe('worker scheduling', () => {
         [id],
       );
     });
-    const boss = new PgBoss({ connectionString: stack.db.url, schema: QUEUE_SCHEMA, supervise: false, schedule: false, migrate: false });
-    boss.on('error', () => {});
-    await boss.start();
-    await boss.send(TURN_DEAD_LETTER_QUEUE, { tenantId: t.tenantId, conversationId: id, kind: 'message' });
-    await boss.stop({ graceful: false });
+    await withBoss((boss) => boss.send(TURN_DEAD_LETTER_QUEUE, { tenantId: t.tenantId, conversationId: id, kind: 'message' }));
     const worker = startWorker({ WORKER_CONCURRENCY: '1' });
     try {
       const rows = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
-      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'gave up after 6 attempts', kind: 'dead_lettered' } }]);
+      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'the queue gave up on this turn after its last attempt', kind: 'dead_lettered' } }]);
       // the next trigger starts after the abandoned range instead of re-running it
       await post(t.tenantId, id, 'next question');
       const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);

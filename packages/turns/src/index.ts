@@ -4,7 +4,7 @@ export { recordOutput } from './record-output.ts';
 export { commitTurn } from './commit-turn.ts';
 export { failTurn, type FailureOutcome } from './fail-turn.ts';
 export { FencedOutError, renewLease, TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
-export { runTurnJob, TurnRetryError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
+export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
 export { listTurns, getTurn, type Turn } from './list-turns.ts';
 export { abandonTurns } from './abandon-turns.ts';
 export { tenantHasFreeSlot } from './tenant-slots.ts';

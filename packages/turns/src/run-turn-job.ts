@@ -15,8 +15,6 @@ export interface TurnJobDeps {
   sandboxes: SandboxPool;
   model: string;
   limits: TurnInput['limits'];
-  /** Attempts pg-boss makes before dead-lettering; the last one marks the turn failed. */
-  retryLimit: number;
   /** Turns one tenant may run at once, across every worker. */
   tenantConcurrency: number;
   logger: Logger;
@@ -25,12 +23,18 @@ export interface TurnJobDeps {
 export interface TurnJobRun {
   id: string;
   data: TurnJob;
+  /** Retries made so far, and how many pg-boss makes before dead-lettering: the last attempt marks the turn failed. */
   retryCount: number;
+  retryLimit: number;
   signal: AbortSignal;
 }
 
-export class TurnRetryError extends Error {
-  override name = 'TurnRetryError';
+/**
+ * Thrown so that pg-boss records a turn that failed before any output: it retries the job with
+ * backoff, and after the last attempt moves it to the dead-letter queue, where ops can see it.
+ */
+export class TurnFailedError extends Error {
+  override name = 'TurnFailedError';
 }
 
 const systemPrompt = (assistantName: string) =>
@@ -46,8 +50,8 @@ export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-bu
 /**
  * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
  * at its cap: 'tenant-busy', the caller sends the job again later), run it in the conversation's
- * warm sandbox, write each output as it arrives, then commit. Throws TurnRetryError when pg-boss
- * should run the job again (failed before any output).
+ * warm sandbox, write each output as it arrives, then commit. Throws TurnFailedError when the
+ * turn failed before any output (the last attempt has marked the turn failed by then).
  */
 export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
   const { tenantId, conversationId, kind } = job.data;
@@ -85,15 +89,15 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     throw new Error(outcome.error ?? 'the runner reported an error');
   } catch (err) {
     if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
-    const final = job.retryCount >= deps.retryLimit;
+    const final = job.retryCount >= job.retryLimit;
     const result = await tenant((tx) => failTurn(tx, turn, { message: (err as Error).message }, final)).catch((failure: unknown) => {
       if (failure instanceof FencedOutError) return 'taken-over' as const;
       throw failure;
     });
     if (result === 'taken-over') return takenOver();
     turnLog.warn({ err: (err as Error).message, result }, 'turn failed');
-    if (result === 'retry') throw new TurnRetryError((err as Error).message);
-    return 'failed';
+    if (result === 'advanced') return 'failed';
+    throw new TurnFailedError((err as Error).message);
   } finally {
     lease.stop();
   }
