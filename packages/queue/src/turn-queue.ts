@@ -14,12 +14,8 @@ export const turnJobSchema = z.strictObject({
 });
 export type TurnJob = z.infer<typeof turnJobSchema>;
 
-/**
- * `stately` keyed by conversation: at most one turn queued and one running per conversation, so
- * triggers that arrive while a turn is queued coalesce into it (measured in
- * test/policies.test.ts, which also shows other conversations are not held back meanwhile).
- */
-export const TURN_RETRY_LIMIT = 5;
+/** Retries of a turn that fails before any output; after the last, the job is dead-lettered. */
+const TURN_RETRY_LIMIT = 5;
 
 /**
  * Creates the queues, then applies their settings — pg-boss's createQueue leaves an existing
@@ -29,6 +25,9 @@ export async function createTurnQueues(boss: PgBoss): Promise<void> {
   await boss.createQueue(TURN_DEAD_LETTER_QUEUE, { policy: 'standard' });
   // A dead-lettered turn is closed by the worker, which retries while the turn's lease is still live.
   await boss.updateQueue(TURN_DEAD_LETTER_QUEUE, { retryLimit: 20, retryDelay: 15 });
+  // `stately` keyed by conversation: at most one turn queued and one running per conversation, so
+  // triggers that arrive while a turn is queued coalesce into it (measured in
+  // test/policies.test.ts, which also shows other conversations are not held back meanwhile).
   await boss.createQueue(TURN_QUEUE, { policy: 'stately' });
   await boss.updateQueue(TURN_QUEUE, {
     retryLimit: TURN_RETRY_LIMIT,
