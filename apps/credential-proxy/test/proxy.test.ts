@@ -50,6 +50,17 @@ function client(apiKey: string) {
   });
 }
 
+/** Polls `probe` every 20 ms until it returns a value, for up to `ms`; throws when it never does. */
+async function until<T>(probe: () => T | undefined, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('gave up waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** A raw request over the socket, for what the SDK would not send. */
 async function raw(path: string, init: { method?: string; headers?: Record<string, string> } = {}) {
   const method = init.method ?? 'POST';
@@ -290,6 +301,18 @@ describe('upstream failures', () => {
     const ok = await client(token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'back' }] });
     expect(ok.content[0]?.type).toBe('text');
   });
+
+  it('drops the upstream call when its client goes away mid-call', async () => {
+    const stop = new AbortController();
+    const call = client(token(tenant.id))
+      .messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 10000' }] }, { signal: stop.signal })
+      .catch((err: Error) => err);
+    const upstreamCall = await until(() => fake.requests.find((r) => JSON.stringify(r.body).includes('#fake sleep 10000')));
+    stop.abort();
+    expect(await call).toBeInstanceOf(Error);
+    // well before the upstream would have answered, it sees its caller gone
+    expect(await until(() => upstreamCall.clientWentAway || undefined, 5000)).toBe(true);
+  }, 20_000);
 
   it('keeps serving other requests while one upstream call is slow', async () => {
     const slow = client(token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 1500' }] });

@@ -181,6 +181,32 @@ describe('worker scheduling', () => {
     }
   }, 120_000);
 
+  it('stops a turn at its next lease renewal once another attempt has taken it over', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    const worker = startWorker({ WORKER_CONCURRENCY: '1' });
+    try {
+      await post(t.tenantId, id, '#fake sleep 45000');
+      const running = () =>
+        withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT attempt FROM turns WHERE status = 'running'`)).rows);
+      await eventually(running, (rows) => rows.length === 1);
+      // what a second worker's claim does when the queue hands the job on
+      await withTenant(stack.db.pool, t.tenantId, (tx) => tx.client.query('UPDATE turns SET attempt = attempt + 1'));
+      // the worker gives the job back long before the model would have answered (45 s)
+      const job = await eventually(
+        () => stack.db.pool.query(`SELECT state FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2`, [TURN_QUEUE, id]),
+        (r) => r.rows[0]?.state === 'completed',
+        25_000,
+      );
+      expect(job.rows[0].state).toBe('completed');
+      expect(await running()).toEqual([{ attempt: 2 }]); // the taker's turn, untouched
+      const replies = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM messages WHERE role = 'assistant'`)).rowCount);
+      expect(replies).toBe(0);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
   it('on SIGTERM stops claiming, lets the running turn finish, and exits cleanly', async () => {
     const t = await tenantWith(2);
     const worker = startWorker({ WORKER_CONCURRENCY: '1', TENANT_CONCURRENCY: '1' });

@@ -27,6 +27,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
+  /** Set when the client went away before the answer was complete. */
+  clientWentAway: boolean;
 }
 
 export interface FakeAnthropic {
@@ -101,7 +103,9 @@ async function handle(
     const json = text === '' ? undefined : parseJson(text);
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    requests.push({ method, path, headers: plainHeaders(req.headers), body: json?.ok ? json.value : text || undefined });
+    const recorded: RecordedRequest = { method, path, headers: plainHeaders(req.headers), body: json?.ok ? json.value : text || undefined, clientWentAway: signal.aborted };
+    requests.push(recorded);
+    signal.addEventListener('abort', () => (recorded.clientWentAway = true), { once: true });
 
     const route = routes[`${method} ${new URL(path, 'http://fake').pathname}`];
     if (!route) throw new FakeApiError(404, `Not found: ${method} ${path}`);

@@ -93,6 +93,12 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
       if (typeof value === 'string') headers[name] = value;
     }
 
+    // A client that goes away (a sandbox killed mid-turn) stops the upstream call too, whether it
+    // is still waiting for the answer or streaming it.
+    const clientGone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) clientGone.abort();
+    });
     let upstreamRes;
     try {
       upstreamRes = await upstream.request({
@@ -100,10 +106,12 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
         method: 'POST',
         headers,
         body: req,
+        signal: clientGone.signal,
         headersTimeout: 600_000,
         bodyTimeout: 600_000,
       });
     } catch (err) {
+      if (clientGone.signal.aborted) return log.info({ path }, 'client went away before the answer');
       log.warn({ err: (err as Error).message }, 'upstream unreachable');
       return sendAnthropicError(res, 502, 'api_error', 'the model API is unreachable; retry shortly');
     }
@@ -115,10 +123,6 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     res.writeHead(upstreamRes.statusCode, responseHeaders);
     res.flushHeaders();
     const tap = new UsageTap(upstreamRes.headers['content-type'] as string | undefined);
-    // A client that goes away stops the upstream call too.
-    res.once('close', () => {
-      if (!res.writableFinished) upstreamRes.body.destroy();
-    });
     try {
       for await (const chunk of upstreamRes.body) {
         tap.write(chunk as Buffer);

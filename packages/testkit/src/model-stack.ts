@@ -53,7 +53,10 @@ export async function startModelStack(): Promise<ModelStack> {
     mintToken: (tenantId, sandboxId) =>
       mintSandboxToken(TEST_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + 3600 }),
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // in-flight requests (a sandbox killed mid-call leaves one) must not hold the close open
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       await proxy.close();
       await meter.close();
       await fake.close();
