@@ -1,11 +1,13 @@
 import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
 import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnJobSchema } from '@warren/queue';
+import type { TenantStatusCache } from '@warren/tenancy';
 import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { PgBoss } from 'pg-boss';
 
-/** How soon a turn whose tenant was at its cap is looked at again. */
+/** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
 const TENANT_BUSY_RETRY_SECONDS = 1;
+const TENANT_SUSPENDED_RETRY_SECONDS = 10;
 
 export interface ConsumerOptions {
   concurrency: number;
@@ -19,7 +21,7 @@ export interface ConsumerOptions {
  * fetch, and a backlog with no new sends would drain one job per poll (measured in
  * test/scheduling.test.ts).
  */
-export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: ConsumerOptions): Promise<void> {
+export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, statuses: TenantStatusCache, options: ConsumerOptions): Promise<void> {
   const queue = TurnQueue.over(boss);
   const workOptions = {
     batchSize: 1,
@@ -35,6 +37,11 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, options: Con
       if (!job) return;
       const data = turnJobSchema.parse(job.data);
       try {
+        // A suspended tenant's turns wait, neither run nor failed, until it is resumed; a deleted
+        // tenant's are dropped.
+        const status = await statuses.status(data.tenantId);
+        if (status === null) return;
+        if (status !== 'active') return void (await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS));
         const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, signal: job.signal });
         // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash
         // in between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.

@@ -6,6 +6,7 @@ import { mintSandboxToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
 import { QUEUE_SCHEMA } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
+import { TenantStatusCache } from '@warren/tenancy';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
@@ -56,7 +57,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     tenantConcurrency: config.TENANT_CONCURRENCY,
     logger,
   };
-  await consumeTurns(boss, deps, { concurrency: config.WORKER_CONCURRENCY, pollSeconds: config.QUEUE_POLL_SECONDS });
+  const statuses = new TenantStatusCache(pool);
+  await statuses.listen();
+  await consumeTurns(boss, deps, statuses, { concurrency: config.WORKER_CONCURRENCY, pollSeconds: config.QUEUE_POLL_SECONDS });
   await consumeDeadTurns(boss, pool, logger);
   logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
@@ -65,6 +68,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await sandboxes.closeAll();
+      await statuses.close();
       await pool.end();
     },
   };

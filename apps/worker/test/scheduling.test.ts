@@ -1,7 +1,7 @@
 import { appendUserMessage, createConversation } from '@warren/conversations';
-import { asAppRole, withTenant } from '@warren/db';
+import { asAppRole, controlDb, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue } from '@warren/queue';
-import { provisionTenant } from '@warren/tenancy';
+import { provisionTenant, setTenantStatus } from '@warren/tenancy';
 import { startModelStack, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
@@ -176,6 +176,28 @@ describe('worker scheduling', () => {
       expect(done).toHaveLength(1);
       const covered = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT from_seq::int, to_seq::int FROM turns WHERE status = 'succeeded'`)).rows);
       expect(covered).toEqual([{ from_seq: 1, to_seq: 2 }]);
+    } finally {
+      await stopProcess(worker);
+    }
+  }, 120_000);
+
+  it('holds a suspended tenant\'s turns until it is resumed, then answers them', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    const statusOf = (status: 'active' | 'suspended') => setTenantStatus(controlDb(stack.db.pool), t.tenantId, status);
+    await post(t.tenantId, id, 'accepted before the suspension');
+    await statusOf('suspended');
+    const worker = startWorker({ WORKER_CONCURRENCY: '1' });
+    try {
+      // the worker has fetched the job and sent it back for later, without claiming a turn
+      await eventually(
+        () => stack.db.pool.query(`SELECT 1 FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2 AND state = 'completed'`, [TURN_QUEUE, id]),
+        (r) => r.rowCount === 1,
+      );
+      expect(await turnRows(t.tenantId)).toEqual([]);
+      await statusOf('active');
+      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);
+      expect(done.map((w) => w.conversation_id)).toEqual([id]);
     } finally {
       await stopProcess(worker);
     }
