@@ -1,5 +1,6 @@
 import { idSchema } from '@warren/core';
 import type { Conversation, Message } from '@warren/conversations';
+import { MAX_TENANT_TURN_CAP } from '@warren/queue';
 import type { ApiKeyInfo, Tenant } from '@warren/tenancy';
 import { z } from 'zod';
 
@@ -35,6 +36,7 @@ export const tenantSchema = z.object({
   status: z.enum(['provisioning', 'active', 'suspended']),
   monthlyTokenBudget: z.number().nullable(),
   requestsPerMinute: z.number().nullable(),
+  maxConcurrentTurns: z.number().nullable(),
   createdAt: timestamp,
   suspendedAt: timestamp.nullable(),
 });
@@ -45,15 +47,23 @@ export const toTenant = (t: Tenant): z.infer<typeof tenantSchema> => ({
   status: t.status,
   monthlyTokenBudget: t.monthlyTokenBudget,
   requestsPerMinute: t.requestsPerMinute,
+  maxConcurrentTurns: t.maxConcurrentTurns,
   createdAt: t.createdAt.toISOString(),
   suspendedAt: iso(t.suspendedAt),
 });
 
-export const createTenantBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
+/** Per-tenant limits; null (or absent at creation) means the platform default. */
+const tenantLimits = {
   monthlyTokenBudget: z.number().int().positive().nullable().optional(),
   requestsPerMinute: z.number().int().positive().nullable().optional(),
-});
+  maxConcurrentTurns: z.number().int().min(1).max(MAX_TENANT_TURN_CAP).nullable().optional().describe('turns the tenant may run at once'),
+};
+
+export const createTenantBody = z.strictObject({ name: z.string().trim().min(1).max(200), ...tenantLimits });
+
+export const tenantLimitsBody = z
+  .strictObject(tenantLimits)
+  .refine((limits) => Object.keys(limits).length > 0, 'name at least one limit to change');
 
 export const tenantIdParams = z.strictObject({ id: idSchema('tenant') });
 

@@ -51,6 +51,9 @@ const cases: Case[] = [
   { name: 'empty PATCH', status: 400, req: () => ({ method: 'PATCH', url: `/v1/conversations/${conv}`, headers: auth(), payload: {} }) },
   { name: 'admin call with a tenant key', status: 401, req: () => ({ method: 'POST', url: '/v1/admin/tenants', headers: auth(), payload: { name: 'x' } }) },
   { name: 'admin body with unknown field', status: 400, req: () => ({ method: 'POST', url: '/v1/admin/tenants', headers: { authorization: `Bearer ${OPS_TOKEN}` }, payload: { name: 'x', schemaName: 'public' } }) },
+  { name: 'empty tenant limits', status: 400, req: () => ({ method: 'PATCH', url: `/v1/admin/tenants/${t.id}`, headers: { authorization: `Bearer ${OPS_TOKEN}` }, payload: {} }) },
+  { name: 'turn cap out of range', status: 400, req: () => ({ method: 'PATCH', url: `/v1/admin/tenants/${t.id}`, headers: { authorization: `Bearer ${OPS_TOKEN}` }, payload: { maxConcurrentTurns: 0 } }) },
+  { name: 'tenant limits with a tenant key', status: 401, req: () => ({ method: 'PATCH', url: `/v1/admin/tenants/${t.id}`, headers: auth(), payload: { maxConcurrentTurns: 9 } }) },
   { name: 'unknown route', status: 404, req: () => ({ method: 'GET', url: '/v1/nothing-here', headers: auth() }) },
 ];
 

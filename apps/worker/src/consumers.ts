@@ -1,7 +1,7 @@
 import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
-import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnJobSchema } from '@warren/queue';
-import type { TenantStatusCache } from '@warren/tenancy';
+import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
+import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { PgBoss } from 'pg-boss';
 
@@ -11,6 +11,8 @@ const TENANT_SUSPENDED_RETRY_SECONDS = 10;
 
 export interface ConsumerOptions {
   concurrency: number;
+  /** Turns a tenant without a cap of its own may run at once, across all workers. */
+  defaultTenantCap: number;
   /** The backstop poll: catches retries and deferred jobs, which no NOTIFY announces. */
   pollSeconds: number;
 }
@@ -21,13 +23,13 @@ export interface ConsumerOptions {
  * fetch, and a backlog with no new sends would drain one job per poll (measured in
  * test/scheduling.test.ts).
  */
-export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, statuses: TenantStatusCache, options: ConsumerOptions): Promise<void> {
+export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, tenants: TenantTurnSettings, options: ConsumerOptions): Promise<void> {
   const queue = TurnQueue.over(boss);
   const workOptions = {
     batchSize: 1,
     includeMetadata: true as const,
     // only a pre-filter: the cap itself is enforced when the turn is claimed
-    groupConcurrency: deps.tenantConcurrency,
+    groupConcurrency: { default: options.defaultTenantCap, tiers: turnCapTiers() },
     pollingIntervalSeconds: options.pollSeconds,
     notifyPollingIntervalSeconds: options.pollSeconds,
   };
@@ -39,13 +41,15 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, statuses: Te
       try {
         // A suspended tenant's turns wait, neither run nor failed, until it is resumed; a deleted
         // tenant's are dropped.
-        const status = await statuses.status(data.tenantId);
-        if (status === null) return;
-        if (status !== 'active') return void (await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS));
-        const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, signal: job.signal });
+        const tenant = await tenants.get(data.tenantId);
+        if (tenant === null) return;
+        const ownCap = tenant.maxConcurrentTurns;
+        if (tenant.status !== 'active') return void (await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS, ownCap));
+        const tenantCap = ownCap ?? options.defaultTenantCap;
+        const run = { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, signal: job.signal };
         // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash
         // in between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
-        if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
+        if ((await runTurnJob(deps, run)) === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
       } finally {
         if (workerId) boss.notifyWorker(workerId);
       }

@@ -6,7 +6,7 @@ import { mintSandboxToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
 import { QUEUE_SCHEMA } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
-import { TenantStatusCache } from '@warren/tenancy';
+import { TenantTurnSettings } from '@warren/tenancy';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
@@ -54,12 +54,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     sandboxes,
     model: config.MODEL,
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
-    tenantConcurrency: config.TENANT_CONCURRENCY,
     logger,
   };
-  const statuses = new TenantStatusCache(pool);
-  await statuses.listen();
-  await consumeTurns(boss, deps, statuses, { concurrency: config.WORKER_CONCURRENCY, pollSeconds: config.QUEUE_POLL_SECONDS });
+  const tenants = new TenantTurnSettings(pool);
+  await tenants.listen();
+  await consumeTurns(boss, deps, tenants, {
+    concurrency: config.WORKER_CONCURRENCY,
+    defaultTenantCap: config.TENANT_CONCURRENCY,
+    pollSeconds: config.QUEUE_POLL_SECONDS,
+  });
   await consumeDeadTurns(boss, pool, logger);
   logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
@@ -68,7 +71,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await sandboxes.closeAll();
-      await statuses.close();
+      await tenants.close();
       await pool.end();
     },
   };

@@ -17,15 +17,29 @@ let run = 0;
 
 const startWorker = (env: Record<string, string>) => spawnWorker(stack, `scheduling-${++run}`, env);
 
-async function tenantWith(conversations: number) {
-  const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}` });
+async function tenantWith(conversations: number, maxConcurrentTurns: number | null = null) {
+  const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}`, maxConcurrentTurns });
   const ids: string[] = [];
   for (let i = 0; i < conversations; i++) ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
-  return { tenantId: tenant.id, ids };
+  return { tenantId: tenant.id, ids, maxConcurrentTurns };
 }
 
-const post = (tenantId: string, conversationId: string, content: string) =>
-  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
+/** What the messages endpoint does, the tenant's own turn cap included. */
+const post = (tenantId: string, conversationId: string, content: string, tenantCap: number | null = null) =>
+  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }, tenantCap));
+
+/** The most turns of `turns` that were running at the same moment. */
+function mostAtOnce(turns: Array<{ started_at: Date; finished_at: Date }>): number {
+  const edges = turns.flatMap((w) => [
+    { at: w.started_at.getTime(), step: 1 },
+    { at: w.finished_at.getTime(), step: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.step - b.step); // a turn that ends as another starts does not overlap it
+  let now = 0;
+  let most = 0;
+  for (const edge of edges) most = Math.max(most, (now += edge.step));
+  return most;
+}
 
 /** A short-lived pg-boss of the test's own, to put jobs where the pipeline would. */
 async function withBoss<T>(fn: (boss: PgBoss) => Promise<T>): Promise<T> {
@@ -73,13 +87,27 @@ describe('worker scheduling', () => {
       await post(other.tenantId, other.ids[0]!, '#fake sleep 500');
       const done = await eventually(() => windows(capped.tenantId), (w) => w.length === capped.ids.length);
       expect(done.map((w) => w.conversation_id).sort()).toEqual([...capped.ids].sort());
-      // one at a time: each turn started after the one before it finished
-      for (let i = 1; i < done.length; i++) expect(done[i]!.started_at.getTime()).toBeGreaterThanOrEqual(done[i - 1]!.finished_at.getTime());
+      expect(mostAtOnce(done)).toBe(1);
       // the other tenant was not queued behind the capped one
       const [theirs] = await eventually(() => windows(other.tenantId), (w) => w.length === 1);
       expect(theirs!.started_at.getTime()).toBeLessThan(done.at(-1)!.started_at.getTime());
     } finally {
       await Promise.all(workers.map((w) => stopProcess(w)));
+    }
+  }, 120_000);
+
+  it('applies a tenant\'s own cap instead of the workers\' default, above it and below it', async () => {
+    const roomy = await tenantWith(4, 3);
+    const tight = await tenantWith(3, 1);
+    const worker = startWorker({ WORKER_CONCURRENCY: '8', TENANT_CONCURRENCY: '2' });
+    try {
+      for (const t of [roomy, tight]) for (const id of t.ids) await post(t.tenantId, id, '#fake sleep 1500', t.maxConcurrentTurns);
+      const roomyDone = await eventually(() => windows(roomy.tenantId), (w) => w.length === roomy.ids.length);
+      const tightDone = await eventually(() => windows(tight.tenantId), (w) => w.length === tight.ids.length);
+      expect(mostAtOnce(roomyDone)).toBe(3);
+      expect(mostAtOnce(tightDone)).toBe(1);
+    } finally {
+      await stopProcess(worker);
     }
   }, 120_000);
 

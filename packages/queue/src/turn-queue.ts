@@ -44,7 +44,22 @@ export async function createTurnQueues(boss: PgBoss): Promise<void> {
 /** Scheduled-task turns outrank message turns: a missed schedule cannot be rediscovered later. */
 const PRIORITY = { task: 10, message: 0 } as const;
 
-const sendOptions = (job: TurnJob) => ({ singletonKey: job.conversationId, group: { id: job.tenantId }, priority: PRIORITY[job.kind] });
+/** The highest per-tenant turn cap ops may set. */
+export const MAX_TENANT_TURN_CAP = 256;
+
+/**
+ * pg-boss's group tiers, one per cap value: a job of a tenant with its own cap carries the tier
+ * `cap-<n>`, and a worker's `groupConcurrency` maps it back to n, so the fetch pre-filter knows
+ * each tenant's cap. Jobs without a tier use the workers' default.
+ */
+export const turnCapTiers = (): Record<string, number> =>
+  Object.fromEntries(Array.from({ length: MAX_TENANT_TURN_CAP }, (_, i) => [`cap-${i + 1}`, i + 1]));
+
+const sendOptions = (job: TurnJob, tenantCap: number | null) => ({
+  singletonKey: job.conversationId,
+  group: tenantCap === null ? { id: job.tenantId } : { id: job.tenantId, tier: `cap-${tenantCap}` },
+  priority: PRIORITY[job.kind],
+});
 
 /**
  * Sends `turn` jobs through the caller's transaction, so a job exists exactly when the message
@@ -71,17 +86,20 @@ export class TurnQueue {
     return new TurnQueue(boss);
   }
 
-  /** Returns the job id, or null when the send coalesced into an already queued turn. */
-  enqueue(client: PoolClient, job: TurnJob): Promise<string | null> {
+  /**
+   * Returns the job id, or null when the send coalesced into an already queued turn. `tenantCap`
+   * is the tenant's own turn cap, if it has one.
+   */
+  enqueue(client: PoolClient, job: TurnJob, tenantCap: number | null = null): Promise<string | null> {
     return this.boss.send(TURN_QUEUE, job, {
-      ...sendOptions(job),
+      ...sendOptions(job, tenantCap),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
     });
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */
-  enqueueLater(job: TurnJob, seconds: number): Promise<string | null> {
-    return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job), startAfter: seconds });
+  enqueueLater(job: TurnJob, seconds: number, tenantCap: number | null): Promise<string | null> {
+    return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job, tenantCap), startAfter: seconds });
   }
 
   stop(): Promise<void> {

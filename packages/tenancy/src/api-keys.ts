@@ -60,13 +60,15 @@ export interface ApiKeyPrincipal {
   keyId: string;
   tenantId: string;
   tenantStatus: 'provisioning' | 'active' | 'suspended';
+  /** The tenant's own turn cap, if it has one: turn jobs carry it for the queue's pre-filter. */
+  maxConcurrentTurns: number | null;
 }
 
 /** Resolves a presented key to its tenant; null for unknown or revoked keys. */
 export async function authenticateApiKey(db: ControlDb, key: string): Promise<ApiKeyPrincipal | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
   const [row] = await db
-    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, tenantStatus: tenants.status })
+    .select({ keyId: apiKeys.id, tenantId: apiKeys.tenantId, tenantStatus: tenants.status, maxConcurrentTurns: tenants.maxConcurrentTurns })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))
     .where(and(eq(apiKeys.hash, hashApiKey(key)), isNull(apiKeys.revokedAt)));

@@ -16,6 +16,13 @@ const { tenants } = controlSchema;
 
 export type Tenant = typeof tenants.$inferSelect;
 
+/** What ops may set per tenant; null means the platform default. */
+export interface TenantLimits {
+  monthlyTokenBudget: number | null;
+  requestsPerMinute: number | null;
+  maxConcurrentTurns: number | null;
+}
+
 export interface ProvisionedTenant {
   tenant: Tenant;
   apiKey: NewApiKey;
@@ -28,7 +35,7 @@ export interface ProvisionedTenant {
  */
 export async function provisionTenant(
   pool: Pool,
-  input: { name: string; monthlyTokenBudget?: number | null; requestsPerMinute?: number | null },
+  input: { name: string } & Partial<TenantLimits>,
   migrations: readonly TenantMigration[] = loadTenantMigrations(),
 ): Promise<ProvisionedTenant> {
   const id = newId('tenant');
@@ -45,6 +52,7 @@ export async function provisionTenant(
         schemaName,
         monthlyTokenBudget: input.monthlyTokenBudget ?? null,
         requestsPerMinute: input.requestsPerMinute ?? null,
+        maxConcurrentTurns: input.maxConcurrentTurns ?? null,
       })
       .returning();
     // The app role may SET ROLE to the tenant but does not inherit its rights: outside
@@ -91,5 +99,11 @@ export async function setTenantStatus(
     .set({ status, suspendedAt: status === 'suspended' ? new Date() : null })
     .where(eq(tenants.id, id))
     .returning();
+  return row;
+}
+
+/** Changes the given limits and leaves the others; the control trigger tells every process. */
+export async function setTenantLimits(db: ControlDb, id: string, limits: Partial<TenantLimits>): Promise<Tenant | undefined> {
+  const [row] = await db.update(tenants).set(limits).where(eq(tenants.id, id)).returning();
   return row;
 }

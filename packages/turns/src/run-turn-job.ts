@@ -15,8 +15,6 @@ export interface TurnJobDeps {
   sandboxes: SandboxPool;
   model: string;
   limits: TurnInput['limits'];
-  /** Turns one tenant may run at once, across every worker. */
-  tenantConcurrency: number;
   logger: Logger;
 }
 
@@ -26,6 +24,8 @@ export interface TurnJobRun {
   /** Retries made so far, and how many pg-boss makes before dead-lettering: the last attempt marks the turn failed. */
   retryCount: number;
   retryLimit: number;
+  /** Turns the job's tenant may run at once, across every worker. */
+  tenantCap: number;
   signal: AbortSignal;
 }
 
@@ -59,7 +59,7 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
   const turn = await tenant(async (tx) =>
-    (await tenantHasFreeSlot(tx, conversationId, deps.tenantConcurrency)) ? claimTurn(tx, { conversationId, jobId: job.id, kind }) : 'tenant-busy',
+    (await tenantHasFreeSlot(tx, conversationId, job.tenantCap)) ? claimTurn(tx, { conversationId, jobId: job.id, kind }) : 'tenant-busy',
   );
   if (turn === 'tenant-busy') return turn;
   if (!turn) return 'nothing-to-do';

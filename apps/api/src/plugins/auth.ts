@@ -13,6 +13,8 @@ declare module 'fastify' {
     /** Set by the tenant-auth hook: whose data this request may touch. */
     tenantId: string;
     apiKeyId: string;
+    /** The tenant's own turn cap, if it has one (turn jobs carry it for the queue). */
+    tenantTurnCap: number | null;
   }
 }
 
@@ -29,12 +31,14 @@ export function bearerToken(request: FastifyRequest): string {
 export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
+  app.decorateRequest('tenantTurnCap', null);
   app.addHook('onRequest', async (request) => {
     const principal = await app.apiKeyCache.authenticate(bearerToken(request));
     if (!principal) throw new AppError('unauthorized', 'unknown or revoked API key');
     if (principal.tenantStatus !== 'active') throw new AppError('tenant_suspended', 'this tenant is suspended');
     request.tenantId = principal.tenantId;
     request.apiKeyId = principal.keyId;
+    request.tenantTurnCap = principal.maxConcurrentTurns;
     request.log = request.log.child({ tenantId: principal.tenantId });
   });
 });

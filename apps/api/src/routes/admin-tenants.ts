@@ -1,10 +1,10 @@
 import { notFound } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
-import { listTenants, provisionTenant, setTenantStatus, getTenant } from '@warren/tenancy';
+import { listTenants, provisionTenant, setTenantLimits, setTenantStatus, getTenant } from '@warren/tenancy';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { opsAuth } from '../plugins/auth.ts';
-import { createTenantBody, newApiKeySchema, page, pageQuery, tenantIdParams, tenantSchema, toApiKey, toTenant } from '../schemas.ts';
+import { createTenantBody, newApiKeySchema, page, pageQuery, tenantIdParams, tenantLimitsBody, tenantSchema, toApiKey, toTenant } from '../schemas.ts';
 
 /** Ops plane: provisioning and lifecycle of tenants, behind the ops token. */
 export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool; opsToken: string }> = async (app, { pool, opsToken }) => {
@@ -55,6 +55,26 @@ export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool; opsToken: st
     async (request) => {
       const tenant = await getTenant(db, request.params.id);
       if (!tenant) throw notFound('tenant');
+      return toTenant(tenant);
+    },
+  );
+
+  app.patch(
+    '/v1/admin/tenants/:id',
+    {
+      schema: {
+        tags,
+        security,
+        summary: "Change a tenant's limits (token budget, requests per minute, concurrent turns); null restores the default",
+        params: tenantIdParams,
+        body: tenantLimitsBody,
+        response: { 200: tenantSchema },
+      },
+    },
+    async (request) => {
+      const tenant = await setTenantLimits(db, request.params.id, request.body);
+      if (!tenant) throw notFound('tenant');
+      app.apiKeyCache.clear(); // other processes hear of it through NOTIFY
       return toTenant(tenant);
     },
   );

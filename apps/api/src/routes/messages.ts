@@ -42,7 +42,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: TurnQ
           scope: 'messages.create',
           input: [request.params.id, request.body],
         },
-        async (tx) => ({ status: 201, body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body)).message) }),
+        async (tx) => ({ status: 201, body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body, request.tenantTurnCap)).message) }),
       ),
   );
 

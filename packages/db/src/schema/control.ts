@@ -15,6 +15,8 @@ export const tenants = control.table('tenants', {
   /** Budgets enforced by the credential proxy; null means the platform default. */
   monthlyTokenBudget: bigint('monthly_token_budget', { mode: 'number' }),
   requestsPerMinute: integer('requests_per_minute'),
+  /** Turns the tenant may run at once across all workers; null means the workers' default. */
+  maxConcurrentTurns: integer('max_concurrent_turns'),
   createdAt: createdAt(),
   suspendedAt: timestamp('suspended_at', { withTimezone: true }),
 });
