@@ -3,7 +3,7 @@ import { withTenant, type Pool } from '@warren/db';
 import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
-import type { PgBoss } from 'pg-boss';
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
 const TENANT_BUSY_RETRY_SECONDS = 1;
@@ -33,23 +33,29 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, tenants: Ten
     pollingIntervalSeconds: options.pollSeconds,
     notifyPollingIntervalSeconds: options.pollSeconds,
   };
+  const handle = async (job: JobWithMetadata<unknown>) => {
+    const data = turnJobSchema.parse(job.data);
+    // A suspended tenant's turns wait, neither run nor failed, until it is resumed; a deleted
+    // tenant's are dropped.
+    const tenant = await tenants.get(data.tenantId);
+    if (tenant === null) return;
+    const ownCap = tenant.maxConcurrentTurns;
+    if (tenant.status !== 'active') {
+      await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS, ownCap);
+      return;
+    }
+    const tenantCap = ownCap ?? options.defaultTenantCap;
+    const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, signal: job.signal });
+    // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash in
+    // between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
+    if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
+  };
   for (let i = 0; i < options.concurrency; i++) {
     let workerId: string | undefined;
     workerId = await boss.work(TURN_QUEUE, workOptions, async ([job]) => {
       if (!job) return;
-      const data = turnJobSchema.parse(job.data);
       try {
-        // A suspended tenant's turns wait, neither run nor failed, until it is resumed; a deleted
-        // tenant's are dropped.
-        const tenant = await tenants.get(data.tenantId);
-        if (tenant === null) return;
-        const ownCap = tenant.maxConcurrentTurns;
-        if (tenant.status !== 'active') return void (await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS, ownCap));
-        const tenantCap = ownCap ?? options.defaultTenantCap;
-        const run = { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, signal: job.signal };
-        // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash
-        // in between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
-        if ((await runTurnJob(deps, run)) === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
+        await handle(job);
       } finally {
         if (workerId) boss.notifyWorker(workerId);
       }
