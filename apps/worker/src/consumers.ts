@@ -1,6 +1,6 @@
 import type { Logger } from '@warren/core';
-import { withTenant, type Pool } from '@warren/db';
-import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
+import { ChangeListener, withTenant, type Pool } from '@warren/db';
+import { TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TURN_READY_CHANNEL, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
@@ -18,12 +18,18 @@ export interface ConsumerOptions {
 }
 
 /**
- * `concurrency` fetch loops on the `turn` queue. Each loop is its own pg-boss worker so it can
- * wake itself after a job: with NOTIFY on, pg-boss otherwise waits out its poll before the next
- * fetch, and a backlog with no new sends would drain one job per poll (measured in
- * test/scheduling.test.ts).
+ * `concurrency` fetch loops on the `turn` queue, each its own pg-boss worker so it can be woken
+ * alone: a loop wakes itself after every job (pg-boss would otherwise wait out its poll, and a
+ * backlog with no new sends would drain one job per poll), and each TURN_READY_CHANNEL
+ * notification wakes one idle loop, in turn — pg-boss's own NOTIFY wakes every loop of every
+ * worker, whose fetches then crowd out the one that got the job. Returns a stop for the listener.
  */
-export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, tenants: TenantTurnSettings, options: ConsumerOptions): Promise<void> {
+export async function consumeTurns(
+  boss: PgBoss,
+  deps: TurnJobDeps,
+  tenants: TenantTurnSettings,
+  options: ConsumerOptions,
+): Promise<{ close(): Promise<void> }> {
   const queue = TurnQueue.over(boss);
   const workOptions = {
     batchSize: 1,
@@ -31,7 +37,6 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, tenants: Ten
     // only a pre-filter: the cap itself is enforced when the turn is claimed
     groupConcurrency: { default: options.defaultTenantCap, tiers: turnCapTiers() },
     pollingIntervalSeconds: options.pollSeconds,
-    notifyPollingIntervalSeconds: options.pollSeconds,
   };
   const handle = async (job: JobWithMetadata<unknown>) => {
     const data = turnJobSchema.parse(job.data);
@@ -50,17 +55,36 @@ export async function consumeTurns(boss: PgBoss, deps: TurnJobDeps, tenants: Ten
     // between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
     if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
   };
+
+  const loops: string[] = [];
+  const busy = new Set<string>();
+  let next = 0;
+  const wakeOneIdle = () => {
+    for (let tried = 0; tried < loops.length; tried++) {
+      const id = loops[next++ % loops.length]!;
+      if (!busy.has(id)) return boss.notifyWorker(id);
+    }
+  };
   for (let i = 0; i < options.concurrency; i++) {
-    let workerId: string | undefined;
-    workerId = await boss.work(TURN_QUEUE, workOptions, async ([job]) => {
+    let loopId: string | undefined;
+    loopId = await boss.work(TURN_QUEUE, workOptions, async ([job]) => {
       if (!job) return;
+      const id = loopId; // set before any fetch can answer; checked all the same
+      if (id) busy.add(id);
       try {
         await handle(job);
       } finally {
-        if (workerId) boss.notifyWorker(workerId);
+        if (id) {
+          busy.delete(id);
+          boss.notifyWorker(id);
+        }
       }
     });
+    loops.push(loopId);
   }
+  const ready = new ChangeListener(TURN_READY_CHANNEL, wakeOneIdle);
+  await ready.listen(deps.pool);
+  return { close: () => ready.close() };
 }
 
 /**

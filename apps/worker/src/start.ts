@@ -44,7 +44,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     schema: QUEUE_SCHEMA,
     max: config.WORKER_CONCURRENCY + 3,
     migrate: false,
-    useListenNotify: true,
+    // Workers are woken by Warren's own NOTIFY (see consumeTurns), not pg-boss's.
+    useListenNotify: false,
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
   });
   boss.on('error', (err: Error) => logger.error({ err: err.message }, 'queue error'));
@@ -58,7 +59,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   };
   const tenants = new TenantTurnSettings(pool);
   await tenants.listen();
-  await consumeTurns(boss, deps, tenants, {
+  const turns = await consumeTurns(boss, deps, tenants, {
     concurrency: config.WORKER_CONCURRENCY,
     defaultTenantCap: config.TENANT_CONCURRENCY,
     pollSeconds: config.QUEUE_POLL_SECONDS,
@@ -70,6 +71,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     async stop() {
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
+      await turns.close();
       await sandboxes.closeAll();
       await tenants.close();
       await pool.end();

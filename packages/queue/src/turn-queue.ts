@@ -4,6 +4,9 @@ import { z } from 'zod';
 import { QUEUE_SCHEMA } from './schema.ts';
 
 export const TURN_QUEUE = 'turn';
+
+/** NOTIFYed in the sending transaction when a turn job can start now. */
+export const TURN_READY_CHANNEL = 'warren_turn_ready';
 export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
 
 /** What a `turn` job carries: which conversation to look at. The database holds everything else. */
@@ -36,8 +39,9 @@ export async function createTurnQueues(boss: PgBoss): Promise<void> {
     deadLetter: TURN_DEAD_LETTER_QUEUE,
     // A killed worker stops beating: its job is handed to another worker within this many seconds.
     heartbeatSeconds: 10,
-    // Workers are woken by NOTIFY on send; polling stays as the backstop.
-    notify: true,
+    // Not pg-boss's NOTIFY: it wakes every fetch loop of every worker for each job. Workers wake
+    // one idle loop per TURN_READY_CHANNEL notification instead; polling stays as the backstop.
+    notify: false,
   });
 }
 
@@ -90,11 +94,13 @@ export class TurnQueue {
    * Returns the job id, or null when the send coalesced into an already queued turn. `tenantCap`
    * is the tenant's own turn cap, if it has one.
    */
-  enqueue(client: PoolClient, job: TurnJob, tenantCap: number | null = null): Promise<string | null> {
-    return this.boss.send(TURN_QUEUE, job, {
+  async enqueue(client: PoolClient, job: TurnJob, tenantCap: number | null = null): Promise<string | null> {
+    const id = await this.boss.send(TURN_QUEUE, job, {
       ...sendOptions(job, tenantCap),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
     });
+    if (id) await client.query(`SELECT pg_notify('${TURN_READY_CHANNEL}', '')`);
+    return id;
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */

@@ -1,6 +1,6 @@
 import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
-import { TurnQueue } from '@warren/queue';
+import { TURN_READY_CHANNEL, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,24 @@ describe('ingestMessage', () => {
     const id = await conversation({ triggerMode: 'always' });
     for (const content of ['one', 'two', 'three']) await ingest(id, content);
     expect(await turnJobs(id)).toHaveLength(1);
+  });
+
+  it('announces a job on TURN_READY_CHANNEL once it is committed, and not a coalesced send', async () => {
+    const listener = await db.pool.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.channel));
+    await listener.query(`LISTEN ${TURN_READY_CHANNEL}`);
+    try {
+      const id = await conversation({ triggerMode: 'always' });
+      await ingest(id, 'first'); // a new job
+      await ingest(id, 'second'); // coalesced into it
+      await ingest(await conversation({ triggerMode: 'never' }), 'no trigger');
+      await listener.query('SELECT 1'); // notifications committed before this round trip have arrived
+      expect(heard).toEqual([TURN_READY_CHANNEL]);
+    } finally {
+      await listener.query(`UNLISTEN ${TURN_READY_CHANNEL}`);
+      listener.release();
+    }
   });
 
   it('stores non-triggering messages without a job (context for the next turn)', async () => {
