@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { QUEUE_SCHEMA } from './schema.ts';
 
 export const TURN_QUEUE = 'turn';
+export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
 
 /** NOTIFYed in the sending transaction when a turn job can start now. */
 export const TURN_READY_CHANNEL = 'warren_turn_ready';
-export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
 
 /** What a `turn` job carries: which conversation to look at. The database holds everything else. */
 export const turnJobSchema = z.strictObject({
