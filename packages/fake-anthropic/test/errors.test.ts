@@ -1,4 +1,4 @@
-import Anthropic, {
+import {
   APIError,
   AuthenticationError,
   BadRequestError,
@@ -11,18 +11,10 @@ import Anthropic, {
   GatewayTimeoutError,
   RateLimitError,
 } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
-import { ask, clientFor, post } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ask, clientFor, post, useFakeAnthropic } from './harness.ts';
 
-let fake: FakeAnthropic;
-let client: Anthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  client = clientFor(fake);
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.reset());
+const server = useFakeAnthropic();
 
 /** The error `promise` rejects with (or fails the test). */
 async function rejection(promise: Promise<unknown>): Promise<APIError> {
@@ -50,7 +42,7 @@ const scripted = [
 
 describe('#fake error <status>', () => {
   it.each(scripted)('%i becomes the SDK error for that status, with the API error shape', async (status, errorClass, type) => {
-    const err = await rejection(client.messages.create(ask(`#fake error ${status}`)));
+    const err = await rejection(server.client.messages.create(ask(`#fake error ${status}`)));
     expect(err).toBeInstanceOf(errorClass);
     expect(err.status).toBe(status);
     expect(err.type).toBe(type);
@@ -59,32 +51,32 @@ describe('#fake error <status>', () => {
   });
 
   it.each(scripted)('%i fails a streaming request before its first event', async (status, errorClass) => {
-    const err = await rejection(client.messages.stream(ask(`#fake error ${status}`)).finalMessage());
+    const err = await rejection(server.client.messages.stream(ask(`#fake error ${status}`)).finalMessage());
     expect(err).toBeInstanceOf(errorClass);
     expect(err.status).toBe(status);
   });
 
   it('asks a rate-limited client to retry after a second', async () => {
-    const err = await rejection(client.messages.create(ask('#fake error 429')));
+    const err = await rejection(server.client.messages.create(ask('#fake error 429')));
     expect(err.headers?.get('retry-after')).toBe('1');
   });
 
   it('carries a scripted message', async () => {
-    const err = await rejection(client.messages.create(ask('#fake error 500 the GPUs are on fire')));
+    const err = await rejection(server.client.messages.create(ask('#fake error 500 the GPUs are on fire')));
     expect(err.apiMessage).toBe('the GPUs are on fire');
   });
 
   it('fails every attempt, so a retrying client sees its retries recorded', async () => {
-    const retrying = clientFor(fake, { maxRetries: 1 });
+    const retrying = clientFor(server.fake, { maxRetries: 1 });
     const err = await rejection(retrying.messages.create(ask('#fake error 529')));
     expect(err).toBeInstanceOf(OverloadedError);
-    expect(fake.requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
+    expect(server.fake.requests.map((r) => r.headers['x-stainless-retry-count'])).toEqual(['0', '1']);
   });
 });
 
 describe('invalid requests', () => {
   async function badRequest(body: string): Promise<string> {
-    const res = await post(fake, '/v1/messages', body);
+    const res = await post(server.fake, '/v1/messages', body);
     expect(res.status).toBe(400);
     expect(res.headers.get('request-id')).toMatch(/^req_/);
     const json = (await res.json()) as { type: string; error: { type: string; message: string } };
@@ -119,27 +111,27 @@ describe('invalid requests', () => {
   });
 
   it('rejects a directive it does not understand, naming the line', async () => {
-    const err = await rejection(client.messages.create(ask('#fake dance 3')));
+    const err = await rejection(server.client.messages.create(ask('#fake dance 3')));
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err.apiMessage).toContain('"#fake dance 3": unknown directive "dance"');
-    const badStatus = await rejection(client.messages.create(ask('#fake error 418')));
+    const badStatus = await rejection(server.client.messages.create(ask('#fake error 418')));
     expect(badStatus.apiMessage).toContain('expected one of the statuses 400, 401');
   });
 });
 
 describe('unknown paths', () => {
   it('answer 404 not_found_error', async () => {
-    const err = await rejection(client.models.list());
+    const err = await rejection(server.client.models.list());
     expect(err).toBeInstanceOf(NotFoundError);
     expect(err.type).toBe('not_found_error');
-    const res = await fetch(`${fake.url}/v1/nothing`, { method: 'DELETE' });
+    const res = await fetch(`${server.fake.url}/v1/nothing`, { method: 'DELETE' });
     expect(res.status).toBe(404);
     expect(res.headers.get('request-id')).toMatch(/^req_/);
     expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
 
   it('include GET on the messages path', async () => {
-    const res = await fetch(`${fake.url}/v1/messages`);
+    const res = await fetch(`${server.fake.url}/v1/messages`);
     expect(res.status).toBe(404);
   });
 });

@@ -1,5 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { FakeAnthropic } from '../src/index.ts';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
 
 export const model = 'claude-fake-1';
 export const apiKey = 'sk-test-key';
@@ -42,4 +43,27 @@ export function parseSse(text: string): SseFrame[] {
       if (!match) throw new Error(`malformed SSE frame: ${JSON.stringify(frame)}`);
       return { event: match[1]!, data: JSON.parse(match[2]!) };
     });
+}
+
+/**
+ * A fake server for the test file (started before its tests, closed after) and an SDK client for
+ * it; its recorded requests are forgotten before each test.
+ */
+export function useFakeAnthropic(): { readonly fake: FakeAnthropic; readonly client: Anthropic } {
+  let fake: FakeAnthropic | undefined;
+  let client: Anthropic | undefined;
+  beforeAll(async () => {
+    fake = await startFakeAnthropic();
+    client = clientFor(fake);
+  });
+  afterAll(() => fake?.close());
+  beforeEach(() => fake?.reset());
+  return {
+    get fake() {
+      return fake!;
+    },
+    get client() {
+      return client!;
+    },
+  };
 }

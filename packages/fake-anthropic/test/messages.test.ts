@@ -1,23 +1,15 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
-import { ask, clientFor, model, post } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ask, model, post, useFakeAnthropic } from './harness.ts';
 
-let fake: FakeAnthropic;
-let client: Anthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  client = clientFor(fake);
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.reset());
+const server = useFakeAnthropic();
 
 const textOf = (message: Anthropic.Message) =>
   message.content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
 
 describe('POST /v1/messages without stream', () => {
   it('echoes the last user message by default', async () => {
-    const message = await client.messages.create(ask('Hello there'));
+    const message = await server.client.messages.create(ask('Hello there'));
     expect(message).toMatchObject({
       type: 'message',
       role: 'assistant',
@@ -30,7 +22,7 @@ describe('POST /v1/messages without stream', () => {
   });
 
   it('reads the last user message, text blocks included, and leaves the directive lines out of the echo', async () => {
-    const message = await client.messages.create({
+    const message = await server.client.messages.create({
       model,
       max_tokens: 100,
       messages: [
@@ -49,18 +41,18 @@ describe('POST /v1/messages without stream', () => {
   });
 
   it('answers exactly the scripted text, one line per `#fake text`', async () => {
-    const message = await client.messages.create(ask('ignored\n#fake text Hello, world!\n#fake text   second line'));
+    const message = await server.client.messages.create(ask('ignored\n#fake text Hello, world!\n#fake text   second line'));
     expect(textOf(message)).toBe('Hello, world!\n  second line');
   });
 
   it('answers a long text of the asked length', async () => {
-    const message = await client.messages.create(ask('#fake long 5000', { max_tokens: 4096 }));
+    const message = await server.client.messages.create(ask('#fake long 5000', { max_tokens: 4096 }));
     expect(textOf(message)).toHaveLength(5000);
     expect(message.usage.output_tokens).toBe(1250);
   });
 
   it('counts usage as ceil(characters / 4): system, texts, tool inputs and results in; output out', async () => {
-    const message = await client.messages.create({
+    const message = await server.client.messages.create({
       model,
       max_tokens: 100,
       system: [{ type: 'text', text: 'x'.repeat(10) }],
@@ -78,7 +70,7 @@ describe('POST /v1/messages without stream', () => {
   });
 
   it('stops at max_tokens like the model does', async () => {
-    const message = await client.messages.create(ask('#fake long 100\n#fake tool never {}', { max_tokens: 5 }));
+    const message = await server.client.messages.create(ask('#fake long 100\n#fake tool never {}', { max_tokens: 5 }));
     expect(textOf(message)).toHaveLength(20);
     expect(message.stop_reason).toBe('max_tokens');
     expect(message.usage.output_tokens).toBe(5);
@@ -87,15 +79,15 @@ describe('POST /v1/messages without stream', () => {
   it('counts tokens the same way on /v1/messages/count_tokens', async () => {
     const params = ask('#fake text whatever\n' + 'q'.repeat(100));
     const [counted, created] = await Promise.all([
-      client.messages.countTokens({ model, messages: params.messages }),
-      client.messages.create(params),
+      server.client.messages.countTokens({ model, messages: params.messages }),
+      server.client.messages.create(params),
     ]);
     expect(counted.input_tokens).toBe(created.usage.input_tokens);
   });
 
   it('tolerates unknown top-level fields and the optional ones the SDK sends', async () => {
     const res = await post(
-      fake,
+      server.fake,
       '/v1/messages',
       JSON.stringify({
         ...ask('hi'),

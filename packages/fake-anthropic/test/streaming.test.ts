@@ -1,17 +1,9 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { APIError, OverloadedError } from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
-import { ask, clientFor, model, parseSse, post } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { ask, model, parseSse, post, useFakeAnthropic } from './harness.ts';
 
-let fake: FakeAnthropic;
-let client: Anthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  client = clientFor(fake);
-});
-afterAll(() => fake.close());
-beforeEach(() => fake.reset());
+const server = useFakeAnthropic();
 
 /** Consecutive repeats of a name folded into `name+`, so sequences do not depend on chunk sizes. */
 function runs(names: string[]): string[] {
@@ -24,7 +16,7 @@ function runs(names: string[]): string[] {
 }
 
 async function rawEvents(text: string, extra: Record<string, unknown> = {}) {
-  const stream = await client.messages.create({ ...ask(text), ...extra, stream: true });
+  const stream = await server.client.messages.create({ ...ask(text), ...extra, stream: true });
   const events: Anthropic.RawMessageStreamEvent[] = [];
   for await (const event of stream) events.push(event);
   return events;
@@ -78,8 +70,8 @@ describe('POST /v1/messages with stream: true', () => {
 
   it('assembles into the same message as the JSON answer with messages.stream().finalMessage()', async () => {
     const text = '#fake text Here you go.\n#fake tool search {"q":"fake"}';
-    const streamed = await client.messages.stream(ask(text)).finalMessage();
-    const json = await client.messages.create(ask(text));
+    const streamed = await server.client.messages.stream(ask(text)).finalMessage();
+    const json = await server.client.messages.create(ask(text));
     // Ids differ between calls; the stream helper adds parsed_output.
     const strip = (m: Anthropic.Message) => ({
       ...m,
@@ -97,7 +89,7 @@ describe('POST /v1/messages with stream: true', () => {
 
   it('reports the same usage as the JSON answer: input in message_start, output in message_delta', async () => {
     const text = 'tell me a story\n#fake long 3000';
-    const json = await client.messages.create(ask(text));
+    const json = await server.client.messages.create(ask(text));
     const events = await rawEvents(text);
     const start = events.find((e) => e.type === 'message_start');
     const delta = events.find((e) => e.type === 'message_delta');
@@ -109,7 +101,7 @@ describe('POST /v1/messages with stream: true', () => {
   });
 
   it('frames events as `event:`/`data:` with a ping after message_start, as text/event-stream', async () => {
-    const res = await post(fake, '/v1/messages', JSON.stringify({ ...ask('#fake text hi'), stream: true }));
+    const res = await post(server.fake, '/v1/messages', JSON.stringify({ ...ask('#fake text hi'), stream: true }));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(res.headers.get('request-id')).toMatch(/^req_/);
@@ -127,7 +119,7 @@ describe('POST /v1/messages with stream: true', () => {
   });
 
   it('sends each event when it is ready, not at the end', async () => {
-    const stream = await client.messages.create({ ...ask('#fake pace 100\n#fake text 0123456789abcdefXYZ'), stream: true });
+    const stream = await server.client.messages.create({ ...ask('#fake pace 100\n#fake text 0123456789abcdefXYZ'), stream: true });
     const arrivals: number[] = [];
     for await (const _ of stream) arrivals.push(performance.now());
     // Eight events (ping included) written 100 ms apart, 700 ms from first to last; buffered, they
@@ -136,7 +128,7 @@ describe('POST /v1/messages with stream: true', () => {
   });
 
   it('fails mid-stream with an error event on `#fake stream-error`', async () => {
-    const stream = await client.messages.create({ ...ask('#fake stream-error 529\n#fake long 200'), stream: true });
+    const stream = await server.client.messages.create({ ...ask('#fake stream-error 529\n#fake long 200'), stream: true });
     const seen: string[] = [];
     const failure = await (async () => {
       try {
@@ -151,7 +143,7 @@ describe('POST /v1/messages with stream: true', () => {
   });
 
   it('answers a request without stream with the plain error on `#fake stream-error`', async () => {
-    const err = await client.messages.create(ask('#fake stream-error 529')).catch((e: unknown) => e);
+    const err = await server.client.messages.create(ask('#fake stream-error 529')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OverloadedError);
   });
 });

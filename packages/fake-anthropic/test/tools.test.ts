@@ -1,15 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
-import { clientFor, model } from './harness.ts';
+import { describe, expect, it } from 'vitest';
+import { model, useFakeAnthropic } from './harness.ts';
 
-let fake: FakeAnthropic;
-let client: Anthropic;
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  client = clientFor(fake);
-});
-afterAll(() => fake.close());
+const server = useFakeAnthropic();
 
 const tools: Anthropic.Tool[] = [
   {
@@ -34,14 +27,14 @@ describe('tool use', () => {
     const messages: Anthropic.MessageParam[] = [
       { role: 'user', content: 'What is the weather in Paris?\n#fake tool get_weather {"city":"Paris"}' },
     ];
-    const first = await client.messages.create({ model, max_tokens: 1024, tools, messages });
+    const first = await server.client.messages.create({ model, max_tokens: 1024, tools, messages });
     expect(first.stop_reason).toBe('tool_use');
     expect(first.content).toEqual([
       { type: 'tool_use', id: expect.stringMatching(/^toolu_01[0-9A-Za-z]{22}$/), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } },
     ]);
 
     messages.push({ role: 'assistant', content: first.content }, toolResultsFor(first, (input) => `sunny in ${(input as { city: string }).city}`));
-    const second = await client.messages.create({ model, max_tokens: 1024, tools, messages });
+    const second = await server.client.messages.create({ model, max_tokens: 1024, tools, messages });
     expect(second.stop_reason).toBe('end_turn');
     expect(second.content).toMatchObject([{ type: 'text', text: 'tool result: sunny in Paris' }]);
   });
@@ -58,18 +51,18 @@ describe('tool use', () => {
         ],
       },
     ];
-    const first = await client.messages.stream({ model, max_tokens: 1024, tools, messages }).finalMessage();
+    const first = await server.client.messages.stream({ model, max_tokens: 1024, tools, messages }).finalMessage();
     expect(first.stop_reason).toBe('tool_use');
     expect(first.content.map((b) => (b.type === 'tool_use' ? b.input : b.type))).toEqual(['text', { city: 'Oslo' }, { city: 'Rome' }]);
 
     messages.push({ role: 'assistant', content: first.content }, toolResultsFor(first, (input) => `${(input as { city: string }).city}: 12°C`));
-    const second = await client.messages.stream({ model, max_tokens: 1024, tools, messages }).finalMessage();
+    const second = await server.client.messages.stream({ model, max_tokens: 1024, tools, messages }).finalMessage();
     expect(second.stop_reason).toBe('end_turn');
     expect(second.content).toMatchObject([{ type: 'text', text: 'tool result: Oslo: 12°C\ntool result: Rome: 12°C' }]);
   });
 
   it('says so when the tool failed, and reads results given as text blocks', async () => {
-    const answer = await client.messages.create({
+    const answer = await server.client.messages.create({
       model,
       max_tokens: 1024,
       tools,
@@ -86,7 +79,7 @@ describe('tool use', () => {
   });
 
   it('can be scripted on from the tool result message, for agent loops of several steps', async () => {
-    const answer = await client.messages.create({
+    const answer = await server.client.messages.create({
       model,
       max_tokens: 1024,
       tools,
