@@ -27,8 +27,29 @@ export async function claimGroups(sandboxId: string, groups: string[], preparePa
   }
 }
 
+/**
+ * Writes a sandbox's limits into its claimed `groups` (`writeLimits` reports whether CPU limits
+ * took) and returns its handle; if a write fails, the groups are released before the error goes on.
+ */
+export async function limitGroups(
+  mechanism: AppliedLimits['mechanism'],
+  sandboxId: string,
+  groups: string[],
+  hostDirs: string[],
+  writeLimits: () => Promise<boolean>,
+): Promise<SandboxLimitsHandle> {
+  const handle = groupHandle({ mechanism, memory: true, pids: true, cpu: false }, sandboxId, groups, hostDirs);
+  try {
+    const cpu = await writeLimits();
+    return { ...handle, applied: { ...handle.applied, cpu } };
+  } catch (err) {
+    await handle.release();
+    throw err;
+  }
+}
+
 /** The handle for a sandbox in `groups`; releasing also drops this host's folders once unused. */
-export function groupHandle(applied: AppliedLimits, sandboxId: string, groups: string[], hostDirs: string[]): SandboxLimitsHandle {
+function groupHandle(applied: AppliedLimits, sandboxId: string, groups: string[], hostDirs: string[]): SandboxLimitsHandle {
   let released: Promise<void> | undefined;
   return {
     applied,

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupDir, readCgroupMounts, readOwnCgroups } from './cgroup-fs.ts';
-import { claimGroups, groupHandle, writeOptional } from './cgroup-group.ts';
+import { claimGroups, limitGroups, writeOptional } from './cgroup-group.ts';
 import type { SandboxLimits } from './driver.ts';
 import { ownHostInstance } from './host-instance.ts';
 import type { LimitsBackend } from './limits-backend.ts';
@@ -43,19 +43,14 @@ async function applyV1(
   const groupIn = (p: string) => join(p, ownHostInstance, sandboxId);
   const groups = parents.map(groupIn);
   await claimGroups(sandboxId, groups);
-  const handle = groupHandle({ mechanism: 'cgroup-v1', memory: true, pids: true, cpu: false }, sandboxId, groups, parents.map((p) => join(p, ownHostInstance)));
-  try {
+  return limitGroups('cgroup-v1', sandboxId, groups, parents.map((p) => join(p, ownHostInstance)), async () => {
     const memory = groupIn(parent.memory);
     await writeFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
     // Without this the group could push its excess into swap; absent when swap accounting is off.
     await writeOptional(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
     await writeFile(join(groupIn(parent.pids), 'pids.max'), String(limits.pids));
-    const cpu = parent.cpu ? await applyCpu(groupIn(parent.cpu), limits) : false;
-    return { ...handle, applied: { ...handle.applied, cpu } };
-  } catch (err) {
-    await handle.release();
-    throw err;
-  }
+    return parent.cpu ? applyCpu(groupIn(parent.cpu), limits) : false;
+  });
 }
 
 async function applyCpu(group: string, limits: SandboxLimits): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupDir, readCgroupMounts, readOwnCgroups } from './cgroup-fs.ts';
-import { claimGroups, groupHandle, writeOptional } from './cgroup-group.ts';
+import { claimGroups, limitGroups, writeOptional } from './cgroup-group.ts';
 import type { SandboxLimits } from './driver.ts';
 import { ownHostInstance } from './host-instance.ts';
 import type { LimitsBackend } from './limits-backend.ts';
@@ -42,17 +42,12 @@ async function applyV2(parent: string, controllers: string[], sandboxId: string,
     await enableControllers(parent, controllers);
     await enableControllers(hostDir, controllers);
   });
-  const handle = groupHandle({ mechanism: 'cgroup-v2', memory: true, pids: true, cpu: false }, sandboxId, [group], [hostDir]);
-  try {
+  return limitGroups('cgroup-v2', sandboxId, [group], [hostDir], async () => {
     await writeFile(join(group, 'memory.max'), String(limits.memoryBytes));
     await writeOptional(join(group, 'memory.swap.max'), '0');
     await writeFile(join(group, 'pids.max'), String(limits.pids));
-    const cpu = controllers.includes('cpu') ? await applyCpu(group, limits) : false;
-    return { ...handle, applied: { ...handle.applied, cpu } };
-  } catch (err) {
-    await handle.release();
-    throw err;
-  }
+    return controllers.includes('cpu') ? applyCpu(group, limits) : false;
+  });
 }
 
 async function applyCpu(group: string, limits: SandboxLimits): Promise<boolean> {
