@@ -8,7 +8,7 @@ export {
   type NewApiKey,
   type ApiKeyPrincipal,
 } from './api-keys.ts';
-export { provisionTenant, getTenant, listTenants, setTenantStatus, setTenantLimits, type Tenant, type TenantLimits, type ProvisionedTenant } from './tenants.ts';
+export { provisionTenant, getTenant, listTenants, setTenantStatus, setTenantLimits, tenantLimitKeys, type Tenant, type TenantLimits, type ProvisionedTenant } from './tenants.ts';
 export { ApiKeyCache } from './api-key-cache.ts';
 export { TenantTurnSettings, type TurnSettings } from './tenant-turn-settings.ts';
 export { storeCredential, listCredentials, deleteCredential, type StoredCredential, type Provider } from './credentials.ts';

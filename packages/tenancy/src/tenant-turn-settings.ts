@@ -2,7 +2,10 @@ import { controlDb, type Pool } from '@warren/db';
 import { ControlCache } from './control-cache.ts';
 import { getTenant, type Tenant } from './tenants.ts';
 
-export type TurnSettings = Pick<Tenant, 'status' | 'maxConcurrentTurns'>;
+export type TurnSettings = Pick<
+  Tenant,
+  'status' | 'maxConcurrentTurns' | 'workspaceBytes' | 'turnMaxOutputs' | 'turnMaxOutputBytes' | 'sandboxCpuPercent'
+>;
 
 /** What workers need to know of a tenant before running its turns, cached like API keys. */
 export class TenantTurnSettings {
@@ -21,7 +24,9 @@ export class TenantTurnSettings {
   get(tenantId: string): Promise<TurnSettings | null> {
     return this.cache.get(tenantId, async () => {
       const tenant = await getTenant(controlDb(this.pool), tenantId);
-      return tenant ? { status: tenant.status, maxConcurrentTurns: tenant.maxConcurrentTurns } : null;
+      if (!tenant) return null;
+      const { status, maxConcurrentTurns, workspaceBytes, turnMaxOutputs, turnMaxOutputBytes, sandboxCpuPercent } = tenant;
+      return { status, maxConcurrentTurns, workspaceBytes, turnMaxOutputs, turnMaxOutputBytes, sandboxCpuPercent };
     });
   }
 

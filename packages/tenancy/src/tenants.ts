@@ -21,7 +21,25 @@ export interface TenantLimits {
   monthlyTokenBudget: number | null;
   requestsPerMinute: number | null;
   maxConcurrentTurns: number | null;
+  maxApiKeys: number | null;
+  maxConversations: number | null;
+  workspaceBytes: number | null;
+  turnMaxOutputs: number | null;
+  turnMaxOutputBytes: number | null;
+  sandboxCpuPercent: number | null;
 }
+
+export const tenantLimitKeys = [
+  'monthlyTokenBudget',
+  'requestsPerMinute',
+  'maxConcurrentTurns',
+  'maxApiKeys',
+  'maxConversations',
+  'workspaceBytes',
+  'turnMaxOutputs',
+  'turnMaxOutputBytes',
+  'sandboxCpuPercent',
+] as const satisfies readonly (keyof TenantLimits)[];
 
 export interface ProvisionedTenant {
   tenant: Tenant;
@@ -50,9 +68,7 @@ export async function provisionTenant(
         id,
         name: input.name,
         schemaName,
-        monthlyTokenBudget: input.monthlyTokenBudget ?? null,
-        requestsPerMinute: input.requestsPerMinute ?? null,
-        maxConcurrentTurns: input.maxConcurrentTurns ?? null,
+        ...Object.fromEntries(tenantLimitKeys.map((key) => [key, input[key] ?? null])),
       })
       .returning();
     // The app role may SET ROLE to the tenant but does not inherit its rights: outside

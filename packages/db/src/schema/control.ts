@@ -17,6 +17,16 @@ export const tenants = control.table('tenants', {
   requestsPerMinute: integer('requests_per_minute'),
   /** Turns the tenant may run at once across all workers; null means the workers' default. */
   maxConcurrentTurns: integer('max_concurrent_turns'),
+  /** Quotas; null means the platform default (see each enforcing process's config). */
+  maxApiKeys: integer('max_api_keys'),
+  maxConversations: integer('max_conversations'),
+  /** Bytes one conversation's workspace may hold. */
+  workspaceBytes: bigint('workspace_bytes', { mode: 'number' }),
+  /** `send_message` outputs, and their bytes, one turn may write. */
+  turnMaxOutputs: integer('turn_max_outputs'),
+  turnMaxOutputBytes: integer('turn_max_output_bytes'),
+  /** CPU one sandbox may use, in percent of one core. */
+  sandboxCpuPercent: integer('sandbox_cpu_percent'),
   createdAt: createdAt(),
   suspendedAt: timestamp('suspended_at', { withTimezone: true }),
 });
