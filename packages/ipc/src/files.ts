@@ -20,7 +20,8 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
 export type ReadResult<T> =
   | { ok: true; value: T }
   | { ok: false; reason: string; entry: 'file'; content: Buffer }
-  | { ok: false; reason: string; entry: 'other' | 'gone' };
+  | { ok: false; reason: string; entry: 'other' }
+  | { ok: false; reason: string; entry: 'gone' };
 
 /**
  * Reads one IPC file defensively: regular files only (no symlinks, FIFOs or devices), at most

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { killAndRemoveGroup, readPids, removeIfEmpty } from './cgroup-fs.ts';
 import type { AppliedLimits } from './driver.ts';
-import type { SandboxLimitsHandle } from './limits-backend.ts';
+import type { BackendLimits, SandboxLimitsHandle } from './limits-backend.ts';
 
 /** Sandboxes of this process whose groups are in use, across every driver instance. */
 export const liveSandboxes = new Set<string>();
@@ -49,7 +49,7 @@ export async function limitGroups(
 }
 
 /** The handle for a sandbox in `groups`; releasing also drops this host's folders once unused. */
-function groupHandle(applied: AppliedLimits, sandboxId: string, groups: string[], hostDirs: string[]): SandboxLimitsHandle {
+function groupHandle(applied: BackendLimits, sandboxId: string, groups: string[], hostDirs: string[]): SandboxLimitsHandle {
   let released: Promise<void> | undefined;
   return {
     applied,

@@ -56,9 +56,9 @@ async function applyV1(
 async function applyCpu(group: string, limits: SandboxLimits): Promise<boolean> {
   let applied = false;
   if (limits.cpuShares !== undefined) applied = await writeOptional(join(group, 'cpu.shares'), String(limits.cpuShares));
-  if (limits.cpuQuotaPercent !== undefined) {
+  if (limits.cpuPercent !== undefined) {
     const period = Number((await readFile(join(group, 'cpu.cfs_period_us'), 'utf8').catch(() => '')).trim()) || 100_000;
-    const quota = Math.round((limits.cpuQuotaPercent / 100) * period);
+    const quota = Math.round((limits.cpuPercent / 100) * period);
     applied = (await writeOptional(join(group, 'cpu.cfs_quota_us'), String(quota))) || applied;
   }
   return applied;

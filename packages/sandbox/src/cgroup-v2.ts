@@ -53,8 +53,8 @@ async function applyV2(parent: string, controllers: string[], sandboxId: string,
 async function applyCpu(group: string, limits: SandboxLimits): Promise<boolean> {
   let applied = false;
   if (limits.cpuShares !== undefined) applied = await writeOptional(join(group, 'cpu.weight'), String(sharesToWeight(limits.cpuShares)));
-  if (limits.cpuQuotaPercent !== undefined) {
-    const quota = Math.round((limits.cpuQuotaPercent / 100) * CPU_PERIOD_US);
+  if (limits.cpuPercent !== undefined) {
+    const quota = Math.round((limits.cpuPercent / 100) * CPU_PERIOD_US);
     applied = (await writeOptional(join(group, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`)) || applied;
   }
   return applied;

@@ -91,10 +91,10 @@ describe('resource limits', () => {
   it.runIf(v1Host)('applies memory, pids and cpu limits with cgroup v1 here, and removes the groups afterwards', async () => {
     const spec = await host.spec({
       command: bashProbe('sleep 30'),
-      limits: { memoryBytes: 200 * 1024 * 1024, pids: 77, cpuShares: 512, cpuQuotaPercent: 50 },
+      limits: { memoryBytes: 200 * 1024 * 1024, pids: 77, cpuShares: 512, cpuPercent: 50 },
     });
     const sandbox = await driver.start(spec);
-    expect(sandbox.appliedLimits).toEqual({ mechanism: 'cgroup-v1', memory: true, pids: true, cpu: true });
+    expect(sandbox.appliedLimits).toEqual({ mechanism: 'cgroup-v1', memory: true, pids: true, cpu: true, workspace: false });
     expect(await until(() => descendantsOf(sandbox.pid).length >= 2)).toBe(true); // bwrap's pid 1 and sleep
     const memory = await v1GroupOf(sandbox.pid, 'memory');
     const pids = await v1GroupOf(sandbox.pid, 'pids');
@@ -141,7 +141,7 @@ describe('resource limits', () => {
       limits: { memoryBytes: 128 * 1024 * 1024, pids: 4096 },
     });
     const result = await runSandbox(rlimits, spec);
-    expect(result.process.appliedLimits).toEqual({ mechanism: 'rlimit', memory: true, pids: true, cpu: false });
+    expect(result.process.appliedLimits).toEqual({ mechanism: 'rlimit', memory: true, pids: true, cpu: false, workspace: false });
     expect(result.stdout).toMatch(/Max data size\s+1207959552\s+1207959552/);
     expect(result.stdout).toMatch(/Max processes\s+4096\s+4096/);
     expect(result.stdout).not.toContain('ALLOCATED-ALL');
