@@ -73,7 +73,7 @@ export class BwrapDriver implements SandboxDriver {
     await (this.versionChecked ??= checkBwrapVersion(this.bwrap));
     this.systemMounts ??= systemMountArgs();
 
-    const limits = await this.withWorkspace(await this.limits.apply(spec.sandboxId, spec.limits), spec);
+    const limits = await this.withWorkspace(await this.limits.apply(spec, spec.limits), spec);
     const dropToSandboxUser = this.setpriv
       ? [this.setpriv, '--reuid', String(sandboxUser.uid), '--regid', String(sandboxUser.gid), '--clear-groups', '--']
       : [];

@@ -21,7 +21,7 @@ export interface LimitsBackend {
   readonly kind: LimitMechanism;
   /** Group folders whose `host-*` children hold the sandboxes' groups (none without cgroups). */
   readonly parents: string[];
-  apply(sandboxId: string, limits: SandboxLimits): Promise<SandboxLimitsHandle>;
+  apply(sandbox: { sandboxId: string; tenantId: string }, limits: SandboxLimits): Promise<SandboxLimitsHandle>;
 }
 
 export function staticHandle(applied: BackendLimits, execPrefix: string[] = []): SandboxLimitsHandle {
