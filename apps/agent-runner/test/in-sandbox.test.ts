@@ -99,6 +99,19 @@ describe('a turn in a bubblewrap sandbox', () => {
     expect(outcome.status).toBe('ok');
     expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: tenantId, conversationId: conv(3) })]);
   });
+
+  it.runIf(process.getuid?.() === 0)('gives a new sandbox the tenant’s own limits; a write past its workspace quota is a clear ENOSPC in the tool result', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(4), { workspaceBytes: 48 * 1024 * 1024, cpuPercent: 50, memoryBytes: undefined });
+    expect(sandbox.process.appliedLimits).toMatchObject({ memory: true, cpu: true, workspace: true });
+    const outcome = await sandbox.runTurn(
+      turnInput(tenantId, conv(4), '#fake tool bash {"command":"head -c 100M /dev/zero > big; echo exit=$?"}'),
+    );
+    p.release(sandbox);
+    expect(outcome.status).toBe('ok');
+    expect(outcome.finalText).toContain('No space left on device');
+    expect(outcome.finalText).toContain('exit=1');
+  });
 });
 
 describe('SandboxPool lifecycle', () => {

@@ -40,7 +40,8 @@ export async function consumeTurns(
       return;
     }
     const tenantCap = ownCap ?? options.defaultTenantCap;
-    const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, signal: job.signal });
+    const sandboxLimits = { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined };
+    const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, sandboxLimits, signal: job.signal });
     // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash in
     // between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
     if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);

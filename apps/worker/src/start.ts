@@ -31,7 +31,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     runner,
     mintToken: (tenantId, sandboxId) =>
       mintSandboxToken(config.PROXY_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + TOKEN_TTL_S }),
-    limits: { memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024, pids: config.SANDBOX_PIDS },
+    limits: {
+      memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024,
+      pids: config.SANDBOX_PIDS,
+      workspaceBytes: config.SANDBOX_WORKSPACE_MB * 1024 * 1024,
+      cpuPercent: config.SANDBOX_CPU_PERCENT,
+    },
     idleTimeoutMs: config.SANDBOX_IDLE_MS,
     maxSandboxes: config.SANDBOX_MAX,
     maxPerTenant: config.SANDBOX_MAX_PER_TENANT,

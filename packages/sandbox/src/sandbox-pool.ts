@@ -125,7 +125,9 @@ export class WarmSandbox {
     const answer = handler
       ? handler(request).catch((err: Error) => ({ ok: false, error: err.message }))
       : Promise.resolve({ ok: false, error: 'task requests are not available now' });
-    void answer.then((a) => this.channel.respond({ requestId: request.requestId, ...a }).catch(() => {}));
+    void answer
+      .then((a) => this.channel.respond({ requestId: request.requestId, ...a }))
+      .catch((err: unknown) => this.logger.error({ err, sandboxId: this.sandboxId }, 'could not answer a task request'));
   }
 
   fail(err: Error): void {
@@ -172,8 +174,12 @@ export class SandboxPool {
     return [...this.sandboxes.values()];
   }
 
-  /** The conversation's warm sandbox, or a new one (making room under the caps). */
-  async acquire(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+  /**
+   * The conversation's warm sandbox, or a new one (making room under the caps). `limits`
+   * override the pool's for a new sandbox (a tenant's own quota); a warm one keeps those it
+   * started with.
+   */
+  async acquire(tenantId: string, conversationId: string, limits: Partial<SandboxSpec['limits']> = {}): Promise<WarmSandbox> {
     if (this.closing) throw new SandboxCapacityError('the pool is shutting down');
     const key = `${tenantId}/${conversationId}`;
     const warm = this.sandboxes.get(key);
@@ -186,7 +192,7 @@ export class SandboxPool {
     if (pending) return pending;
     const started = (async () => {
       await this.makeRoom(tenantId, key);
-      return this.startSandbox(tenantId, conversationId);
+      return this.startSandbox(tenantId, conversationId, withoutUndefined(limits));
     })().finally(() => this.starting.delete(key));
     this.starting.set(key, started);
     return started;
@@ -248,7 +254,7 @@ export class SandboxPool {
     await this.close(victim, `least recently used, ${cap}`);
   }
 
-  private async startSandbox(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+  private async startSandbox(tenantId: string, conversationId: string, overrides: Partial<SandboxSpec['limits']>): Promise<WarmSandbox> {
     const { driver, root, proxySocket, runner, limits, logger, readyTimeoutMs } = this.options;
     const sandboxId = `sbx_${randomBytes(8).toString('hex')}`;
     const log = logger.child({ sandboxId, tenantId, conversationId });
@@ -279,7 +285,7 @@ export class SandboxPool {
       command: runner.command,
       readOnlyPaths: runner.readOnlyPaths,
       env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
-      limits,
+      limits: { ...limits, ...overrides },
     });
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
     // The runner's own output is for debugging; it must be read, or a full pipe would stall it.
@@ -315,6 +321,11 @@ export class SandboxPool {
     clearTimeout(this.idleTimers.get(sandbox));
     this.idleTimers.delete(sandbox);
   }
+}
+
+/** An override left undefined keeps the pool's default. */
+function withoutUndefined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
