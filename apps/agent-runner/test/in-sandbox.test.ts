@@ -112,6 +112,18 @@ describe('a turn in a bubblewrap sandbox', () => {
     expect(outcome.finalText).toContain('No space left on device');
     expect(outcome.finalText).toContain('exit=1');
   });
+
+  it.runIf(process.getuid?.() === 0)('shows none of its conversation’s host folders in /proc/self/mountinfo, and leaves no mount behind', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(5), { workspaceBytes: 48 * 1024 * 1024 });
+    const outcome = await sandbox.runTurn(turnInput(tenantId, conv(5), '#fake tool bash {"command":"cat /proc/self/mountinfo"}'));
+    expect(outcome.finalText).toMatch(/ \/ \/workspace .* ext4 \/dev\/loop\d+ /);
+    expect(outcome.finalText).toMatch(/ \/ \/ipc .* tmpfs warren-ipc /);
+    expect(outcome.finalText).not.toContain(tenantId);
+    expect(outcome.finalText).not.toContain(conv(5));
+    await p.closeAll();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(conv(5));
+  });
 });
 
 describe('SandboxPool lifecycle', () => {

@@ -1,6 +1,6 @@
 import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readMountInfo } from './mountinfo.ts';
+import { readMountInfo } from './mounts.ts';
 
 /**
  * Low-level cgroup filesystem helpers shared by the v1 and v2 code paths. Nothing here decides

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import type { Logger } from '@warren/core';
 import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput } from '@warren/ipc';
 import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
+import { mountIpcTmpfs, unmountLeftoverIpc } from './ipc-mount.ts';
 import { prepareSandboxFolders } from './workspace.ts';
 
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
@@ -145,6 +147,8 @@ export class SandboxPool {
   private readonly sandboxes = new Map<string, WarmSandbox>();
   private readonly starting = new Map<string, Promise<WarmSandbox>>();
   private readonly idleTimers = new Map<WarmSandbox, NodeJS.Timeout>();
+  /** Per conversation, the teardown of its last sandbox (its IPC filesystem): the next one waits for it. */
+  private readonly teardowns = new Map<string, Promise<void>>();
   private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant'>> & {
     maxSandboxes: number;
     maxPerTenant: number;
@@ -164,6 +168,7 @@ export class SandboxPool {
   /** Removes what a crashed host left behind. Call once before the first acquire. */
   async start(): Promise<void> {
     await this.options.driver.cleanupLeftovers();
+    await unmountLeftoverIpc(resolvePath(this.options.root));
   }
 
   get size(): number {
@@ -233,6 +238,7 @@ export class SandboxPool {
         return this.close(sandbox, 'shutdown');
       }),
     );
+    await Promise.all(this.teardowns.values());
   }
 
   /** Closes idle sandboxes until one more fits under both caps; `key` is the one about to start. */
@@ -258,7 +264,10 @@ export class SandboxPool {
     const { driver, root, proxySocket, runner, limits, logger, readyTimeoutMs } = this.options;
     const sandboxId = `sbx_${randomBytes(8).toString('hex')}`;
     const log = logger.child({ sandboxId, tenantId, conversationId });
+    const key = `${tenantId}/${conversationId}`;
+    await this.teardowns.get(key);
     const folders = await prepareSandboxFolders(root, tenantId, conversationId);
+    const unmountIpc = await mountIpcTmpfs(folders.ipcDir);
 
     let sandbox: WarmSandbox | undefined;
     let onReady: () => void = () => {};
@@ -274,19 +283,33 @@ export class SandboxPool {
         onTaskRequest: (request) => sandbox?.onTaskRequest(request),
       },
     });
-    await channel.open();
-    const process = await driver.start({
-      sandboxId,
-      tenantId,
-      conversationId,
-      workspaceDir: folders.workspaceDir,
-      ipcDir: folders.ipcDir,
-      proxySocket,
-      command: runner.command,
-      readOnlyPaths: runner.readOnlyPaths,
-      env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
-      limits: { ...limits, ...overrides },
-    });
+    const teardown = () => {
+      const done = channel
+        .close()
+        .then(unmountIpc)
+        .catch((err: unknown) => log.error({ err }, 'could not unmount the sandbox’s IPC folder'))
+        .finally(() => this.teardowns.get(key) === done && this.teardowns.delete(key));
+      this.teardowns.set(key, done);
+    };
+    let process: SandboxProcess;
+    try {
+      await channel.open();
+      process = await driver.start({
+        sandboxId,
+        tenantId,
+        conversationId,
+        workspaceDir: folders.workspaceDir,
+        ipcDir: folders.ipcDir,
+        proxySocket,
+        command: runner.command,
+        readOnlyPaths: runner.readOnlyPaths,
+        env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
+        limits: { ...limits, ...overrides },
+      });
+    } catch (err) {
+      teardown();
+      throw err;
+    }
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
     // The runner's own output is for debugging; it must be read, or a full pipe would stall it.
     for (const stream of [process.stdout, process.stderr]) {
@@ -295,9 +318,9 @@ export class SandboxPool {
     const self = sandbox;
     process.exited.then(({ code, signal }) => {
       self.alive = false;
-      void channel.close();
+      teardown();
       this.clearIdleTimer(self);
-      if (this.sandboxes.get(`${tenantId}/${conversationId}`) === self) this.sandboxes.delete(`${tenantId}/${conversationId}`);
+      if (this.sandboxes.get(key) === self) this.sandboxes.delete(key);
       self.fail(new SandboxCrashedError(`sandbox exited (${signal ?? code})`));
       log.info({ code, signal }, 'sandbox exited');
     });
@@ -308,11 +331,10 @@ export class SandboxPool {
       delay(readyTimeoutMs).then(() => 'timeout' as const),
     ]);
     if (outcome !== 'ready') {
-      process.kill('SIGKILL');
-      await channel.close();
+      process.kill('SIGKILL'); // its exit tears the rest down
       throw new SandboxCrashedError(`sandbox did not become ready (${outcome})`);
     }
-    this.sandboxes.set(`${tenantId}/${conversationId}`, sandbox);
+    this.sandboxes.set(key, sandbox);
     log.info({ limits: process.appliedLimits }, 'sandbox ready');
     return sandbox;
   }

@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, lstat, open, rmdir, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { SandboxSpecError } from './bind-guards.ts';
-import { findExecutable, HOST_PATH } from './host-tools.ts';
-import { readMountInfo, type MountEntry } from './mountinfo.ts';
+import { readMountInfo, runTool, unmount, type MountEntry } from './mounts.ts';
 import { sandboxUser } from './sandbox-user.ts';
-
-const run = promisify(execFile);
 
 /**
  * The workspace quota: each conversation's workspace is an ext4 image, `<workspaceDir>.ext4`
@@ -45,7 +40,7 @@ export async function mountWorkspaceImage(workspaceDir: string, bytes: number | 
     const image = workspaceImagePath(workspaceDir);
     await checkHostOwnedFolder(dirname(image));
     const { created } = await prepareImage(image, bytes);
-    await run(findExecutable('mount'), ['-t', 'ext4', '-o', 'loop,nodev,nosuid', image, workspaceDir], { env: { PATH: HOST_PATH } });
+    await runTool('mount', ['-t', 'ext4', '-o', 'loop,nodev,nosuid', image, workspaceDir]);
     try {
       // Nothing of the sandbox's is in a new image yet; lost+found would only clutter /workspace.
       if (created) await rmdir(`${workspaceDir}/lost+found`);
@@ -98,9 +93,7 @@ async function prepareImage(image: string, bytes: number): Promise<{ created: bo
   }
   try {
     // -m 0: no blocks reserved for root, who never writes there; the sandbox gets the whole quota.
-    await run(findExecutable('mkfs.ext4'), ['-q', '-F', '-m', '0', '-E', `root_owner=${sandboxUser.uid}:${sandboxUser.gid}`, image], {
-      env: { PATH: HOST_PATH },
-    });
+    await runTool('mkfs.ext4', ['-q', '-F', '-m', '0', '-E', `root_owner=${sandboxUser.uid}:${sandboxUser.gid}`, image]);
   } catch (err) {
     await unlink(image);
     throw err;
@@ -116,10 +109,10 @@ async function prepareImage(image: string, bytes: number): Promise<{ created: bo
 async function grow(image: string, bytes: number): Promise<void> {
   if (loopDevices().some((device) => backingFile(device) === image)) return;
   await truncate(image, bytes);
-  await run(findExecutable('e2fsck'), ['-f', '-p', image], { env: { PATH: HOST_PATH } }).catch((err: { code?: number }) => {
+  await runTool('e2fsck', ['-f', '-p', image]).catch((err: { code?: number }) => {
     if (err.code !== 1) throw err; // 1: errors found and fixed
   });
-  await run(findExecutable('resize2fs'), [image], { env: { PATH: HOST_PATH } });
+  await runTool('resize2fs', [image]);
 }
 
 /** The image sits in a folder only the host can change, or a sandbox could hand the kernel a filesystem of its making. */
@@ -127,16 +120,6 @@ async function checkHostOwnedFolder(dir: string): Promise<void> {
   const st = await lstat(dir);
   if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
     throw new SandboxSpecError(`${dir} must be a folder owned by root and writable by no one else, to hold a workspace image`);
-  }
-}
-
-async function unmount(mountPoint: string): Promise<void> {
-  try {
-    await run(findExecutable('umount'), [mountPoint], { env: { PATH: HOST_PATH } });
-  } catch (err) {
-    // Already gone (e.g. removed by a leftover cleanup) is what we wanted.
-    if (!(await ext4Mounts()).some((m) => m.mountPoint === mountPoint)) return;
-    throw err;
   }
 }
 
