@@ -93,11 +93,44 @@ describe('a turn in a bubblewrap sandbox', () => {
     const sandbox = await p.acquire(tenantId, conv(3));
     const messages: OutboundMessage[] = [];
     const outcome = await sandbox.runTurn(turnInput(tenantId, conv(3), '#fake tool send_message {"text":"working on it"}'), {
-      onMessage: (m) => void messages.push(m),
+      onMessage: async (m) => void messages.push(m),
     });
     p.release(sandbox);
     expect(outcome.status).toBe('ok');
     expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: tenantId, conversationId: conv(3) })]);
+  });
+
+  it('ends a turn only after every output is handled, one at a time in the agent order', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(4));
+    const sends = Array.from({ length: 6 }, (_, n) => `#fake tool send_message {"text":"part ${n}"}`).join('\n');
+    const handled: string[] = [];
+    let inFlight = 0;
+    const outcome = await sandbox.runTurn(turnInput(tenantId, conv(4), sends), {
+      // slower for the earlier ones: handled concurrently, they would finish out of order
+      onMessage: async (m) => {
+        expect(++inFlight).toBe(1);
+        await new Promise((r) => setTimeout(r, 300 - m.seq * 50));
+        handled.push(m.text);
+        inFlight -= 1;
+      },
+    });
+    p.release(sandbox);
+    expect(outcome).toMatchObject({ status: 'ok', outputs: 6 });
+    expect(handled).toEqual(['part 0', 'part 1', 'part 2', 'part 3', 'part 4', 'part 5']);
+  });
+
+  it('fails the turn when an output cannot be handled, instead of dropping it', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(5));
+    const sends = ['one', 'two'].map((text) => `#fake tool send_message {"text":"${text}"}`).join('\n');
+    const turn = sandbox.runTurn(turnInput(tenantId, conv(5), sends), {
+      onMessage: async (m) => {
+        if (m.text === 'two') throw new Error('database write failed');
+      },
+    });
+    await expect(turn).rejects.toThrow('database write failed');
+    p.release(sandbox);
   });
 });
 

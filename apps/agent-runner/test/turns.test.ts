@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipcFolders } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,8 +123,13 @@ describe('turns', () => {
 
   it('answers a malformed input with a failed turn when its turn id is readable, skips it otherwise, and goes on', async () => {
     const inputDir = join(h.ipcDir, ipcFolders.input);
-    await writeFile(join(inputDir, '000000000000001-bad-json.json'), '{ not json');
-    await writeFile(join(inputDir, '000000000000002-bad-shape.json'), JSON.stringify({ type: 'turn', turnId: 'bad-shape-1' }));
+    // written whole and renamed into place, as the host does: the runner must not catch them half-written
+    const place = async (name: string, text: string) => {
+      await writeFile(join(inputDir, `.${name}`), text);
+      await rename(join(inputDir, `.${name}`), join(inputDir, name));
+    };
+    await place('000000000000001-bad-json.json', '{ not json');
+    await place('000000000000002-bad-shape.json', JSON.stringify({ type: 'turn', turnId: 'bad-shape-1' }));
     const refused = await h.result('bad-shape-1');
     expect(refused.status).toBe('error');
     expect(refused.error).toContain('invalid turn input');

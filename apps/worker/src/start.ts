@@ -62,6 +62,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const turns = await consumeTurns(boss, deps, tenants, {
     concurrency: config.WORKER_CONCURRENCY,
     defaultTenantCap: config.TENANT_CONCURRENCY,
+    defaultOutputLimits: { maxOutputs: config.TURN_MAX_OUTPUTS, maxOutputBytes: config.TURN_MAX_OUTPUT_BYTES },
     pollSeconds: config.QUEUE_POLL_SECONDS,
   });
   await consumeDeadTurns(boss, pool, logger);

@@ -19,7 +19,7 @@ const until = async (check: () => boolean) => {
   return check();
 };
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
-  type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, text: 'hi', ...over,
+  type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, seq: 0, text: 'hi', ...over,
 });
 const errorsFor = (name: string) =>
   readdirSync(join(dir, 'errors'))

@@ -8,3 +8,4 @@ export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type
 export { listTurns, getTurn, type Turn } from './list-turns.ts';
 export { abandonTurns } from './abandon-turns.ts';
 export { tenantHasFreeSlot } from './tenant-slots.ts';
+export { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
