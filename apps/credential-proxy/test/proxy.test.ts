@@ -344,7 +344,6 @@ describe('budgets that hold', () => {
     expect(fake.requests).toHaveLength(served.length);
     expect(await usageOf(t.id)).toBe(spent);
     expect(spent).toBeLessThanOrEqual(budget);
-    console.info(`20 concurrent calls, budget ${budget}: ${served.length} served, ${refused.length} refused, ${spent} tokens spent`);
   });
 
   it('meters a stream cut before its end by the content it streamed, not as 1 token', async () => {

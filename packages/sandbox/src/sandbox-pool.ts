@@ -278,7 +278,7 @@ export class SandboxPool {
       readOnlyPaths: runner.readOnlyPaths,
       // No credential in the environment: anything started in the sandbox could read it from
       // /proc and outlive the turn. Each turn's input carries that turn's token instead.
-      env: { ...runner.env },
+      env: runner.env ?? {},
       limits,
     });
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });

@@ -5,9 +5,10 @@ import { insertOutput } from './record-output.ts';
 /**
  * The end of a successful turn, in the caller's one transaction: the final reply, the model
  * history, `processed_seq` moved to the end of the covered range, the turn marked succeeded,
- * and outbox rows for delivery. Not the usage: the runner's own report counts for nothing, the
- * credential proxy adds what it metered to the turn (`addTurnUsage`). Fenced like every write of a turn; the writes
- * are pipelined behind the fence, and a refused fence rolls them back with the transaction.
+ * and outbox rows for delivery. Not the usage: what the runner reports counts for nothing; the
+ * credential proxy adds what it metered to the turn (`addTurnUsage`). Fenced like every write
+ * of a turn; the writes are pipelined behind the fence, and a refused fence rolls them back
+ * with the transaction.
  */
 export async function commitTurn(
   tx: TenantTx,
