@@ -43,13 +43,16 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
 
   try {
     for (;;) {
-      const answer = await deps.model.answer({
-        model: input.model,
-        max_tokens: input.limits.maxTokens,
-        ...(input.systemPrompt !== '' && { system: input.systemPrompt }),
-        messages,
-        tools: definitions,
-      });
+      const answer = await deps.model.answer(
+        {
+          model: input.model,
+          max_tokens: input.limits.maxTokens,
+          ...(input.systemPrompt !== '' && { system: input.systemPrompt }),
+          messages,
+          tools: definitions,
+        },
+        input.proxyToken,
+      );
       iterations += 1;
       addUsage(usage, answer.usage);
       messages.push(assistantTurn(answer.content));

@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipcFolders } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { TURN_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('turns', () => {
     expect(h.files(ipcFolders.input)).toEqual([]);
 
     const request = h.fake.requests.at(-1)!;
-    expect(request.headers.authorization).toBe(`Bearer ${SANDBOX_TOKEN}`);
+    expect(request.headers.authorization).toBe(`Bearer ${TURN_TOKEN}`);
     expect(request.body).toMatchObject({ model: 'claude-fake-1', max_tokens: 4096, system: 'You are a test agent.' });
     const toolNames = (request.body as { tools: { name: string }[] }).tools.map((t) => t.name);
     expect(toolNames).toEqual(['bash', 'read_file', 'write_file', 'list_files', 'send_message', 'schedule_task', 'list_tasks', 'cancel_task']);

@@ -72,7 +72,13 @@ describe('end to end', () => {
     expect(turns).toEqual([
       expect.objectContaining({ id: reply.turnId, status: 'succeeded', covered: { afterSeq: 0, throughSeq: 1 }, outputSent: true }),
     ]);
-    expect(turns[0].usage.inputTokens).toBeGreaterThan(0);
+    // the turn's usage is the proxy's metering of its calls (here the tenant's only ones), not the runner's report
+    const metered = await eventually(
+      () => stack.db.pool.query('SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output FROM control.usage'),
+      (r) => r.rows[0].input === turns[0].usage?.inputTokens && r.rows[0].output === turns[0].usage?.outputTokens, // flushed in batches
+    );
+    expect(metered.rows[0].input).toBeGreaterThan(0);
+    expect(turns[0].usage).toEqual({ inputTokens: metered.rows[0].input, outputTokens: metered.rows[0].output });
     expect((await call('GET', `/v1/turns/${reply.turnId}`)).body.id).toBe(reply.turnId);
   });
 

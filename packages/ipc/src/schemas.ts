@@ -31,6 +31,8 @@ export const turnInputSchema = z.strictObject({
     /** Bytes of bash output (stdout and stderr together) returned to the model. */
     toolOutputBytes: z.number().int().min(1024).max(1_048_576),
   }),
+  /** This turn attempt's credential for the credential proxy: the runner's API key for the turn's model calls only. */
+  proxyToken: z.string().min(1).max(1024),
 });
 export type TurnInput = z.infer<typeof turnInputSchema>;
 

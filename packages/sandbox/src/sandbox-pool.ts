@@ -29,8 +29,6 @@ export interface SandboxPoolOptions {
   proxySocket: string;
   /** How to start the agent runner inside a sandbox. */
   runner: { command: string[]; readOnlyPaths: string[]; env?: Record<string, string> };
-  /** A credential for the proxy, bound to the tenant and this sandbox. */
-  mintToken(tenantId: string, sandboxId: string): string;
   limits: SandboxSpec['limits'];
   idleTimeoutMs?: number;
   maxSandboxes?: number;
@@ -298,7 +296,9 @@ export class SandboxPool {
       proxySocket,
       command: runner.command,
       readOnlyPaths: runner.readOnlyPaths,
-      env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
+      // No credential in the environment: anything started in the sandbox could read it from
+      // /proc and outlive the turn. Each turn's input carries that turn's token instead.
+      env: runner.env ?? {},
       limits,
     });
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });

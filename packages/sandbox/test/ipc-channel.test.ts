@@ -102,6 +102,7 @@ describe('IpcChannel', () => {
       type: 'turn' as const, turnId, tenantId, conversationId, model: 'm', systemPrompt: '', history: [],
       newMessages: [{ seq: 1, sender: null, content: 'x' }],
       limits: { maxIterations: 1, maxTokens: 10, bashTimeoutMs: 1000, toolOutputBytes: 2048 },
+      proxyToken: 'wtt1.token',
     });
     await channel.sendTurn(turn('turn_a'));
     await channel.sendTurn(turn('turn_b'));

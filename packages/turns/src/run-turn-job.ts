@@ -16,6 +16,8 @@ export interface TurnJobDeps {
   sandboxes: SandboxPool;
   model: string;
   limits: TurnInput['limits'];
+  /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
+  mintTurnToken(claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }): string;
   logger: Logger;
 }
 
@@ -77,7 +79,7 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId);
     let outcome;
     try {
-      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn), {
+      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, sandbox.sandboxId), {
         signal: AbortSignal.any([job.signal, lease.lost]),
         onMessage: async (message) => {
           quota.take(message.text);
@@ -89,8 +91,8 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     }
     if (outcome.status === 'ok') {
       quota.take(outcome.finalText, true);
-      await tenant((tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history, usage: outcome.usage }));
-      turnLog.info({ usage: outcome.usage, iterations: outcome.iterations }, 'turn answered');
+      await tenant((tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history }));
+      turnLog.info({ iterations: outcome.iterations }, 'turn answered');
       return 'answered';
     }
     throw new Error(outcome.error ?? 'the runner reported an error');
@@ -129,7 +131,7 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
   return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
-function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn): TurnInput {
+function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, sandboxId: string): TurnInput {
   return {
     type: 'turn',
     turnId: turn.turnId,
@@ -140,5 +142,6 @@ function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn): Turn
     history: turn.history as TurnInput['history'],
     newMessages: turn.newMessages,
     limits: deps.limits,
+    proxyToken: deps.mintTurnToken({ tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt }),
   };
 }
