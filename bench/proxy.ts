@@ -4,9 +4,11 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mintSandboxToken } from '@warren/credentials';
-import { createPool, freePort } from '@warren/db';
+import { appendUserMessage, createConversation } from '@warren/conversations';
+import { mintTurnToken } from '@warren/credentials';
+import { createPool, freePort, withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
+import { claimTurn, renewLease, TURN_LEASE_SECONDS } from '@warren/turns';
 import { Pool as HttpPool } from 'undici';
 import { benchDatabase } from './lib/database.ts';
 import { startProgram, waitFor } from './lib/processes.ts';
@@ -37,8 +39,21 @@ const children = [
 try {
   const pool = createPool(db.url, { max: 2 });
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
-  await pool.end();
-  const token = mintSandboxToken(TOKEN_SECRET, { tenantId: tenant.id, sandboxId: 'bench', expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+  // the proxy serves only calls of a running turn: one, its lease renewed as a worker would
+  const turn = await withTenant(pool, tenant.id, async (tx) => {
+    const conversation = await createConversation(tx, {});
+    await appendUserMessage(tx, conversation.id, { content: 'bench' });
+    return (await claimTurn(tx, { conversationId: conversation.id, jobId: 'bench', kind: 'message' }))!;
+  });
+  const renew = () => withTenant(pool, tenant.id, (tx) => renewLease(tx, turn)).catch((err: unknown) => console.error('lease renewal failed', err));
+  const renewal = setInterval(renew, (TURN_LEASE_SECONDS * 1000) / 3);
+  const token = mintTurnToken(TOKEN_SECRET, {
+    tenantId: tenant.id,
+    sandboxId: 'bench',
+    turnId: turn.turnId,
+    attempt: turn.attempt,
+    expiresAt: Math.floor(Date.now() / 1000) + 3600,
+  });
 
   const direct = new HttpPool(upstreamUrl, { connections: CONCURRENCY });
   const viaProxy = new HttpPool('http://credential-proxy', { connections: CONCURRENCY, connect: { socketPath } });
@@ -90,6 +105,8 @@ try {
   ]);
   await direct.close();
   await viaProxy.close();
+  clearInterval(renewal);
+  await pool.end();
 } finally {
   for (const child of children) child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 500));

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
 import { createLogger, newId } from '@warren/core';
-import { mintSandboxToken } from '@warren/credentials';
 import { createPool, freePort } from '@warren/db';
 import { BwrapDriver, descendantsOf, measureSandbox, prepareSandboxFolders, SandboxPool } from '@warren/sandbox';
 import { provisionTenant } from '@warren/tenancy';
@@ -93,8 +92,6 @@ try {
     root: join(dir, 'sandboxes'),
     proxySocket,
     runner: launch,
-    mintToken: (tenantId, sandboxId) =>
-      mintSandboxToken(TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + 3600 }),
     limits,
     maxSandboxes: 4,
     logger: createLogger('bench', { level: 'warn' }),
@@ -125,6 +122,8 @@ try {
         history: [],
         newMessages: [{ seq: i + 1, sender: null, content: 'ping' }],
         limits: { maxIterations: 1, maxTokens: 100, bashTimeoutMs: 1000, toolOutputBytes: 4096 },
+        // no running turn behind it: the proxy refuses the model call, and only the hand-off is measured
+        proxyToken: 'wtt1.bench',
       },
       { onStarted: (at) => handOff.push(at - sent) },
     );

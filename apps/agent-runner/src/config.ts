@@ -17,8 +17,6 @@ export const runnerConfigSchema = z
     WARREN_WORKSPACE: folder(sandboxPaths.workspace),
     /** The credential proxy's unix socket: the runner's only way to the model. */
     WARREN_PROXY_SOCKET: folder(sandboxPaths.proxySocket),
-    /** Short-lived sandbox token the proxy checks; sent as the API key. Not a model key. */
-    WARREN_SANDBOX_TOKEN: z.string({ error: 'is required' }).min(1, 'is required'),
     /** How long a task tool waits for the host's answer in `responses/`. */
     WARREN_TASK_RESPONSE_TIMEOUT_MS: positiveMs(30_000),
     /** SDK retries of a failed model call (429, 5xx, connection errors). */
@@ -28,14 +26,13 @@ export const runnerConfigSchema = z
     ipcDir: env.WARREN_IPC_DIR,
     workspace: env.WARREN_WORKSPACE,
     proxySocket: env.WARREN_PROXY_SOCKET,
-    sandboxToken: env.WARREN_SANDBOX_TOKEN,
     taskResponseTimeoutMs: env.WARREN_TASK_RESPONSE_TIMEOUT_MS,
     modelMaxRetries: env.WARREN_MODEL_MAX_RETRIES,
   }));
 
 export type RunnerConfig = z.infer<typeof runnerConfigSchema>;
 
-/** Parses the env once, at start. Messages name the variable, never its value (the token is one). */
+/** Parses the env once, at start. Messages name the variable, never its value. */
 export function loadRunnerConfig(env: NodeJS.ProcessEnv = process.env): RunnerConfig {
   const result = runnerConfigSchema.safeParse(env);
   if (result.success) return result.data;

@@ -17,11 +17,9 @@ process.once('SIGINT', stop);
 
 try {
   const config = loadRunnerConfig();
-  // nothing the runner starts should inherit the token by accident; bash gets its own env anyway
-  delete process.env.WARREN_SANDBOX_TOKEN;
   const workspace = await existingFolder(config.workspace, 'WARREN_WORKSPACE');
   const ipcDir = await existingFolder(config.ipcDir, 'WARREN_IPC_DIR');
-  const model = proxiedModel({ proxySocket: config.proxySocket, sandboxToken: config.sandboxToken, maxRetries: config.modelMaxRetries });
+  const model = proxiedModel({ proxySocket: config.proxySocket, maxRetries: config.modelMaxRetries });
   await runAgent({ ipcDir, workspace, model, processes, taskResponseTimeoutMs: config.taskResponseTimeoutMs, log });
   processes.killAll();
   process.exit(0);

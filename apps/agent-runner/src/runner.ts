@@ -74,7 +74,7 @@ async function takeInput(path: string, writeEvent: EventWriter, log: (line: stri
   const salvage = await readIpcFile(path, salvageable);
   if (salvage.ok) {
     const { turnId, history } = salvage.value;
-    await writeEvent(failedTurn(turnId, history, `invalid turn input: ${read.reason}`, { inputTokens: 0, outputTokens: 0 }, 0));
+    await writeEvent(failedTurn(turnId, history, `invalid turn input: ${read.reason}`, { inputTokens: 0, outputTokens: 0 }, 0, 0));
   }
   return undefined;
 }

@@ -7,8 +7,15 @@ const MAX_FINAL_TEXT = 1_000_000;
 const MAX_ERROR_TEXT = 10_000;
 
 /** A failed turn: the history is the one the turn started from, as if it had not run. */
-export function failedTurn(turnId: string, history: TurnInput['history'], error: string, usage: Usage, iterations: number): TurnResult {
-  return { type: 'turn_result', turnId, status: 'error', finalText: '', history, usage, iterations, error: clip(error, MAX_ERROR_TEXT) };
+export function failedTurn(
+  turnId: string,
+  history: TurnInput['history'],
+  error: string,
+  usage: Usage,
+  iterations: number,
+  outputs: number,
+): TurnResult {
+  return { type: 'turn_result', turnId, status: 'error', finalText: '', history, usage, iterations, outputs, error: clip(error, MAX_ERROR_TEXT) };
 }
 
 /**
@@ -24,7 +31,7 @@ export function deliverable(result: TurnResult, startHistory: TurnInput['history
       ? `the turn result is larger than ${MAX_IPC_FILE_BYTES} bytes`
       : undefined;
   if (problem === undefined) return clipped;
-  return failedTurn(result.turnId, startHistory, problem, result.usage, result.iterations);
+  return failedTurn(result.turnId, startHistory, problem, result.usage, result.iterations, result.outputs);
 }
 
 function clip(text: string, max: number): string {

@@ -11,7 +11,7 @@ export interface TurnDeps {
   model: Model;
   tools: ReadonlyMap<string, Tool>;
   /** Everything tools need but the turn itself. */
-  toolContext: Omit<ToolContext, 'turn'>;
+  toolContext: Omit<ToolContext, 'turn' | 'outputs'>;
 }
 
 /**
@@ -21,7 +21,7 @@ export interface TurnDeps {
  * model error fails the turn and leaves the history as it was.
  */
 export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnResult> {
-  const context: ToolContext = { ...deps.toolContext, turn: input };
+  const context: ToolContext = { ...deps.toolContext, turn: input, outputs: { sent: 0 } };
   const definitions = [...deps.tools.values()].map((tool) => tool.definition);
   // the history is the model's own message list, kept opaque by the IPC contract
   const messages: Anthropic.MessageParam[] = [
@@ -38,17 +38,21 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
     history: messages as TurnResult['history'], // checked against the contract before it is written
     usage,
     iterations,
+    outputs: context.outputs.sent,
   });
 
   try {
     for (;;) {
-      const answer = await deps.model.answer({
-        model: input.model,
-        max_tokens: input.limits.maxTokens,
-        ...(input.systemPrompt !== '' && { system: input.systemPrompt }),
-        messages,
-        tools: definitions,
-      });
+      const answer = await deps.model.answer(
+        {
+          model: input.model,
+          max_tokens: input.limits.maxTokens,
+          ...(input.systemPrompt !== '' && { system: input.systemPrompt }),
+          messages,
+          tools: definitions,
+        },
+        input.proxyToken,
+      );
       iterations += 1;
       addUsage(usage, answer.usage);
       messages.push(assistantTurn(answer.content));
@@ -68,7 +72,7 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
       messages.push({ role: 'user', content: await runToolCalls(calls, deps.tools, context) });
     }
   } catch (err) {
-    return failedTurn(input.turnId, input.history, `model call failed: ${errorText(err)}`, usage, iterations);
+    return failedTurn(input.turnId, input.history, `model call failed: ${errorText(err)}`, usage, iterations, context.outputs.sent);
   }
 }
 

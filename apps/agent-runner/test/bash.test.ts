@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRunning, SANDBOX_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { isRunning, TURN_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -31,13 +31,13 @@ describe('bash tool', () => {
     expect(run!.content).toContain('[exit code 3]');
   });
 
-  it('does not pass the runner env (and its token) to commands', async () => {
+  it('does not pass the runner env to commands, nor the turn token', async () => {
     const result = await h.result(await h.sendTurn('#fake tool bash {"command":"env"}'));
     const output = toolResults(result)[0]!.content;
     expect(output).toContain('PATH=/usr/local/bin:/usr/bin:/bin');
     expect(output).toContain('LANG=C.UTF-8');
     expect(output).toContain(`HOME=${h.workspace}`);
-    expect(output).not.toContain(SANDBOX_TOKEN);
+    expect(output).not.toContain(TURN_TOKEN);
     expect(output).not.toContain('WARREN_');
   });
 

@@ -103,7 +103,7 @@ describe('file tools', () => {
 
   it('caps writes at 1 MiB', async () => {
     // a turn input cannot carry that much text, so the tool is called directly
-    const context = { workspace: h.workspace, ipcDir: h.ipcDir, turn: turnInput(''), taskResponseTimeoutMs: 1000, processes: new ProcessGroups() };
+    const context = { workspace: h.workspace, ipcDir: h.ipcDir, turn: turnInput(''), taskResponseTimeoutMs: 1000, processes: new ProcessGroups(), outputs: { sent: 0 } };
     await expect(writeFileTool.run({ path: 'huge.txt', content: 'h'.repeat(1024 * 1024 + 1) }, context)).rejects.toThrow('limit is 1048576');
     expect(existsSync(join(h.workspace, 'huge.txt'))).toBe(false);
     await expect(writeFileTool.run({ path: 'max.txt', content: 'h'.repeat(1024 * 1024) }, context)).resolves.toBe('wrote 1048576 bytes to max.txt');

@@ -10,7 +10,8 @@ import { ipcFolders, runnerEventSchema, writeJsonAtomic, type RunnerEvent, type 
 // The test plays the host: it writes turn inputs into `input/` and reads what the runner writes.
 // The runner is a plain child process (no sandbox); the model is the fake on a unix socket.
 
-export const SANDBOX_TOKEN = 'wst1.test-sandbox-token-must-not-leak';
+/** The turn token every test turn carries; the fake model accepts only it. */
+export const TURN_TOKEN = 'wtt1.test-turn-token-must-not-leak';
 const mainScript = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main.ts');
 
 export type TurnResult = Extract<RunnerEvent, { type: 'turn_result' }>;
@@ -57,12 +58,11 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const workspace = join(root, 'workspace');
   for (const folder of Object.values(ipcFolders)) mkdirSync(join(ipcDir, folder), { recursive: true });
   mkdirSync(workspace);
-  const fake = await startFakeAnthropic({ socketPath: join(root, 'model.sock'), apiKey: SANDBOX_TOKEN });
+  const fake = await startFakeAnthropic({ socketPath: join(root, 'model.sock'), apiKey: TURN_TOKEN });
   const runner = startRunner({
     WARREN_IPC_DIR: ipcDir,
     WARREN_WORKSPACE: workspace,
     WARREN_PROXY_SOCKET: join(root, 'model.sock'),
-    WARREN_SANDBOX_TOKEN: SANDBOX_TOKEN,
     WARREN_MODEL_MAX_RETRIES: '0',
     ...extraEnv,
   });
@@ -113,6 +113,7 @@ export function turnInput(text: string): TurnInput {
     history: [],
     newMessages: [{ seq: 1, sender: null, content: text }],
     limits: { maxIterations: 5, maxTokens: 4096, bashTimeoutMs: 10_000, toolOutputBytes: 16_384 },
+    proxyToken: TURN_TOKEN,
   };
 }
 

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipcFolders } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SANDBOX_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { TURN_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,7 +30,7 @@ describe('turns', () => {
     expect(h.files(ipcFolders.input)).toEqual([]);
 
     const request = h.fake.requests.at(-1)!;
-    expect(request.headers.authorization).toBe(`Bearer ${SANDBOX_TOKEN}`);
+    expect(request.headers.authorization).toBe(`Bearer ${TURN_TOKEN}`);
     expect(request.body).toMatchObject({ model: 'claude-fake-1', max_tokens: 4096, system: 'You are a test agent.' });
     const toolNames = (request.body as { tools: { name: string }[] }).tools.map((t) => t.name);
     expect(toolNames).toEqual(['bash', 'read_file', 'write_file', 'list_files', 'send_message', 'schedule_task', 'list_tasks', 'cancel_task']);
@@ -123,8 +123,13 @@ describe('turns', () => {
 
   it('answers a malformed input with a failed turn when its turn id is readable, skips it otherwise, and goes on', async () => {
     const inputDir = join(h.ipcDir, ipcFolders.input);
-    await writeFile(join(inputDir, '000000000000001-bad-json.json'), '{ not json');
-    await writeFile(join(inputDir, '000000000000002-bad-shape.json'), JSON.stringify({ type: 'turn', turnId: 'bad-shape-1' }));
+    // written whole and renamed into place, as the host does: the runner must not catch them half-written
+    const place = async (name: string, text: string) => {
+      await writeFile(join(inputDir, `.${name}`), text);
+      await rename(join(inputDir, `.${name}`), join(inputDir, name));
+    };
+    await place('000000000000001-bad-json.json', '{ not json');
+    await place('000000000000002-bad-shape.json', JSON.stringify({ type: 'turn', turnId: 'bad-shape-1' }));
     const refused = await h.result('bad-shape-1');
     expect(refused.status).toBe('error');
     expect(refused.error).toContain('invalid turn input');

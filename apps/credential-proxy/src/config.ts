@@ -14,7 +14,7 @@ export const proxyConfigSchema = z
     /** Optional TCP listener, for container hosts where a socket cannot be shared. */
     PROXY_TCP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     PROXY_TCP_HOST: z.string().default('127.0.0.1'),
-    /** Shared with the worker, which mints the sandbox tokens. */
+    /** Shared with the worker, which mints the turn tokens. */
     PROXY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
     /** The key pair tenants' own keys are sealed to; the API holds only the public half. */
     PROXY_PUBLIC_KEY: base64Key.optional(),
@@ -24,6 +24,8 @@ export const proxyConfigSchema = z
     ANTHROPIC_UPSTREAM: z.url().default('https://api.anthropic.com'),
     DEFAULT_MONTHLY_TOKEN_BUDGET: optionalNumber,
     DEFAULT_REQUESTS_PER_MINUTE: optionalNumber,
+    /** Larger request bodies get 413; a body's size bounds the input tokens the proxy reserves for it. */
+    PROXY_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
     USAGE_FLUSH_MS: z.coerce.number().int().positive().default(1000),
     TENANT_CACHE_MS: z.coerce.number().int().positive().default(10_000),
     LOG_LEVEL: logLevel,

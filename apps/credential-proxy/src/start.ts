@@ -20,7 +20,8 @@ const listen = (server: Server, ...args: [string] | [number, string]) =>
 
 /** Wires the proxy's parts, listens on its unix socket (and TCP when asked), and stops them in order. */
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
-  const pool = createPool(config.DATABASE_URL, { max: 5, applicationName: 'warren-credential-proxy' });
+  // two short tenant transactions per model call (is the turn running; the turn's usage)
+  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy' });
   const meter = new UsageMeter(pool, logger, config.USAGE_FLUSH_MS);
   const policies = new TenantPolicies({
     pool,
@@ -30,7 +31,7 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
         : undefined,
     ttlMs: config.TENANT_CACHE_MS,
     logger,
-    metered: (tenantId) => meter.spentBy(tenantId),
+    flushed: (tenantId) => meter.flushedBy(tenantId),
   });
   await policies.listen();
   const proxy = createCredentialProxy({
@@ -41,6 +42,8 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
       monthlyTokenBudget: config.DEFAULT_MONTHLY_TOKEN_BUDGET ?? null,
       requestsPerMinute: config.DEFAULT_REQUESTS_PER_MINUTE ?? null,
     },
+    bodyLimitBytes: config.PROXY_BODY_LIMIT_BYTES,
+    pool,
     policies,
     meter,
     logger,

@@ -28,6 +28,9 @@ export const workerConfigSchema = z.object({
   SANDBOX_CPU_PERCENT: positive(100),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
+  /** `send_message` outputs, and bytes of all outputs with the final reply, one turn may write (tenants may have their own). */
+  TURN_MAX_OUTPUTS: positive(50),
+  TURN_MAX_OUTPUT_BYTES: positive(1024 * 1024),
   /** How often an idle worker looks for jobs no NOTIFY announced (retries, deferred turns). */
   QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).default(2),
   /** How often this worker looks for jobs whose worker died (missed heartbeats) to hand them on. */

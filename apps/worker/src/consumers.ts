@@ -2,7 +2,7 @@ import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
 import { startFetchLoops, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TURN_READY_CHANNEL, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { abandonTurns, runTurnJob, type TurnJobDeps } from '@warren/turns';
+import { abandonTurns, runTurnJob, type OutputLimits, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
@@ -13,6 +13,8 @@ export interface ConsumerOptions {
   concurrency: number;
   /** Turns a tenant without a cap of its own may run at once, across all workers. */
   defaultTenantCap: number;
+  /** What a turn of a tenant without limits of its own may write. */
+  defaultOutputLimits: OutputLimits;
   pollSeconds: number;
 }
 
@@ -39,9 +41,19 @@ export async function consumeTurns(
       await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS, ownCap);
       return;
     }
-    const tenantCap = ownCap ?? options.defaultTenantCap;
-    const sandboxLimits = { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined };
-    const result = await runTurnJob(deps, { id: job.id, data, retryCount: job.retryCount, retryLimit: job.retryLimit, tenantCap, sandboxLimits, signal: job.signal });
+    const result = await runTurnJob(deps, {
+      id: job.id,
+      data,
+      retryCount: job.retryCount,
+      retryLimit: job.retryLimit,
+      tenantCap: ownCap ?? options.defaultTenantCap,
+      outputLimits: {
+        maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
+        maxOutputBytes: tenant.turnMaxOutputBytes ?? options.defaultOutputLimits.maxOutputBytes,
+      },
+      sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
+      signal: job.signal,
+    });
     // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash in
     // between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
     if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);

@@ -2,7 +2,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
-import { mintSandboxToken } from '@warren/credentials';
+import { mintTurnToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
 import { QUEUE_SCHEMA } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
@@ -11,8 +11,11 @@ import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
 
-/** Sandbox tokens outlive any turn; the proxy refuses them after this. */
-const TOKEN_TTL_S = 6 * 3600;
+/**
+ * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
+ * Longer than the longest turn (20 model calls of up to 10 minutes plus their bash commands).
+ */
+const TURN_TOKEN_TTL_S = 6 * 3600;
 
 export interface RunningWorker {
   stop(): Promise<void>;
@@ -29,8 +32,6 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     root: config.SANDBOX_ROOT,
     proxySocket: config.PROXY_SOCKET_PATH,
     runner,
-    mintToken: (tenantId, sandboxId) =>
-      mintSandboxToken(config.PROXY_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + TOKEN_TTL_S }),
     limits: {
       memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024,
       pids: config.SANDBOX_PIDS,
@@ -60,6 +61,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     sandboxes,
     model: config.MODEL,
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
+    mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
+      mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
     logger,
   };
   const tenants = new TenantTurnSettings(pool);
@@ -67,6 +70,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   const turns = await consumeTurns(boss, deps, tenants, {
     concurrency: config.WORKER_CONCURRENCY,
     defaultTenantCap: config.TENANT_CONCURRENCY,
+    defaultOutputLimits: { maxOutputs: config.TURN_MAX_OUTPUTS, maxOutputBytes: config.TURN_MAX_OUTPUT_BYTES },
     pollSeconds: config.QUEUE_POLL_SECONDS,
   });
   await consumeDeadTurns(boss, pool, logger);

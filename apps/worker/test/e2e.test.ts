@@ -20,10 +20,10 @@ function start(path: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [program(path)], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: 'inherit' });
 }
 
-async function call(method: string, path: string, body?: unknown) {
+async function call(method: string, path: string, body?: unknown, as = key) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -72,7 +72,13 @@ describe('end to end', () => {
     expect(turns).toEqual([
       expect.objectContaining({ id: reply.turnId, status: 'succeeded', covered: { afterSeq: 0, throughSeq: 1 }, outputSent: true }),
     ]);
-    expect(turns[0].usage.inputTokens).toBeGreaterThan(0);
+    // the turn's usage is the proxy's metering of its calls (here the tenant's only ones), not the runner's report
+    const metered = await eventually(
+      () => stack.db.pool.query('SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output FROM control.usage'),
+      (r) => r.rows[0].input === turns[0].usage?.inputTokens && r.rows[0].output === turns[0].usage?.outputTokens, // flushed in batches
+    );
+    expect(metered.rows[0].input).toBeGreaterThan(0);
+    expect(turns[0].usage).toEqual({ inputTokens: metered.rows[0].input, outputTokens: metered.rows[0].output });
     expect((await call('GET', `/v1/turns/${reply.turnId}`)).body.id).toBe(reply.turnId);
   });
 
@@ -89,5 +95,40 @@ describe('end to end', () => {
     expect(stack.fake.requests).toHaveLength(1);
     const sent = JSON.stringify(stack.fake.requests[0]!.body);
     for (const text of ['The build is broken', 'Yeah, the tests fail too', '@Andy can you help debug?']) expect(sent).toContain(text);
+  });
+
+  it('a turn that writes past its output quota ends failed with the reason, and the conversation goes on', async () => {
+    const tight = (await provisionTenant(stack.db.pool, { name: 'e2e-quota', turnMaxOutputs: 2, turnMaxOutputBytes: 2000 })).apiKey.key;
+    const assistantMessages = async (id: string) =>
+      (await call('GET', `/v1/conversations/${id}/messages`, undefined, tight)).body.data.filter((m: { role: string }) => m.role === 'assistant');
+    const failedTurn = async (id: string) => {
+      const turns = await eventually(
+        () => call('GET', `/v1/conversations/${id}/turns`, undefined, tight),
+        (r) => r.body.data[0]?.status === 'failed',
+      );
+      return turns.body.data[0];
+    };
+
+    // four send_message calls against a limit of two: two are stored, then the turn ends
+    const chatty = (await call('POST', '/v1/conversations', {}, tight)).body;
+    const sends = [1, 2, 3, 4].map((n) => `#fake tool send_message {"text":"part ${n}"}`).join('\n');
+    await call('POST', `/v1/conversations/${chatty.id}/messages`, { content: sends }, tight);
+    expect((await failedTurn(chatty.id)).error).toEqual({ kind: 'output_quota', message: 'the turn tried to send more than its limit of 2 messages' });
+    const stored = (await assistantMessages(chatty.id)).map((m: { content: string }) => m.content);
+    expect(stored).toEqual(['part 1', 'part 2']);
+
+    // a final reply over the byte limit is not stored
+    const verbose = (await call('POST', '/v1/conversations', {}, tight)).body;
+    await call('POST', `/v1/conversations/${verbose.id}/messages`, { content: '#fake long 5000' }, tight);
+    expect((await failedTurn(verbose.id)).error).toEqual({ kind: 'output_quota', message: "the turn's output exceeded its limit of 2000 bytes" });
+    expect(await assistantMessages(verbose.id)).toEqual([]);
+
+    // the quota ends one turn, not the conversation
+    await call('POST', `/v1/conversations/${chatty.id}/messages`, { content: 'still there?' }, tight);
+    const answered = await eventually(
+      () => assistantMessages(chatty.id),
+      (messages) => messages.length === 3,
+    );
+    expect(answered.map((m: { content: string }) => m.content)).toEqual([...stored, expect.stringContaining('still there?')]);
   });
 });

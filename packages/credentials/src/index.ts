@@ -1,2 +1,2 @@
-export { mintSandboxToken, verifySandboxToken, type SandboxTokenClaims, type SandboxTokenCheck } from './sandbox-token.ts';
+export { mintTurnToken, verifyTurnToken, type TurnTokenClaims, type TurnTokenCheck } from './turn-token.ts';
 export { generateProxyKeyPair, sealForProxy, openSealed, isProxyKey, type ProxyKeyPair } from './sealed-key.ts';

@@ -31,6 +31,8 @@ export const turnInputSchema = z.strictObject({
     /** Bytes of bash output (stdout and stderr together) returned to the model. */
     toolOutputBytes: z.number().int().min(1024).max(1_048_576),
   }),
+  /** This turn attempt's credential for the credential proxy: the runner's API key for the turn's model calls only. */
+  proxyToken: z.string().min(1).max(1024),
 });
 export type TurnInput = z.infer<typeof turnInputSchema>;
 
@@ -52,6 +54,8 @@ export const runnerEventSchema = z.discriminatedUnion('type', [
     history: z.array(historyEntry).max(10_000),
     usage: usageSchema,
     iterations: z.number().int().nonnegative(),
+    /** How many `send_message` outputs the turn wrote: the host stores them all before it commits. */
+    outputs: z.number().int().nonnegative(),
     error: text(10_000).optional(),
   }),
 ]);
@@ -64,6 +68,8 @@ export const outboundMessageSchema = z.strictObject({
   turnId: id,
   tenantId: id,
   conversationId: id,
+  /** The message's place among the turn's outputs, from 0: the order the agent sent them in. */
+  seq: z.number().int().nonnegative(),
   text: text(100_000).min(1),
 });
 export type OutboundMessage = z.infer<typeof outboundMessageSchema>;

@@ -1,12 +1,15 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@warren/core';
-import { verifySandboxToken } from '@warren/credentials';
+import { verifyTurnToken } from '@warren/credentials';
+import { withTenant, type Pool } from '@warren/db';
+import { addTurnUsage, leaseIsLive } from '@warren/turns';
 import { Pool as HttpPool } from 'undici';
+import { TenantBudgets } from './budgets.ts';
 import { sendAnthropicError } from './errors.ts';
-import { RequestLimiter } from './request-limiter.ts';
+import { readBody, worstCaseOf, type WorstCase } from './request-body.ts';
 import type { TenantPolicies, TenantPolicy } from './tenant-policies.ts';
-import type { UsageMeter } from './usage-meter.ts';
+import type { Usage, UsageMeter } from './usage-meter.ts';
 import { UsageTap } from './usage-tap.ts';
 
 export interface ProxyOptions {
@@ -16,16 +19,24 @@ export interface ProxyOptions {
   /** Used for tenants without a key of their own; null means such tenants are refused. */
   platformKey: string | null;
   defaults: { monthlyTokenBudget: number | null; requestsPerMinute: number | null };
+  /** Larger request bodies get 413. */
+  bodyLimitBytes: number;
+  /** For the tenants' own schemas: whether a call's turn runs, and the turn's usage. */
+  pool: Pool;
   policies: TenantPolicies;
   meter: UsageMeter;
   logger: Logger;
 }
 
 /** Only the Messages API is reachable through the proxy. */
-const FORWARDED_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
+const MESSAGES_PATH = '/v1/messages';
+const FORWARDED_PATHS = new Set([MESSAGES_PATH, '/v1/messages/count_tokens']);
+
+/** Counting tokens costs nothing; it reserves nothing. */
+const FREE: WorstCase = { inputTokens: 0, maxTokens: 0 };
 
 /** Request headers passed upstream; everything else (every kind of credential above all) is dropped. */
-const FORWARDED_REQUEST_HEADERS = ['content-type', 'content-length', 'accept', 'anthropic-version', 'anthropic-beta', 'user-agent'];
+const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'anthropic-version', 'anthropic-beta', 'user-agent'];
 
 /** Response headers not passed back: hop-by-hop ones, and cookies the sandbox has no use for. */
 const DROPPED_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'set-cookie']);
@@ -46,13 +57,14 @@ export interface CredentialProxy {
 }
 
 /**
- * The credential proxy: checks the sandbox token, enforces the tenant's budgets, swaps in the
- * real key, forwards to the upstream with the response streamed through unbuffered, and meters
- * the tokens it reports.
+ * The credential proxy: checks the turn token and that its turn is running, reserves the call's
+ * worst case against the tenant's budget, swaps in the real key, forwards to the upstream with
+ * the response streamed through unbuffered, and meters what the call cost — to the tenant's
+ * usage and to the turn.
  */
 export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
   const upstream = new HttpPool(options.upstream, { connections: 256, pipelining: 1 });
-  const limiter = new RequestLimiter();
+  const budgets = new TenantBudgets(options.meter, options.defaults);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
@@ -61,33 +73,66 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
       return sendAnthropicError(res, 403, 'permission_error', `only POST /v1/messages is available through this proxy`);
     }
     const presented = presentedToken(req);
-    const check = presented ? verifySandboxToken(options.tokenSecret, presented) : null;
+    const check = presented ? verifyTurnToken(options.tokenSecret, presented) : null;
     if (!check?.ok) {
-      options.logger.warn({ path, reason: check?.reason ?? 'missing' }, 'refused sandbox token');
-      return sendAnthropicError(res, 401, 'authentication_error', `invalid sandbox token (${check?.reason ?? 'missing'})`);
+      options.logger.warn({ path, reason: check?.reason ?? 'missing' }, 'refused turn token');
+      return sendAnthropicError(res, 401, 'authentication_error', `invalid turn token (${check?.reason ?? 'missing'})`);
     }
-    const { tenantId, sandboxId } = check.claims;
-    const log = options.logger.child({ tenantId, sandboxId });
+    const { tenantId, sandboxId, turnId, attempt } = check.claims;
+    const log = options.logger.child({ tenantId, sandboxId, turnId, attempt });
+
+    // The body is read whole: its size bounds the input, and max_tokens the output.
+    const body = await readBody(req, options.bodyLimitBytes);
+    if (body === 'too_large') {
+      return sendAnthropicError(res, 413, 'request_too_large', `the request body is larger than ${options.bodyLimitBytes} bytes`, { connection: 'close' });
+    }
+    let worstCase = FREE;
+    if (path === MESSAGES_PATH) {
+      const parsed = worstCaseOf(body);
+      if (!parsed.ok) return sendAnthropicError(res, 400, 'invalid_request_error', parsed.message);
+      worstCase = parsed.worstCase;
+    }
 
     let policy: TenantPolicy | null;
+    let live: boolean;
     try {
       policy = await options.policies.get(tenantId);
+      live = policy !== null && (await withTenant(options.pool, tenantId, (tx) => leaseIsLive(tx, { turnId, attempt })));
     } catch (err) {
-      log.error({ err: (err as Error).message }, 'tenant policy unavailable');
+      log.error({ err }, 'tenant state unavailable');
       return sendAnthropicError(res, 503, 'api_error', 'the proxy cannot read this tenant right now; retry shortly');
     }
-    if (!policy) return sendAnthropicError(res, 401, 'authentication_error', 'invalid sandbox token (unknown tenant)');
+    if (!policy) return sendAnthropicError(res, 401, 'authentication_error', 'invalid turn token (unknown tenant)');
     if (policy.status !== 'active') return sendAnthropicError(res, 403, 'permission_error', 'this tenant is suspended');
-
-    const refusal = budgetRefusal(policy, tenantId);
-    if (refusal) {
-      log.info({ refusal: refusal.message }, 'refused over budget');
-      return sendAnthropicError(res, 429, 'rate_limit_error', refusal.message, { 'retry-after': String(refusal.retryAfterS) });
+    if (!live) {
+      log.warn({ path }, 'refused a call outside its turn');
+      return sendAnthropicError(res, 403, 'permission_error', 'this turn is not running (it ended or was taken over): the model is reachable only while its turn runs');
     }
     const key = policy.ownKey ?? options.platformKey;
     if (!key) return sendAnthropicError(res, 500, 'api_error', 'no provider key is configured for this tenant');
 
-    const headers: Record<string, string> = { 'x-api-key': key };
+    const admission = budgets.admit(tenantId, policy, worstCase);
+    if (!admission.ok) {
+      log.info({ refusal: admission.message }, 'refused over budget');
+      return sendAnthropicError(res, 429, 'rate_limit_error', admission.message, { 'retry-after': String(admission.retryAfterS) });
+    }
+    // Settled exactly once below: by what the call cost, or by nothing when upstream never had it.
+    const { reservation } = admission;
+
+    /** Meters the call to the tenant and the turn; false when the turn's figure could not be written. */
+    const meter = async (usage: Usage | null): Promise<boolean> => {
+      reservation.settle(usage);
+      if (!usage) return true;
+      try {
+        if (!(await withTenant(options.pool, tenantId, (tx) => addTurnUsage(tx, turnId, usage)))) log.warn('the turn is gone; its usage stays on the tenant only');
+        return true;
+      } catch (err) {
+        log.error({ err }, 'writing the turn usage failed; the response is cut so the turn fails');
+        return false;
+      }
+    };
+
+    const headers: Record<string, string> = { 'x-api-key': key, 'content-length': String(body.length) };
     for (const name of FORWARDED_REQUEST_HEADERS) {
       const value = req.headers[name];
       if (typeof value === 'string') headers[name] = value;
@@ -105,14 +150,19 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
         path,
         method: 'POST',
         headers,
-        body: req,
+        body,
         signal: clientGone.signal,
         headersTimeout: 600_000,
         bodyTimeout: 600_000,
       });
     } catch (err) {
-      if (clientGone.signal.aborted) return log.info({ path }, 'client went away before the answer');
-      log.warn({ err: (err as Error).message }, 'upstream unreachable');
+      if (clientGone.signal.aborted) {
+        // upstream may have produced a whole answer no one saw: the call costs its worst case
+        await meter(worstCase === FREE ? null : { model: 'unknown', inputTokens: worstCase.inputTokens, outputTokens: worstCase.maxTokens });
+        return log.info({ path }, 'client went away before the answer');
+      }
+      await meter(null);
+      log.warn({ err }, 'upstream unreachable');
       return sendAnthropicError(res, 502, 'api_error', 'the model API is unreachable; retry shortly');
     }
 
@@ -123,50 +173,31 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     res.writeHead(upstreamRes.statusCode, responseHeaders);
     res.flushHeaders();
     const tap = new UsageTap(upstreamRes.headers['content-type'] as string | undefined);
+    let cut = false;
     try {
       for await (const chunk of upstreamRes.body) {
         tap.write(chunk as Buffer);
-        if (!res.write(chunk)) await once(res, 'drain');
+        if (!res.write(chunk)) await once(res, 'drain', { signal: clientGone.signal });
       }
-      res.end();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'stream interrupted');
-      res.destroy();
-    } finally {
-      const usage = tap.result();
-      if (usage) options.meter.record(tenantId, usage);
-      log.info(
-        { path, status: upstreamRes.statusCode, model: usage?.model, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ms: Math.round(performance.now() - started) },
-        'forwarded',
-      );
+      cut = true;
+      log.warn({ err }, 'stream interrupted');
     }
+    // The turn's usage is durable before the response ends, so before the runner can report the turn done.
+    const usage = tap.charge(upstreamRes.statusCode, worstCase);
+    const recorded = await meter(usage);
+    if (cut || !recorded) res.destroy();
+    else res.end();
+    log.info(
+      { path, status: upstreamRes.statusCode, cut, model: usage?.model, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ms: Math.round(performance.now() - started) },
+      'forwarded',
+    );
   };
-
-  function budgetRefusal(policy: TenantPolicy, tenantId: string): { message: string; retryAfterS: number } | null {
-    const monthly = policy.monthlyTokenBudget ?? options.defaults.monthlyTokenBudget;
-    if (monthly !== null) {
-      const used = policy.usedAtLoad + options.meter.spentBy(tenantId) - policy.meteredAtLoad;
-      if (used >= monthly) {
-        const now = new Date();
-        const nextMonth = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1);
-        return {
-          message: `monthly token budget exhausted: ${used} of ${monthly} tokens used this month`,
-          retryAfterS: Math.ceil((nextMonth - now.getTime()) / 1000),
-        };
-      }
-    }
-    const perMinute = policy.requestsPerMinute ?? options.defaults.requestsPerMinute;
-    if (perMinute !== null) {
-      const taken = limiter.take(tenantId, perMinute);
-      if (!taken.ok) return { message: `request rate limit exceeded: ${perMinute} requests per minute`, retryAfterS: taken.retryAfterS };
-    }
-    return null;
-  }
 
   return {
     handle(req, res) {
-      handle(req, res).catch((err: Error) => {
-        options.logger.error({ err: err.message }, 'proxy failure');
+      handle(req, res).catch((err: unknown) => {
+        options.logger.error({ err }, 'proxy failure');
         sendAnthropicError(res, 500, 'api_error', 'internal proxy error');
       });
     },

@@ -10,8 +10,8 @@ export interface TenantPolicy {
   ownKey: string | null;
   /** Tokens used this month according to control.usage when the policy was loaded. */
   usedAtLoad: number;
-  /** The meter's running total for the tenant at load, to add only what came after. */
-  meteredAtLoad: number;
+  /** What this process had written to control.usage for the tenant just before the load: the meter adds everything since. */
+  flushedAtLoad: number;
 }
 
 /**
@@ -26,20 +26,20 @@ export class TenantPolicies {
   private readonly keyPair: ProxyKeyPair | undefined;
   private readonly ttlMs: number;
   private readonly logger: Logger;
-  private readonly metered: (tenantId: string) => number;
+  private readonly flushed: (tenantId: string) => number;
 
   constructor(options: {
     pool: Pool;
     keyPair: ProxyKeyPair | undefined;
     ttlMs: number;
     logger: Logger;
-    metered: (tenantId: string) => number;
+    flushed: (tenantId: string) => number;
   }) {
     this.pool = options.pool;
     this.keyPair = options.keyPair;
     this.ttlMs = options.ttlMs;
     this.logger = options.logger;
-    this.metered = options.metered;
+    this.flushed = options.flushed;
   }
 
   listen(): Promise<void> {
@@ -56,7 +56,7 @@ export class TenantPolicies {
   }
 
   private async load(tenantId: string): Promise<TenantPolicy | null> {
-    const meteredAtLoad = this.metered(tenantId);
+    const flushedAtLoad = this.flushed(tenantId);
     const { rows } = await this.pool.query<{
       status: TenantPolicy['status'];
       monthly_token_budget: string | null;
@@ -78,7 +78,7 @@ export class TenantPolicies {
     if (row.sealed) {
       if (!this.keyPair) throw new Error('tenant has its own key but PROXY_SECRET_KEY is not configured');
       ownKey = await openSealed(this.keyPair, row.sealed).catch((err: Error) => {
-        this.logger.error({ tenantId, err: err.message }, 'cannot open the tenant key');
+        this.logger.error({ tenantId, err }, 'cannot open the tenant key');
         throw new Error('the tenant key cannot be opened with this proxy key pair');
       });
     }
@@ -88,7 +88,7 @@ export class TenantPolicies {
       requestsPerMinute: row.requests_per_minute,
       ownKey,
       usedAtLoad: Number(row.used),
-      meteredAtLoad,
+      flushedAtLoad,
     };
   }
 

@@ -9,12 +9,14 @@ export interface Usage {
 
 /**
  * Collects metered usage in memory and writes it to control.usage in batches (one row per
- * tenant and model per flush), so the proxy adds no database write to a request. It also keeps
- * a running total per tenant that budget checks add to what the database said.
+ * tenant and model per flush), so the proxy adds no control-schema write to a request. It also
+ * keeps running totals per tenant — metered, and written — so that budget checks can add to what
+ * the database said exactly what it did not yet hold.
  */
 export class UsageMeter {
   private pending = new Map<string, { tenantId: string; model: string; requests: number; input: number; output: number }>();
   private readonly totals = new Map<string, number>();
+  private readonly flushed = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly pool: Pool;
@@ -42,6 +44,14 @@ export class UsageMeter {
     return this.totals.get(tenantId) ?? 0;
   }
 
+  /**
+   * Of those, the tokens whose write has returned. Read before querying control.usage, it never
+   * exceeds what the query sees of this process, so `spentBy − flushedBy` misses nothing.
+   */
+  flushedBy(tenantId: string): number {
+    return this.flushed.get(tenantId) ?? 0;
+  }
+
   /** Writes everything pending; a failed write is kept and retried at the next flush. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
@@ -54,6 +64,7 @@ export class UsageMeter {
            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[])`,
           [rows.map((r) => r.tenantId), rows.map((r) => r.model), rows.map((r) => r.requests), rows.map((r) => r.input), rows.map((r) => r.output)],
         );
+        for (const r of rows) this.flushed.set(r.tenantId, this.flushedBy(r.tenantId) + r.input + r.output);
       } catch (err) {
         this.logger.error({ err, rows: rows.length }, 'usage flush failed; will retry');
         for (const r of rows) {

@@ -5,6 +5,7 @@ import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput 
 import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
 import { mountIpcTmpfs, unmountLeftoverIpc } from './ipc-mount.ts';
+import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders } from './workspace.ts';
 
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
@@ -12,8 +13,11 @@ export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
 export interface TurnCallbacks {
   /** The runner picked the turn up (`at`: its clock, ms since the epoch). */
   onStarted?(at: number): void;
-  /** A `send_message` from the runner, already authorised for this sandbox and turn. */
-  onMessage?(message: OutboundMessage): void | Promise<void>;
+  /**
+   * A `send_message` from the runner, already authorised for this sandbox and turn; called one
+   * at a time in the agent's order. A rejection fails the turn (and ends the sandbox).
+   */
+  onMessage?(message: OutboundMessage): Promise<void>;
   /** A task request; the answer goes back to the runner. */
   onTaskRequest?(request: TaskRequest): Promise<Omit<IpcResponse, 'requestId'>>;
   signal?: AbortSignal;
@@ -27,8 +31,6 @@ export interface SandboxPoolOptions {
   proxySocket: string;
   /** How to start the agent runner inside a sandbox. */
   runner: { command: string[]; readOnlyPaths: string[]; env?: Record<string, string> };
-  /** A credential for the proxy, bound to the tenant and this sandbox. */
-  mintToken(tenantId: string, sandboxId: string): string;
   limits: SandboxSpec['limits'];
   idleTimeoutMs?: number;
   maxSandboxes?: number;
@@ -45,6 +47,9 @@ export class SandboxCrashedError extends Error {
   override name = 'SandboxCrashedError';
 }
 
+/** How long after its result a turn's last outputs may take to be read (files are polled every 250 ms). */
+const OUTPUTS_GRACE_MS = 5000;
+
 /** One live sandbox for one conversation, kept warm between turns. */
 export class WarmSandbox {
   readonly sandboxId: string;
@@ -55,7 +60,9 @@ export class WarmSandbox {
   /** Monotonic (performance.now), so the least recently used is unambiguous. */
   lastUsed = performance.now();
   alive = true;
-  private current: { turnId: string; callbacks: TurnCallbacks; done(outcome: TurnOutcome): void; fail(err: Error): void } | undefined;
+  private current:
+    | { turnId: string; callbacks: TurnCallbacks; outputs: TurnOutputs; ending: boolean; done(outcome: TurnOutcome): void; fail(err: Error): void }
+    | undefined;
   private readonly logger: Logger;
 
   constructor(init: {
@@ -83,11 +90,7 @@ export class WarmSandbox {
     if (!this.alive) return Promise.reject(new SandboxCrashedError('sandbox is not running'));
     if (this.current) return Promise.reject(new Error('sandbox is already running a turn'));
     return new Promise<TurnOutcome>((resolve, reject) => {
-      const onAbort = () => {
-        // A turn cut off midway leaves the runner in an unknown state: the sandbox goes with it.
-        this.fail(new DOMException('turn aborted', 'AbortError'));
-        this.process.kill('SIGKILL');
-      };
+      const onAbort = () => this.cutOff(new DOMException('turn aborted', 'AbortError'));
       const finish = () => {
         callbacks.signal?.removeEventListener('abort', onAbort);
         this.current = undefined;
@@ -96,6 +99,11 @@ export class WarmSandbox {
       this.current = {
         turnId: input.turnId,
         callbacks,
+        outputs: new TurnOutputs(
+          (message) => callbacks.onMessage?.(message) ?? Promise.resolve(),
+          (err) => this.cutOff(err),
+        ),
+        ending: false,
         done: (outcome) => (finish(), resolve(outcome)),
         fail: (err) => (finish(), reject(err)),
       };
@@ -105,11 +113,17 @@ export class WarmSandbox {
     });
   }
 
-  /** Routes what the runner writes to the turn it belongs to. */
+  /** Routes what the runner writes to the turn it belongs to; a result waits for the outputs it reports. */
   onEvent(event: RunnerEvent): void {
-    if (event.type === 'ready' || this.current?.turnId !== event.turnId) return;
-    if (event.type === 'turn_started') this.current.callbacks.onStarted?.(event.at);
-    else this.current.done(event);
+    const current = this.current;
+    if (event.type === 'ready' || current?.turnId !== event.turnId) return;
+    if (event.type === 'turn_started') return current.callbacks.onStarted?.(event.at);
+    if (current.ending) return;
+    current.ending = true;
+    current.outputs.settled(event.outputs, OUTPUTS_GRACE_MS).then(
+      () => current.done(event),
+      (err: Error) => this.cutOff(err),
+    );
   }
 
   onMessage(message: OutboundMessage): void {
@@ -117,9 +131,7 @@ export class WarmSandbox {
       this.logger.warn({ sandboxId: this.sandboxId, turnId: message.turnId }, 'message for a turn that is not running; dropped');
       return;
     }
-    Promise.resolve(this.current.callbacks.onMessage?.(message)).catch((err: Error) =>
-      this.logger.error({ sandboxId: this.sandboxId, err: err.message }, 'message handler failed'),
-    );
+    this.current.outputs.add(message);
   }
 
   onTaskRequest(request: TaskRequest): void {
@@ -134,6 +146,12 @@ export class WarmSandbox {
 
   fail(err: Error): void {
     this.current?.fail(err);
+  }
+
+  /** A turn ended midway leaves the runner in an unknown state: the sandbox goes with it. */
+  private cutOff(err: Error): void {
+    this.fail(err);
+    this.process.kill('SIGKILL');
   }
 }
 
@@ -303,7 +321,9 @@ export class SandboxPool {
         proxySocket,
         command: runner.command,
         readOnlyPaths: runner.readOnlyPaths,
-        env: { ...runner.env, WARREN_SANDBOX_TOKEN: this.options.mintToken(tenantId, sandboxId) },
+        // No credential in the environment: anything started in the sandbox could read it from
+        // /proc and outlive the turn. Each turn's input carries that turn's token instead.
+        env: runner.env ?? {},
         limits: { ...limits, ...overrides },
       });
     } catch (err) {

@@ -53,7 +53,7 @@ async function openChannel() {
     expect(result.code).toBe(0);
     return result;
   };
-  const message = (requestId: string): OutboundMessage => ({ type: 'send_message', requestId, turnId: 'turn_1', ...ids, text: 'hi' });
+  const message = (requestId: string): OutboundMessage => ({ type: 'send_message', requestId, turnId: 'turn_1', ...ids, seq: 0, text: 'hi' });
   return { ids, folders, logs, messages, channel, attack, message };
 }
 

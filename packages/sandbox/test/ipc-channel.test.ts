@@ -19,7 +19,7 @@ const until = async (check: () => boolean) => {
   return check();
 };
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
-  type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, text: 'hi', ...over,
+  type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, seq: 0, text: 'hi', ...over,
 });
 /** The reasons recorded in errors/ for files named `name`. */
 const errorsFor = (name: string) =>
@@ -116,6 +116,7 @@ describe('IpcChannel', () => {
       type: 'turn' as const, turnId, tenantId, conversationId, model: 'm', systemPrompt: '', history: [],
       newMessages: [{ seq: 1, sender: null, content: 'x' }],
       limits: { maxIterations: 1, maxTokens: 10, bashTimeoutMs: 1000, toolOutputBytes: 2048 },
+      proxyToken: 'wtt1.token',
     });
     await channel.sendTurn(turn('turn_a'));
     await channel.sendTurn(turn('turn_b'));

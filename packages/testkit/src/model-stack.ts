@@ -3,10 +3,12 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, type Logger } from '@warren/core';
-import { mintSandboxToken } from '@warren/credentials';
+import { mintTurnToken } from '@warren/credentials';
 import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
+import type { ClaimedTurn } from '@warren/turns';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { openTurn } from './running-turn.ts';
 
 export const TEST_PLATFORM_KEY = 'sk-ant-platform-key-for-tests';
 export const TEST_TOKEN_SECRET = 'test-token-secret-0123456789abcdef0123456789';
@@ -19,7 +21,8 @@ export interface ModelStack {
   /** A temporary folder (mode 0711, so sandboxes can reach folders below it), removed by close(). */
   dir: string;
   logger: Logger;
-  mintToken(tenantId: string, sandboxId: string): string;
+  /** A running turn of the tenant (in a conversation of its own) and its token for the proxy. */
+  startTurn(tenantId: string, sandboxId?: string): Promise<{ turn: ClaimedTurn; token: string }>;
   close(): Promise<void>;
 }
 
@@ -30,12 +33,14 @@ export async function startModelStack(): Promise<ModelStack> {
   const logger = createLogger('test-stack', { level: 'warn' });
   const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
   const meter = new UsageMeter(db.pool, logger, 1000);
-  const policies = new TenantPolicies({ pool: db.pool, keyPair: undefined, ttlMs: 10_000, logger, metered: (t) => meter.spentBy(t) });
+  const policies = new TenantPolicies({ pool: db.pool, keyPair: undefined, ttlMs: 10_000, logger, flushed: (t) => meter.flushedBy(t) });
   const proxy = createCredentialProxy({
     tokenSecret: TEST_TOKEN_SECRET,
     upstream: fake.url,
     platformKey: TEST_PLATFORM_KEY,
     defaults: { monthlyTokenBudget: null, requestsPerMinute: null },
+    bodyLimitBytes: 8 * 1024 * 1024,
+    pool: db.pool,
     policies,
     meter,
     logger,
@@ -50,8 +55,11 @@ export async function startModelStack(): Promise<ModelStack> {
     proxySocket,
     dir,
     logger,
-    mintToken: (tenantId, sandboxId) =>
-      mintSandboxToken(TEST_TOKEN_SECRET, { tenantId, sandboxId, expiresAt: Math.floor(Date.now() / 1000) + 3600 }),
+    async startTurn(tenantId, sandboxId = 'sbx-test') {
+      const turn = await openTurn(db.pool, tenantId);
+      const claims = { tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
+      return { turn, token: mintTurnToken(TEST_TOKEN_SECRET, claims) };
+    },
     async close() {
       // in-flight requests (a sandbox killed mid-call leaves one) must not hold the close open
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

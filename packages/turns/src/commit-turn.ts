@@ -4,14 +4,16 @@ import { insertOutput } from './record-output.ts';
 
 /**
  * The end of a successful turn, in the caller's one transaction: the final reply, the model
- * history, `processed_seq` moved to the end of the covered range, the turn marked succeeded
- * with its usage, and outbox rows for delivery. Fenced like every write of a turn; the writes
- * are pipelined behind the fence, and a refused fence rolls them back with the transaction.
+ * history, `processed_seq` moved to the end of the covered range, the turn marked succeeded,
+ * and outbox rows for delivery. Not the usage: what the runner reports counts for nothing; the
+ * credential proxy adds what it metered to the turn (`addTurnUsage`). Fenced like every write
+ * of a turn; the writes are pipelined behind the fence, and a refused fence rolls them back
+ * with the transaction.
  */
 export async function commitTurn(
   tx: TenantTx,
   turn: LeasedTurn,
-  result: { finalText: string; finalOutSeq: number; history: unknown[]; usage: { inputTokens: number; outputTokens: number } },
+  result: { finalText: string; finalOutSeq: number; history: unknown[] },
 ): Promise<void> {
   const q = tx.client;
   await Promise.all([
@@ -25,6 +27,6 @@ export async function commitTurn(
       turn.conversationId,
       turn.toSeq,
     ]),
-    q.query(`UPDATE turns SET status = 'succeeded', usage = $2, error = NULL, finished_at = now() WHERE id = $1`, [turn.turnId, result.usage]),
+    q.query(`UPDATE turns SET status = 'succeeded', error = NULL, finished_at = now() WHERE id = $1`, [turn.turnId]),
   ]);
 }

@@ -49,3 +49,16 @@ export async function renewLease(tx: TenantTx, lease: TurnLease): Promise<boolea
   );
   return rowCount === 1;
 }
+
+/**
+ * Whether the attempt still runs with a live lease: the credential proxy's gate for a model
+ * call made with the attempt's turn token. A turn that ended, was taken over or whose worker
+ * died (lapsed lease) opens the model to no one.
+ */
+export async function leaseIsLive(tx: TenantTx, lease: TurnLease): Promise<boolean> {
+  const { rowCount } = await tx.client.query(
+    `SELECT 1 FROM turns WHERE id = $1 AND attempt = $2 AND status = 'running' AND lease_expires_at > now()`,
+    [lease.turnId, lease.attempt],
+  );
+  return rowCount === 1;
+}

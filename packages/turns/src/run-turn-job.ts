@@ -7,6 +7,7 @@ import { claimTurn, type ClaimedTurn } from './claim-turn.ts';
 import { commitTurn } from './commit-turn.ts';
 import { failTurn } from './fail-turn.ts';
 import { FencedOutError, renewLease, TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
+import { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
 import { recordOutput } from './record-output.ts';
 import { tenantHasFreeSlot } from './tenant-slots.ts';
 
@@ -15,6 +16,8 @@ export interface TurnJobDeps {
   sandboxes: SandboxPool;
   model: string;
   limits: TurnInput['limits'];
+  /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
+  mintTurnToken(claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }): string;
   logger: Logger;
 }
 
@@ -26,6 +29,8 @@ export interface TurnJobRun {
   retryLimit: number;
   /** Turns the job's tenant may run at once, across every worker. */
   tenantCap: number;
+  /** What the turn may write (the tenant's own limits, else the workers' defaults). */
+  outputLimits: OutputLimits;
   /** The tenant's own sandbox limits (workspace quota, CPU); unset ones are the pool's defaults. */
   sandboxLimits?: Partial<SandboxSpec['limits']>;
   signal: AbortSignal;
@@ -71,35 +76,43 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     turnLog.warn('turn taken over by another worker; stopping');
     return 'failed' as const;
   };
-  let outSeq = 0;
+  const quota = new OutputQuota(job.outputLimits);
   try {
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits);
     let outcome;
     try {
-      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn), {
+      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, sandbox.sandboxId), {
         signal: AbortSignal.any([job.signal, lease.lost]),
-        onMessage: (message) => tenant((tx) => recordOutput(tx, turn, outSeq++, message.text)).then(() => undefined),
+        onMessage: async (message) => {
+          quota.take(message.text);
+          await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
+        },
       });
     } finally {
       deps.sandboxes.release(sandbox);
     }
     if (outcome.status === 'ok') {
-      await tenant((tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outSeq, history: outcome.history, usage: outcome.usage }));
-      turnLog.info({ usage: outcome.usage, iterations: outcome.iterations }, 'turn answered');
+      quota.take(outcome.finalText, true);
+      await tenant((tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history }));
+      turnLog.info({ iterations: outcome.iterations }, 'turn answered');
       return 'answered';
     }
     throw new Error(outcome.error ?? 'the runner reported an error');
-  } catch (err) {
+  } catch (thrown) {
+    const err = thrown as Error;
     if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
-    const final = job.retryCount >= job.retryLimit;
-    const result = await tenant((tx) => failTurn(tx, turn, { message: (err as Error).message }, final)).catch((failure: unknown) => {
+    // a quota is hit again by the same turn: no retry
+    const overQuota = err instanceof OutputQuotaExceeded;
+    const final = overQuota || job.retryCount >= job.retryLimit;
+    const error = overQuota ? { message: err.message, kind: err.kind } : { message: err.message };
+    const result = await tenant((tx) => failTurn(tx, turn, error, final)).catch((failure: unknown) => {
       if (failure instanceof FencedOutError) return 'taken-over' as const;
       throw failure;
     });
     if (result === 'taken-over') return takenOver();
-    turnLog.warn({ err: (err as Error).message, result }, 'turn failed');
+    turnLog.warn({ err, result }, 'turn failed');
     if (result === 'advanced') return 'failed';
-    throw new TurnFailedError((err as Error).message);
+    throw new TurnFailedError(err.message);
   } finally {
     lease.stop();
   }
@@ -120,7 +133,7 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
   return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
-function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn): TurnInput {
+function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, sandboxId: string): TurnInput {
   return {
     type: 'turn',
     turnId: turn.turnId,
@@ -131,5 +144,6 @@ function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn): Turn
     history: turn.history as TurnInput['history'],
     newMessages: turn.newMessages,
     limits: deps.limits,
+    proxyToken: deps.mintTurnToken({ tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt }),
   };
 }

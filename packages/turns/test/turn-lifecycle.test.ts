@@ -4,7 +4,7 @@ import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendUserMessage } from '@warren/conversations';
-import { claimTurn, commitTurn, failTurn, FencedOutError, recordOutput } from '../src/index.ts';
+import { addTurnUsage, claimTurn, commitTurn, failTurn, FencedOutError, recordOutput } from '../src/index.ts';
 
 let db: TestDatabase;
 let tenantId: string;
@@ -101,6 +101,18 @@ describe('turn lifecycle in the database', () => {
     await t((tx) => commitTurn(tx, turn!, { ...ok, finalText: 'done' }));
     expect((await state(id)).messages.filter((m) => m.role === 'assistant').map((m) => m.content)).toEqual(['progress', 'done']);
     expect(outbox).toBeGreaterThan(0);
+  });
+
+  it('keeps the usage the proxy metered: what the runner reports (here a forged 0/0) is not written', async () => {
+    const id = await newConversation();
+    await post(id, 'q');
+    const turn = await claim(id);
+    await t((tx) => addTurnUsage(tx, turn!.turnId, { inputTokens: 120, outputTokens: 30 }));
+    await t((tx) => addTurnUsage(tx, turn!.turnId, { inputTokens: 200, outputTokens: 45 }));
+    const forged = { ...ok, finalText: 'done', usage: { inputTokens: 0, outputTokens: 0 } };
+    await t((tx) => commitTurn(tx, turn!, forged));
+    const usage = await t(async (tx) => (await tx.client.query('SELECT usage FROM turns WHERE id = $1', [turn!.turnId])).rows[0].usage);
+    expect(usage).toEqual({ inputTokens: 320, outputTokens: 75 });
   });
 
   it('error after output: advances, no retry; retries exhausted: failed and advanced', async () => {

@@ -11,7 +11,9 @@ export const sendMessageTool = defineTool({
   input: z.object({ text: z.string().min(1).max(100_000).describe('The message text.') }),
   async run({ text }, context) {
     const { turnId, tenantId, conversationId } = context.turn;
-    await writeOutboundMessage(context.ipcDir, { type: 'send_message', requestId: randomUUID(), turnId, tenantId, conversationId, text });
+    // Counted before the write: a write that fails leaves a gap the host sees, and fails the turn.
+    const seq = context.outputs.sent++;
+    await writeOutboundMessage(context.ipcDir, { type: 'send_message', requestId: randomUUID(), turnId, tenantId, conversationId, seq, text });
     return 'sent';
   },
 });

@@ -9,6 +9,8 @@ export interface ToolContext {
   workspace: string;
   ipcDir: string;
   turn: Pick<TurnInput, 'turnId' | 'tenantId' | 'conversationId' | 'limits'>;
+  /** `send_message` outputs of this turn so far; the next one takes this number as its seq. */
+  outputs: { sent: number };
   taskResponseTimeoutMs: number;
   /** Bash's process groups, killed when the runner stops. */
   processes: ProcessGroups;
