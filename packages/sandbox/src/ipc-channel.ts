@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import {
@@ -33,8 +33,9 @@ const POLL_MS = 250;
  * The host's end of one sandbox's file IPC. Files the runner writes are untrusted: each is read
  * with a size cap, parsed against its schema and checked against this sandbox's own tenant and
  * conversation; a file that fails is refused (see IpcRefusals: recorded in `errors/`, never
- * followed or recursed into) and the channel carries on. New files are noticed through fs.watch, with polling as the
- * backstop (watch events can be lost, and some filesystems have none).
+ * followed or recursed into) and the channel carries on. New files are noticed through
+ * fs.watch, with polling as the backstop (watch events can be lost, and some filesystems have
+ * none).
  */
 export class IpcChannel {
   private readonly dir: string;

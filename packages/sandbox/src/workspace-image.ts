@@ -57,8 +57,7 @@ export async function mountWorkspaceImage(workspaceDir: string, bytes: number | 
   let detached: Promise<void> | undefined;
   return {
     applied: true,
-    detach: () =>
-      (detached ??= unmount(workspaceDir).finally(() => liveMounts.delete(workspaceDir))),
+    detach: () => (detached ??= unmount(workspaceDir).finally(() => liveMounts.delete(workspaceDir))),
   };
 }
 
