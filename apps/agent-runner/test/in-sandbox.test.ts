@@ -101,6 +101,31 @@ describe('a turn in a bubblewrap sandbox', () => {
     expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: tenantId, conversationId: conv(3) })]);
   });
 
+  it.runIf(process.getuid?.() === 0)('gives a new sandbox the tenant’s own limits; a write past its workspace quota is a clear ENOSPC in the tool result', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(30), { workspaceBytes: 48 * 1024 * 1024, cpuPercent: 50, memoryBytes: undefined });
+    expect(sandbox.process.appliedLimits).toMatchObject({ memory: true, cpu: true, workspace: true });
+    const outcome = await sandbox.runTurn(
+      await turnInput(stack, tenantId, conv(30), '#fake tool bash {"command":"head -c 100M /dev/zero > big; echo exit=$?"}'),
+    );
+    p.release(sandbox);
+    expect(outcome.status).toBe('ok');
+    expect(outcome.finalText).toContain('No space left on device');
+    expect(outcome.finalText).toContain('exit=1');
+  });
+
+  it.runIf(process.getuid?.() === 0)('shows none of its conversation’s host folders in /proc/self/mountinfo, and leaves no mount behind', async () => {
+    const p = pool();
+    const sandbox = await p.acquire(tenantId, conv(31), { workspaceBytes: 48 * 1024 * 1024 });
+    const outcome = await sandbox.runTurn(await turnInput(stack, tenantId, conv(31), '#fake tool bash {"command":"cat /proc/self/mountinfo"}'));
+    expect(outcome.finalText).toMatch(/ \/ \/workspace .* ext4 \/dev\/loop\d+ /);
+    expect(outcome.finalText).toMatch(/ \/ \/ipc .* tmpfs warren-ipc /);
+    expect(outcome.finalText).not.toContain(tenantId);
+    expect(outcome.finalText).not.toContain(conv(31));
+    await p.closeAll();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(conv(31));
+  });
+
   it('ends a turn only after every output is handled, one at a time in the agent order', async () => {
     const p = pool();
     const sandbox = await p.acquire(tenantId, conv(20));

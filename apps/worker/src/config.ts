@@ -22,6 +22,10 @@ export const workerConfigSchema = z.object({
   SANDBOX_MAX_PER_TENANT: positive(5),
   SANDBOX_MEMORY_MB: positive(512),
   SANDBOX_PIDS: positive(256),
+  /** Each conversation's workspace quota, for tenants without their own (`workspace_bytes`). */
+  SANDBOX_WORKSPACE_MB: positive(1024),
+  /** Each sandbox's CPU ceiling in percent of one core, for tenants without their own (`sandbox_cpu_percent`). */
+  SANDBOX_CPU_PERCENT: positive(100),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
   /** `send_message` outputs, and bytes of all outputs with the final reply, one turn may write (tenants may have their own). */

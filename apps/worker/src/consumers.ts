@@ -51,6 +51,7 @@ export async function consumeTurns(
         maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
         maxOutputBytes: tenant.turnMaxOutputBytes ?? options.defaultOutputLimits.maxOutputBytes,
       },
+      sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
       signal: job.signal,
     });
     // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash in

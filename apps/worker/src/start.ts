@@ -32,7 +32,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     root: config.SANDBOX_ROOT,
     proxySocket: config.PROXY_SOCKET_PATH,
     runner,
-    limits: { memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024, pids: config.SANDBOX_PIDS },
+    limits: {
+      memoryBytes: config.SANDBOX_MEMORY_MB * 1024 * 1024,
+      pids: config.SANDBOX_PIDS,
+      workspaceBytes: config.SANDBOX_WORKSPACE_MB * 1024 * 1024,
+      cpuPercent: config.SANDBOX_CPU_PERCENT,
+    },
     idleTimeoutMs: config.SANDBOX_IDLE_MS,
     maxSandboxes: config.SANDBOX_MAX,
     maxPerTenant: config.SANDBOX_MAX_PER_TENANT,

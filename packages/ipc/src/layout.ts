@@ -15,7 +15,7 @@ export const ipcFolders = {
   events: 'events',
   /** host → runner: answers to task requests, named `<requestId>.json` */
   responses: 'responses',
-  /** host only: files it refused, with the reason beside them */
+  /** host only: a ring of records of the files it refused (reason, excerpt) */
   errors: 'errors',
 } as const;
 

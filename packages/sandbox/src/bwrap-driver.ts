@@ -1,18 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { bwrapArgs } from './bwrap-args.ts';
 import { checkBindSources, checkConnectableBySandboxUser, checkReachableBySandboxUser, checkReadOnlyPaths, SandboxSpecError } from './bind-guards.ts';
-import { sandboxSpecSchema, type SandboxDriver, type SandboxProcess, type SandboxSpec } from './driver.ts';
+import { createLogger, type Logger } from '@warren/core';
+import { sandboxSpecSchema, type AppliedLimits, type SandboxDriver, type SandboxProcess, type SandboxSpec } from './driver.ts';
 import { checkBwrapVersion, findExecutable, HOST_PATH } from './host-tools.ts';
-import { ResourceLimits, type ResourceLimitsOptions } from './resource-limits.ts';
+import { ResourceLimits, type ResourceLimitsOptions, type SandboxLimitsHandle } from './resource-limits.ts';
 import { attachSandbox, BWRAP_FDS, LAUNCHER_STDIO } from './sandbox-process.ts';
 import { sandboxUser } from './sandbox-user.ts';
 import { systemMountArgs } from './system-mounts.ts';
+import { mountWorkspaceImage, unmountLeftoverWorkspaces } from './workspace-image.ts';
 
 export interface BwrapDriverOptions extends ResourceLimitsOptions {
   /** Default: `bwrap` found on PATH. */
   bwrapPath?: string;
   /** Default: `setpriv` found on PATH; only used when the host runs as root. */
   setprivPath?: string;
+  /** For what goes wrong after a sandbox has ended (its teardown); default: a logger of its own. */
+  logger?: Logger;
 }
 
 /**
@@ -44,11 +48,13 @@ export class BwrapDriver implements SandboxDriver {
   private readonly bash: string;
   private readonly setpriv: string | undefined;
   private readonly asRoot = process.getuid?.() === 0;
+  private readonly logger: Logger;
   private systemMounts: string[] | undefined;
   private versionChecked: Promise<void> | undefined;
 
   constructor(options: BwrapDriverOptions = {}) {
     this.limits = new ResourceLimits(options);
+    this.logger = options.logger ?? createLogger('sandbox-driver');
     this.bwrap = options.bwrapPath ?? findExecutable('bwrap');
     this.bash = findExecutable('bash');
     this.setpriv = this.asRoot ? (options.setprivPath ?? findExecutable('setpriv')) : undefined;
@@ -67,7 +73,7 @@ export class BwrapDriver implements SandboxDriver {
     await (this.versionChecked ??= checkBwrapVersion(this.bwrap));
     this.systemMounts ??= systemMountArgs();
 
-    const limits = await this.limits.apply(spec.sandboxId, spec.limits);
+    const limits = await this.withWorkspace(await this.limits.apply(spec, spec.limits), spec);
     const dropToSandboxUser = this.setpriv
       ? [this.setpriv, '--reuid', String(sandboxUser.uid), '--regid', String(sandboxUser.gid), '--clear-groups', '--']
       : [];
@@ -87,7 +93,30 @@ export class BwrapDriver implements SandboxDriver {
     return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }));
   }
 
-  cleanupLeftovers(): Promise<void> {
-    return this.limits.cleanupLeftovers();
+  async cleanupLeftovers(): Promise<void> {
+    await this.limits.cleanupLeftovers();
+    await unmountLeftoverWorkspaces();
+  }
+
+  /**
+   * Mounts the workspace image (the quota) for the sandbox's lifetime: released after the
+   * groups, when nothing inside can write any more. A failed mount releases the groups.
+   */
+  private async withWorkspace(limits: SandboxLimitsHandle, spec: SandboxSpec): Promise<SandboxLimitsHandle & { applied: AppliedLimits }> {
+    let workspace;
+    try {
+      workspace = await mountWorkspaceImage(spec.workspaceDir, spec.limits.workspaceBytes);
+    } catch (err) {
+      await limits.release();
+      throw err;
+    }
+    return {
+      ...limits,
+      applied: { ...limits.applied, workspace: workspace.applied },
+      release: async () => {
+        await limits.release();
+        await workspace.detach().catch((err: unknown) => this.logger.error({ err, sandboxId: spec.sandboxId }, 'could not unmount the workspace image'));
+      },
+    };
   }
 }

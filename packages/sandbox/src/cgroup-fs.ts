@@ -1,5 +1,6 @@
 import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readMountInfo } from './mounts.ts';
 
 /**
  * Low-level cgroup filesystem helpers shared by the v1 and v2 code paths. Nothing here decides
@@ -17,15 +18,8 @@ export interface CgroupMount {
 }
 
 export async function readCgroupMounts(): Promise<CgroupMount[]> {
-  const text = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const mounts: CgroupMount[] = [];
-  for (const line of text.split('\n')) {
-    const [left, right] = line.split(' - ');
-    if (!left || !right) continue;
-    const fields = left.split(' ');
-    const [fstype, , superOptions = ''] = right.split(' ');
-    const root = unescapeMountPath(fields[3] ?? '/');
-    const mountPoint = unescapeMountPath(fields[4] ?? '');
+  for (const { fstype, root, mountPoint, superOptions } of await readMountInfo().catch(() => [])) {
     if (fstype === 'cgroup2') mounts.push({ version: 2, mountPoint, root, controllers: [] });
     if (fstype === 'cgroup') mounts.push({ version: 1, mountPoint, root, controllers: superOptions.split(',') });
   }
@@ -103,8 +97,4 @@ export async function killAndRemoveGroup(groupDir: string, attempts = 100): Prom
 /** Removes a group if it is empty; a busy or missing group is left alone. */
 export async function removeIfEmpty(groupDir: string): Promise<void> {
   await rmdir(groupDir).catch(() => {});
-}
-
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }

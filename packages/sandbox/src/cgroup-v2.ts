@@ -1,15 +1,14 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupDir, readCgroupMounts, readOwnCgroups } from './cgroup-fs.ts';
-import { claimGroups, limitGroups, writeOptional } from './cgroup-group.ts';
+import { claimGroups, DEFAULT_CPU_SHARES, limitGroups, sandboxGroupPath, writeOptional, type SandboxGroupPath } from './cgroup-group.ts';
 import type { SandboxLimits } from './driver.ts';
-import { ownHostInstance } from './host-instance.ts';
 import type { LimitsBackend } from './limits-backend.ts';
 
 const CPU_PERIOD_US = 100_000;
 
 /**
- * cgroup v2: `<base>/<groupName>/host-<pid>-<start>/<sandboxId>`, where base is `explicitBase`
+ * cgroup v2: `<base>/<groupName>/host-<pid>-<start>/<tenantId>/<sandboxId>`, where base is `explicitBase`
  * or the host's own cgroup. Every level above a sandbox must hand memory and pids down
  * (subtree_control), which v2 only allows for groups without processes of their own, or the
  * root: under systemd that means a delegated subtree given as `explicitBase`. Undefined when
@@ -30,32 +29,31 @@ export async function detectCgroupV2(groupName: string, explicitBase: string | u
   } catch {
     return undefined;
   }
-  return { kind: 'cgroup-v2', parents: [parent], apply: (sandboxId, limits) => applyV2(parent, controllers, sandboxId, limits) };
+  return { kind: 'cgroup-v2', parents: [parent], apply: (sandbox, limits) => applyV2(parent, controllers, sandbox, limits) };
 }
 
-async function applyV2(parent: string, controllers: string[], sandboxId: string, limits: SandboxLimits) {
-  const hostDir = join(parent, ownHostInstance);
-  const group = join(hostDir, sandboxId);
-  await claimGroups(sandboxId, [group], async () => {
+async function applyV2(parent: string, controllers: string[], sandbox: { sandboxId: string; tenantId: string }, limits: SandboxLimits) {
+  const path = sandboxGroupPath(parent, sandbox);
+  await claimGroups(sandbox, [path], async () => {
     // A cleanup may have removed the (then empty) parents since detection: rebuild the chain.
-    await mkdir(hostDir, { recursive: true });
-    await enableControllers(parent, controllers);
-    await enableControllers(hostDir, controllers);
+    for (const dir of [parent, path.hostDir, path.tenantDir]) await enableControllers(dir, controllers);
   });
-  return limitGroups('cgroup-v2', sandboxId, [group], [hostDir], async () => {
+  return limitGroups('cgroup-v2', sandbox, [path], async () => {
+    const { group } = path;
     await writeFile(join(group, 'memory.max'), String(limits.memoryBytes));
     await writeOptional(join(group, 'memory.swap.max'), '0');
     await writeFile(join(group, 'pids.max'), String(limits.pids));
-    return controllers.includes('cpu') ? applyCpu(group, limits) : false;
+    return controllers.includes('cpu') ? applyCpu(path, limits) : false;
   });
 }
 
-async function applyCpu(group: string, limits: SandboxLimits): Promise<boolean> {
-  let applied = false;
-  if (limits.cpuShares !== undefined) applied = await writeOptional(join(group, 'cpu.weight'), String(sharesToWeight(limits.cpuShares)));
-  if (limits.cpuQuotaPercent !== undefined) {
-    const quota = Math.round((limits.cpuQuotaPercent / 100) * CPU_PERIOD_US);
-    applied = (await writeOptional(join(group, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`)) || applied;
+/** Equal weight for every tenant group; the sandbox's own weight and ceiling below it. */
+async function applyCpu({ tenantDir, group }: SandboxGroupPath, limits: SandboxLimits): Promise<boolean> {
+  let applied = await writeOptional(join(tenantDir, 'cpu.weight'), String(sharesToWeight(DEFAULT_CPU_SHARES)));
+  if (limits.cpuShares !== undefined) applied = (await writeOptional(join(group, 'cpu.weight'), String(sharesToWeight(limits.cpuShares)))) && applied;
+  if (limits.cpuPercent !== undefined) {
+    const quota = Math.round((limits.cpuPercent / 100) * CPU_PERIOD_US);
+    applied = (await writeOptional(join(group, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`)) && applied;
   }
   return applied;
 }

@@ -8,15 +8,20 @@ const hostPath = z
   .string()
   .refine((p) => isAbsolute(p) && normalize(p) === p && !p.includes('\0') && p !== '/', 'must be an absolute, normalised path other than /');
 
+/** Smaller ext4 images are mostly metadata and journal. */
+const MIN_WORKSPACE_BYTES = 32 * 1024 * 1024;
+
 export const sandboxIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1–128 of [A-Za-z0-9_-]');
 
 export const sandboxLimitsSchema = z.object({
   memoryBytes: z.number().int().min(16 * 1024 * 1024),
   pids: z.number().int().min(8),
-  /** Relative CPU weight, cgroup-v1 style (default 1024). */
+  /** Relative CPU weight among the tenant's sandboxes, cgroup-v1 style (default 1024). */
   cpuShares: z.number().int().min(2).max(262_144).optional(),
   /** Hard CPU ceiling in percent of one core (200 = two cores). */
-  cpuQuotaPercent: z.number().int().min(1).max(100_000).optional(),
+  cpuPercent: z.number().int().min(1).max(100_000).optional(),
+  /** Size of the conversation's workspace (an ext4 image, see workspace-image.ts); writes past it get ENOSPC. */
+  workspaceBytes: z.number().int().min(MIN_WORKSPACE_BYTES).optional(),
 });
 
 export const sandboxSpecSchema = z.object({
@@ -49,6 +54,8 @@ export interface AppliedLimits {
   memory: boolean;
   pids: boolean;
   cpu: boolean;
+  /** The workspace quota (workspaceBytes) holds. */
+  workspace: boolean;
 }
 
 export interface SandboxExit {

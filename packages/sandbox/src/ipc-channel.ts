@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import {
@@ -17,6 +17,7 @@ import {
   type TurnInput,
 } from '@warren/ipc';
 import type { z } from 'zod';
+import { IpcRefusals, unlinkName } from './ipc-refusals.ts';
 
 export interface IpcHandlers {
   onEvent(event: RunnerEvent): void;
@@ -31,15 +32,17 @@ const POLL_MS = 250;
 /**
  * The host's end of one sandbox's file IPC. Files the runner writes are untrusted: each is read
  * with a size cap, parsed against its schema and checked against this sandbox's own tenant and
- * conversation; a file that fails is moved to `errors/` with the reason beside it and logged,
- * and the channel carries on. New files are noticed through fs.watch, with polling as the
- * backstop (watch events can be lost, and some filesystems have none).
+ * conversation; a file that fails is refused (see IpcRefusals: recorded in `errors/`, never
+ * followed or recursed into) and the channel carries on. New files are noticed through
+ * fs.watch, with polling as the backstop (watch events can be lost, and some filesystems have
+ * none).
  */
 export class IpcChannel {
   private readonly dir: string;
   private readonly owner: { tenantId: string; conversationId: string };
   private readonly handlers: IpcHandlers;
   private readonly logger: Logger;
+  private readonly refusals: IpcRefusals;
   private readonly watchers: FSWatcher[] = [];
   private poller: NodeJS.Timeout | undefined;
   private readonly draining = new Map<string, Promise<void>>();
@@ -58,21 +61,25 @@ export class IpcChannel {
     this.owner = { tenantId: options.tenantId, conversationId: options.conversationId };
     this.handlers = options.handlers;
     this.logger = options.logger;
+    this.refusals = new IpcRefusals({ ipcDir: this.dir, errorsDir: join(this.dir, ipcFolders.errors), logger: this.logger });
   }
 
-  /** Clears what a previous host left behind, then starts watching. */
+  /**
+   * Clears the files a previous host or sandbox left behind, then starts watching. Unlink only:
+   * these folders are the sandbox's, and whatever is not a file is left for its teardown.
+   */
   async open(): Promise<void> {
     for (const folder of Object.values(ipcFolders)) await mkdir(join(this.dir, folder), { recursive: true });
     for (const folder of [ipcFolders.input, ipcFolders.responses, ipcFolders.events, ipcFolders.messages, ipcFolders.tasks]) {
-      for (const name of await readdir(join(this.dir, folder))) await rm(join(this.dir, folder, name), { force: true, recursive: true });
+      for (const name of await readdir(join(this.dir, folder))) await unlinkName(join(this.dir, folder, name));
     }
     for (const folder of [ipcFolders.events, ipcFolders.messages, ipcFolders.tasks]) {
       try {
         const watcher = watch(join(this.dir, folder), () => this.drain(folder));
-        watcher.on('error', () => {}); // polling carries on
+        watcher.on('error', (err) => this.logger.warn({ err, folder }, 'ipc watch failed; polling carries on'));
         this.watchers.push(watcher);
-      } catch {
-        // no inotify here: polling alone
+      } catch (err) {
+        this.logger.debug({ err, folder }, 'no fs.watch here; polling alone');
       }
     }
     this.poller = setInterval(() => {
@@ -98,7 +105,13 @@ export class IpcChannel {
     this.closed = true;
     for (const watcher of this.watchers) watcher.close();
     clearInterval(this.poller);
-    await writeJsonAtomic(join(this.dir, ipcFolders.input, CLOSE_SENTINEL), {}).catch(() => {});
+    this.refusals.flush();
+    try {
+      await writeJsonAtomic(join(this.dir, ipcFolders.input, CLOSE_SENTINEL), {});
+    } catch (err) {
+      // The sandbox may be gone with its folders' writability; its exit ends it either way.
+      this.logger.warn({ err }, 'could not ask the runner to close');
+    }
   }
 
   /** Processes a folder's files in name order; concurrent triggers coalesce into one more pass. */
@@ -109,7 +122,7 @@ export class IpcChannel {
       return;
     }
     const pass = this.drainOnce(folder)
-      .catch((err: Error) => this.logger.error({ folder, err: err.message }, 'ipc drain failed'))
+      .catch((err: unknown) => this.logger.error({ folder, err }, 'ipc drain failed'))
       .finally(() => {
         this.draining.delete(folder);
         if (this.again.delete(folder)) this.drain(folder);
@@ -118,58 +131,58 @@ export class IpcChannel {
   }
 
   private async drainOnce(folder: string): Promise<void> {
-    const names = (await readdir(join(this.dir, folder))).filter((n) => !n.startsWith('.')).sort();
+    const names = (await readdir(join(this.dir, folder))).filter((n) => !n.startsWith('.') && !this.refusals.isLeftInPlace(folder, n)).sort();
     for (const name of names) {
       if (this.closed) return;
-      const path = join(this.dir, folder, name);
       if (folder === ipcFolders.events) {
-        await this.take(path, name, runnerEventSchema, (event) => this.handlers.onEvent(event));
+        await this.take(folder, name, runnerEventSchema, (event) => this.handlers.onEvent(event));
       } else if (folder === ipcFolders.messages) {
-        await this.take(path, name, outboundMessageSchema, (message) => {
-          this.authorise(message, name);
+        await this.take(folder, name, outboundMessageSchema, (message) => {
+          this.authorise(message);
           this.handlers.onMessage(message);
         });
       } else {
-        await this.take(path, name, taskRequestSchema, (request) => {
+        await this.take(folder, name, taskRequestSchema, (request) => {
           if (!SAFE_NAME.test(request.requestId)) throw new RefusedFile('request id is not a safe file name');
-          this.authorise(request, name);
+          this.authorise(request);
           this.handlers.onTaskRequest(request);
         });
       }
     }
   }
 
-  private async take<S extends z.ZodType>(path: string, name: string, schema: S, use: (value: z.infer<S>) => unknown): Promise<void> {
+  private async take<S extends z.ZodType>(folder: string, name: string, schema: S, use: (value: z.infer<S>) => unknown): Promise<void> {
+    const path = join(this.dir, folder, name);
     const read = await readIpcFile(path, schema);
+    if (!read.ok) {
+      if (read.entry !== 'gone') await this.refusals.refuse(folder, name, read.reason, read);
+      return;
+    }
     try {
-      if (!read.ok) throw new RefusedFile(read.reason);
       use(read.value);
-      await rm(path, { force: true });
     } catch (err) {
       if (!(err instanceof RefusedFile)) throw err;
-      await this.quarantine(path, name, err.message);
+      await this.refusals.refuse(folder, name, err.message, { entry: 'file', content: Buffer.from(JSON.stringify(read.value)) }, err.details);
+      return;
     }
+    await unlinkName(path);
   }
 
   /** A sandbox may act only for its own tenant and conversation. */
-  private authorise(request: { tenantId: string; conversationId: string }, name: string): void {
+  private authorise(request: { tenantId: string; conversationId: string }): void {
     if (request.tenantId === this.owner.tenantId && request.conversationId === this.owner.conversationId) return;
-    this.logger.warn(
-      { ...this.owner, file: name, namedTenantId: request.tenantId, namedConversationId: request.conversationId },
-      'sandbox named another tenant or conversation; refused',
-    );
-    throw new RefusedFile('names another tenant or conversation');
-  }
-
-  private async quarantine(path: string, name: string, reason: string): Promise<void> {
-    this.logger.warn({ ...this.owner, file: name, reason }, 'refused ipc file');
-    const errors = join(this.dir, ipcFolders.errors);
-    const stamp = `${Date.now()}-${name}`;
-    await rename(path, join(errors, stamp)).catch(() => rm(path, { force: true, recursive: true }));
-    await writeJsonAtomic(join(errors, `${stamp}.reason.json`), { file: name, reason, at: new Date().toISOString() });
+    throw new RefusedFile('names another tenant or conversation', {
+      namedTenantId: request.tenantId,
+      namedConversationId: request.conversationId,
+    });
   }
 }
 
 class RefusedFile extends Error {
   override name = 'RefusedFile';
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.details = details;
+  }
 }

@@ -1,8 +1,11 @@
 import type { AppliedLimits, LimitMechanism, SandboxLimits } from './driver.ts';
 
+/** What a limits backend enforces; the workspace quota is the driver's own (workspace-image.ts). */
+export type BackendLimits = Omit<AppliedLimits, 'workspace'>;
+
 /** What the launcher must do for one sandbox's limits, and how to undo it. */
 export interface SandboxLimitsHandle {
-  readonly applied: AppliedLimits;
+  readonly applied: BackendLimits;
   /** cgroup.procs files the launcher writes its own pid into before exec'ing bwrap. */
   readonly joinFiles: string[];
   /** argv prefix setting rlimits (prlimit … --), or []. */
@@ -18,10 +21,10 @@ export interface LimitsBackend {
   readonly kind: LimitMechanism;
   /** Group folders whose `host-*` children hold the sandboxes' groups (none without cgroups). */
   readonly parents: string[];
-  apply(sandboxId: string, limits: SandboxLimits): Promise<SandboxLimitsHandle>;
+  apply(sandbox: { sandboxId: string; tenantId: string }, limits: SandboxLimits): Promise<SandboxLimitsHandle>;
 }
 
-export function staticHandle(applied: AppliedLimits, execPrefix: string[] = []): SandboxLimitsHandle {
+export function staticHandle(applied: BackendLimits, execPrefix: string[] = []): SandboxLimitsHandle {
   return { applied, joinFiles: [], execPrefix, pids: async () => [], release: async () => {} };
 }
 

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { childGroups, killAndRemoveGroup, removeIfEmpty } from './cgroup-fs.ts';
-import { liveSandboxes } from './cgroup-group.ts';
+import { isLiveTenant, liveSandboxes } from './cgroup-group.ts';
 import { detectCgroupV1 } from './cgroup-v1.ts';
 import { detectCgroupV2 } from './cgroup-v2.ts';
 import type { LimitMechanism, SandboxLimits } from './driver.ts';
@@ -14,7 +14,7 @@ export type { SandboxLimitsHandle } from './limits-backend.ts';
 /**
  * Per-sandbox resource limits: cgroup v2, else cgroup v1, else rlimits. Groups nest under the
  * host's own cgroup, so whatever limits the host's supervisor set still bound its sandboxes:
- * `<own cgroup>/<groupName>/host-<pid>-<start>/<sandboxId>`.
+ * `<own cgroup>/<groupName>/host-<pid>-<start>/<tenantId>/<sandboxId>` (see sandboxGroupPath).
  */
 export interface ResourceLimitsOptions {
   /** Use this mechanism instead of the best one detected ('auto', the default). */
@@ -45,8 +45,8 @@ export class ResourceLimits {
     return (await this.detect()).kind;
   }
 
-  async apply(sandboxId: string, limits: SandboxLimits): Promise<SandboxLimitsHandle> {
-    return (await this.detect()).apply(sandboxId, limits);
+  async apply(sandbox: { sandboxId: string; tenantId: string }, limits: SandboxLimits): Promise<SandboxLimitsHandle> {
+    return (await this.detect()).apply(sandbox, limits);
   }
 
   /**
@@ -59,7 +59,10 @@ export class ResourceLimits {
         const name = basename(hostDir);
         if (!isHostInstanceName(name)) continue;
         if (name === ownHostInstance) {
-          for (const group of await childGroups(hostDir)) if (!liveSandboxes.has(basename(group))) await killAndRemoveGroup(group);
+          for (const tenantDir of await childGroups(hostDir)) {
+            for (const group of await childGroups(tenantDir)) if (!liveSandboxes.has(basename(group))) await killAndRemoveGroup(group);
+            if (!isLiveTenant(basename(tenantDir))) await removeIfEmpty(tenantDir);
+          }
           if (liveSandboxes.size === 0) await removeIfEmpty(hostDir);
         } else if (!isHostInstanceAlive(name)) {
           await killAndRemoveGroup(hostDir);

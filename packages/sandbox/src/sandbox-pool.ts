@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { resolve as resolvePath } from 'node:path';
 import type { Logger } from '@warren/core';
 import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput } from '@warren/ipc';
 import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
+import { mountIpcTmpfs, unmountLeftoverIpc } from './ipc-mount.ts';
 import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders } from './workspace.ts';
 
@@ -137,7 +139,9 @@ export class WarmSandbox {
     const answer = handler
       ? handler(request).catch((err: Error) => ({ ok: false, error: err.message }))
       : Promise.resolve({ ok: false, error: 'task requests are not available now' });
-    void answer.then((a) => this.channel.respond({ requestId: request.requestId, ...a }).catch(() => {}));
+    void answer
+      .then((a) => this.channel.respond({ requestId: request.requestId, ...a }))
+      .catch((err: unknown) => this.logger.error({ err, sandboxId: this.sandboxId }, 'could not answer a task request'));
   }
 
   fail(err: Error): void {
@@ -161,6 +165,8 @@ export class SandboxPool {
   private readonly sandboxes = new Map<string, WarmSandbox>();
   private readonly starting = new Map<string, Promise<WarmSandbox>>();
   private readonly idleTimers = new Map<WarmSandbox, NodeJS.Timeout>();
+  /** Per conversation, the teardown of its last sandbox (its IPC filesystem): the next one waits for it. */
+  private readonly teardowns = new Map<string, Promise<void>>();
   private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant'>> & {
     maxSandboxes: number;
     maxPerTenant: number;
@@ -180,6 +186,7 @@ export class SandboxPool {
   /** Removes what a crashed host left behind. Call once before the first acquire. */
   async start(): Promise<void> {
     await this.options.driver.cleanupLeftovers();
+    await unmountLeftoverIpc(resolvePath(this.options.root));
   }
 
   get size(): number {
@@ -190,8 +197,12 @@ export class SandboxPool {
     return [...this.sandboxes.values()];
   }
 
-  /** The conversation's warm sandbox, or a new one (making room under the caps). */
-  async acquire(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+  /**
+   * The conversation's warm sandbox, or a new one (making room under the caps). `limits`
+   * override the pool's for a new sandbox (a tenant's own quota); a warm one keeps those it
+   * started with.
+   */
+  async acquire(tenantId: string, conversationId: string, limits: Partial<SandboxSpec['limits']> = {}): Promise<WarmSandbox> {
     if (this.closing) throw new SandboxCapacityError('the pool is shutting down');
     const key = `${tenantId}/${conversationId}`;
     const warm = this.sandboxes.get(key);
@@ -204,7 +215,7 @@ export class SandboxPool {
     if (pending) return pending;
     const started = (async () => {
       await this.makeRoom(tenantId, key);
-      return this.startSandbox(tenantId, conversationId);
+      return this.startSandbox(tenantId, conversationId, withoutUndefined(limits));
     })().finally(() => this.starting.delete(key));
     this.starting.set(key, started);
     return started;
@@ -245,6 +256,7 @@ export class SandboxPool {
         return this.close(sandbox, 'shutdown');
       }),
     );
+    await Promise.all(this.teardowns.values());
   }
 
   /** Closes idle sandboxes until one more fits under both caps; `key` is the one about to start. */
@@ -266,11 +278,14 @@ export class SandboxPool {
     await this.close(victim, `least recently used, ${cap}`);
   }
 
-  private async startSandbox(tenantId: string, conversationId: string): Promise<WarmSandbox> {
+  private async startSandbox(tenantId: string, conversationId: string, overrides: Partial<SandboxSpec['limits']>): Promise<WarmSandbox> {
     const { driver, root, proxySocket, runner, limits, logger, readyTimeoutMs } = this.options;
     const sandboxId = `sbx_${randomBytes(8).toString('hex')}`;
     const log = logger.child({ sandboxId, tenantId, conversationId });
+    const key = `${tenantId}/${conversationId}`;
+    await this.teardowns.get(key);
     const folders = await prepareSandboxFolders(root, tenantId, conversationId);
+    const unmountIpc = await mountIpcTmpfs(folders.ipcDir);
 
     let sandbox: WarmSandbox | undefined;
     let onReady: () => void = () => {};
@@ -286,21 +301,35 @@ export class SandboxPool {
         onTaskRequest: (request) => sandbox?.onTaskRequest(request),
       },
     });
-    await channel.open();
-    const process = await driver.start({
-      sandboxId,
-      tenantId,
-      conversationId,
-      workspaceDir: folders.workspaceDir,
-      ipcDir: folders.ipcDir,
-      proxySocket,
-      command: runner.command,
-      readOnlyPaths: runner.readOnlyPaths,
-      // No credential in the environment: anything started in the sandbox could read it from
-      // /proc and outlive the turn. Each turn's input carries that turn's token instead.
-      env: runner.env ?? {},
-      limits,
-    });
+    const teardown = () => {
+      const done = channel
+        .close()
+        .then(unmountIpc)
+        .catch((err: unknown) => log.error({ err }, 'could not unmount the sandbox’s IPC folder'))
+        .finally(() => this.teardowns.get(key) === done && this.teardowns.delete(key));
+      this.teardowns.set(key, done);
+    };
+    let process: SandboxProcess;
+    try {
+      await channel.open();
+      process = await driver.start({
+        sandboxId,
+        tenantId,
+        conversationId,
+        workspaceDir: folders.workspaceDir,
+        ipcDir: folders.ipcDir,
+        proxySocket,
+        command: runner.command,
+        readOnlyPaths: runner.readOnlyPaths,
+        // No credential in the environment: anything started in the sandbox could read it from
+        // /proc and outlive the turn. Each turn's input carries that turn's token instead.
+        env: runner.env ?? {},
+        limits: { ...limits, ...overrides },
+      });
+    } catch (err) {
+      teardown();
+      throw err;
+    }
     sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
     // The runner's own output is for debugging; it must be read, or a full pipe would stall it.
     for (const stream of [process.stdout, process.stderr]) {
@@ -309,9 +338,9 @@ export class SandboxPool {
     const self = sandbox;
     process.exited.then(({ code, signal }) => {
       self.alive = false;
-      void channel.close();
+      teardown();
       this.clearIdleTimer(self);
-      if (this.sandboxes.get(`${tenantId}/${conversationId}`) === self) this.sandboxes.delete(`${tenantId}/${conversationId}`);
+      if (this.sandboxes.get(key) === self) this.sandboxes.delete(key);
       self.fail(new SandboxCrashedError(`sandbox exited (${signal ?? code})`));
       log.info({ code, signal }, 'sandbox exited');
     });
@@ -322,11 +351,10 @@ export class SandboxPool {
       delay(readyTimeoutMs).then(() => 'timeout' as const),
     ]);
     if (outcome !== 'ready') {
-      process.kill('SIGKILL');
-      await channel.close();
+      process.kill('SIGKILL'); // its exit tears the rest down
       throw new SandboxCrashedError(`sandbox did not become ready (${outcome})`);
     }
-    this.sandboxes.set(`${tenantId}/${conversationId}`, sandbox);
+    this.sandboxes.set(key, sandbox);
     log.info({ limits: process.appliedLimits }, 'sandbox ready');
     return sandbox;
   }
@@ -335,6 +363,11 @@ export class SandboxPool {
     clearTimeout(this.idleTimers.get(sandbox));
     this.idleTimers.delete(sandbox);
   }
+}
+
+/** An override left undefined keeps the pool's default. */
+function withoutUndefined<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

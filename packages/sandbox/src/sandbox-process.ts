@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { signalPids } from './cgroup-fs.ts';
-import type { SandboxExit, SandboxProcess } from './driver.ts';
+import type { AppliedLimits, SandboxExit, SandboxProcess } from './driver.ts';
 import { descendantsOf } from './process-tree.ts';
 import type { SandboxLimitsHandle } from './resource-limits.ts';
 import { groupFile, passwdFile } from './sandbox-user.ts';
@@ -17,7 +17,12 @@ type Duplex = Writable & Readable;
  * /etc files, resolves once bwrap reports the sandbox's pid 1, and rejects with bwrap's stderr
  * if it ends before that.
  */
-export function attachSandbox(child: ChildProcess, sandboxId: string, limits: SandboxLimitsHandle, bwrapOptions: string[]): Promise<SandboxProcess> {
+export function attachSandbox(
+  child: ChildProcess,
+  sandboxId: string,
+  limits: SandboxLimitsHandle & { readonly applied: AppliedLimits },
+  bwrapOptions: string[],
+): Promise<SandboxProcess> {
   const [, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [null, Readable, Readable, Duplex, Duplex, Readable, Duplex];
   // The descriptors closing early (bwrap failed) must not become unhandled 'error' events.
   for (const stream of [passwd, group, info, options]) stream.on('error', () => {});

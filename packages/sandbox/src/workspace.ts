@@ -28,16 +28,6 @@ export async function prepareSandboxFolders(root: string, tenantId: string, conv
   if (!isAbsolute(root)) throw new Error('sandbox folder root must be an absolute path');
   const tenant = idSchema('tenant').parse(tenantId);
   const conversation = idSchema('conversation').parse(conversationId);
-  const asRoot = process.getuid?.() === 0;
-  const owned = async (dir: string, owner: 'host' | 'sandbox', mode: number) => {
-    await ensureDirectory(dir);
-    if (asRoot) {
-      const id = owner === 'sandbox' ? sandboxUser : { uid: 0, gid: 0 };
-      await lchown(dir, id.uid, id.gid);
-    }
-    await chmod(dir, mode);
-  };
-
   const base = resolve(root);
   await mkdir(base, { recursive: true });
   const tenantDir = join(base, tenant);
@@ -48,11 +38,24 @@ export async function prepareSandboxFolders(root: string, tenantId: string, conv
   await owned(conversationDir, 'host', 0o711);
   await owned(workspaceDir, 'sandbox', 0o700);
   await owned(ipcDir, 'host', 0o755);
+  await prepareIpcFolders(ipcDir);
+  return { workspaceDir, ipcDir };
+}
+
+/** The IPC sub-folders: the sandbox user's, but errors/, the host's record of what it refused. */
+export async function prepareIpcFolders(ipcDir: string): Promise<void> {
   for (const folder of Object.values(ipcFolders)) {
-    // errors/ is the host's record of what it refused: nothing the sandbox needs to see.
     await owned(join(ipcDir, folder), folder === ipcFolders.errors ? 'host' : 'sandbox', 0o700);
   }
-  return { workspaceDir, ipcDir };
+}
+
+async function owned(dir: string, owner: 'host' | 'sandbox', mode: number): Promise<void> {
+  await ensureDirectory(dir);
+  if (process.getuid?.() === 0) {
+    const id = owner === 'sandbox' ? sandboxUser : { uid: 0, gid: 0 };
+    await lchown(dir, id.uid, id.gid);
+  }
+  await chmod(dir, mode);
 }
 
 async function ensureDirectory(dir: string): Promise<void> {

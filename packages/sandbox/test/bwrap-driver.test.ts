@@ -91,15 +91,16 @@ describe('resource limits', () => {
   it.runIf(v1Host)('applies memory, pids and cpu limits with cgroup v1 here, and removes the groups afterwards', async () => {
     const spec = await host.spec({
       command: bashProbe('sleep 30'),
-      limits: { memoryBytes: 200 * 1024 * 1024, pids: 77, cpuShares: 512, cpuQuotaPercent: 50 },
+      limits: { memoryBytes: 200 * 1024 * 1024, pids: 77, cpuShares: 512, cpuPercent: 50 },
     });
     const sandbox = await driver.start(spec);
-    expect(sandbox.appliedLimits).toEqual({ mechanism: 'cgroup-v1', memory: true, pids: true, cpu: true });
+    expect(sandbox.appliedLimits).toEqual({ mechanism: 'cgroup-v1', memory: true, pids: true, cpu: true, workspace: false });
     expect(await until(() => descendantsOf(sandbox.pid).length >= 2)).toBe(true); // bwrap's pid 1 and sleep
     const memory = await v1GroupOf(sandbox.pid, 'memory');
     const pids = await v1GroupOf(sandbox.pid, 'pids');
     const cpu = await v1GroupOf(sandbox.pid, 'cpu');
-    expect(memory.endsWith(`/${spec.sandboxId}`)).toBe(true);
+    expect(memory.endsWith(`/${spec.tenantId}/${spec.sandboxId}`)).toBe(true); // nested under its tenant
+    expect(readFileSync(join(cpu, '..', 'cpu.shares'), 'utf8').trim()).toBe('1024'); // every tenant alike
     expect(readFileSync(join(memory, 'memory.limit_in_bytes'), 'utf8').trim()).toBe(String(200 * 1024 * 1024));
     expect(readFileSync(join(pids, 'pids.max'), 'utf8').trim()).toBe('77');
     expect(readFileSync(join(cpu, 'cpu.shares'), 'utf8').trim()).toBe('512');
@@ -114,13 +115,12 @@ describe('resource limits', () => {
     expect(existsSync(memory)).toBe(false);
     expect(existsSync(pids)).toBe(false);
     expect(existsSync(cpu)).toBe(false);
+    expect(existsSync(join(cpu, '..'))).toBe(false); // its tenant's group, now empty
   });
 
-  it('reports cpu as not applied when no cpu limit is asked for', async () => {
+  it.runIf(v1Host)('shares CPU by tenant even when no cpu limit is asked for', async () => {
     const result = await runSandbox(driver, await host.spec({ command: bashProbe('true') }));
-    expect(result.process.appliedLimits.memory).toBe(true);
-    expect(result.process.appliedLimits.pids).toBe(true);
-    expect(result.process.appliedLimits.cpu).toBe(false);
+    expect(result.process.appliedLimits).toMatchObject({ memory: true, pids: true, cpu: true });
   });
 
   it('refuses to start when a mechanism that was asked for is not available', async () => {
@@ -141,7 +141,7 @@ describe('resource limits', () => {
       limits: { memoryBytes: 128 * 1024 * 1024, pids: 4096 },
     });
     const result = await runSandbox(rlimits, spec);
-    expect(result.process.appliedLimits).toEqual({ mechanism: 'rlimit', memory: true, pids: true, cpu: false });
+    expect(result.process.appliedLimits).toEqual({ mechanism: 'rlimit', memory: true, pids: true, cpu: false, workspace: false });
     expect(result.stdout).toMatch(/Max data size\s+1207959552\s+1207959552/);
     expect(result.stdout).toMatch(/Max processes\s+4096\s+4096/);
     expect(result.stdout).not.toContain('ALLOCATED-ALL');

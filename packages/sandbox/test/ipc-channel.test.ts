@@ -21,10 +21,13 @@ const until = async (check: () => boolean) => {
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
   type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, seq: 0, text: 'hi', ...over,
 });
+/** The reasons recorded in errors/ for files named `name`. */
 const errorsFor = (name: string) =>
   readdirSync(join(dir, 'errors'))
-    .filter((f) => f.endsWith(`${name}.reason.json`))
-    .map((f) => JSON.parse(readFileSync(join(dir, 'errors', f), 'utf8')).reason as string);
+    .filter((f) => !f.startsWith('.'))
+    .map((f) => JSON.parse(readFileSync(join(dir, 'errors', f), 'utf8')) as { file: string; reason: string })
+    .filter((record) => record.file === name)
+    .map((record) => record.reason);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'warren-ipc-'));
@@ -71,7 +74,7 @@ describe('IpcChannel', () => {
     expect(got.messages[0]!.requestId).toBe('ok');
     expect(got.tasks).toEqual([]);
     expect(errorsFor('forged-tenant.json')).toEqual(['names another tenant or conversation']);
-    expect(logs.join('')).toContain('sandbox named another tenant or conversation; refused');
+    expect(logs.join('')).toContain('"namedTenantId":"ten_01h2xcejqtf2nbrexx3vqjhp42"');
   });
 
   it.each([
@@ -79,15 +82,26 @@ describe('IpcChannel', () => {
     ['wrong shape', (p: string) => writeFileSync(p, JSON.stringify({ type: 'send_message', text: 5 })), /schema/],
     ['unknown field', (p: string) => writeFileSync(p, JSON.stringify({ ...message(), admin: true })), /schema/],
     ['oversize', (p: string) => writeFileSync(p, JSON.stringify({ ...message(), text: 'x'.repeat(MAX_IPC_FILE_BYTES) })), /larger than/],
-    ['a symlink to a host file', (p: string) => symlinkSync('/etc/hostname', p), /not a regular file/],
-    ['a directory', (p: string) => mkdirSync(p), /not a regular file/],
-  ])('moves %s to errors/ with the reason, and keeps running', async (_name, plant, reason) => {
+  ])('records %s in errors/ with the reason and an excerpt, removes it, and keeps running', async (_name, plant, reason) => {
     plant(join(dir, 'messages', 'bad.json'));
     expect(await until(() => errorsFor('bad.json').length === 1)).toBe(true);
     expect(errorsFor('bad.json')[0]).toMatch(reason);
     expect(existsSync(join(dir, 'messages', 'bad.json'))).toBe(false);
     await writeJsonAtomic(join(dir, 'messages', 'good.json'), message());
     expect(await until(() => got.messages.length === 1)).toBe(true);
+  });
+
+  it.each([
+    ['a symlink to a host file', (p: string) => symlinkSync('/etc/hostname', p)],
+    ['a directory', (p: string) => mkdirSync(p)],
+  ])('records %s once, leaves it in place, and keeps running', async (_name, plant) => {
+    plant(join(dir, 'messages', 'bad.json'));
+    expect(await until(() => errorsFor('bad.json').length === 1)).toBe(true);
+    expect(errorsFor('bad.json')[0]).toMatch(/not a regular file/);
+    await writeJsonAtomic(join(dir, 'messages', 'good.json'), message());
+    expect(await until(() => got.messages.length === 1)).toBe(true);
+    expect(readdirSync(join(dir, 'messages'))).toEqual(['bad.json']);
+    expect(errorsFor('bad.json')).toHaveLength(1); // not again at every poll
   });
 
   it('ignores files still being written (dot-prefixed temporaries)', async () => {

@@ -2,7 +2,7 @@ import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
 import type { TurnInput } from '@warren/ipc';
 import type { TurnJob } from '@warren/queue';
-import type { SandboxPool } from '@warren/sandbox';
+import type { SandboxPool, SandboxSpec } from '@warren/sandbox';
 import { claimTurn, type ClaimedTurn } from './claim-turn.ts';
 import { commitTurn } from './commit-turn.ts';
 import { failTurn } from './fail-turn.ts';
@@ -31,6 +31,8 @@ export interface TurnJobRun {
   tenantCap: number;
   /** What the turn may write (the tenant's own limits, else the workers' defaults). */
   outputLimits: OutputLimits;
+  /** The tenant's own sandbox limits (workspace quota, CPU); unset ones are the pool's defaults. */
+  sandboxLimits?: Partial<SandboxSpec['limits']>;
   signal: AbortSignal;
 }
 
@@ -76,7 +78,7 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
   };
   const quota = new OutputQuota(job.outputLimits);
   try {
-    const sandbox = await deps.sandboxes.acquire(tenantId, conversationId);
+    const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits);
     let outcome;
     try {
       outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, sandbox.sandboxId), {

@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { findExecutable, HOST_PATH } from './host-tools.ts';
+
+/** Runs one of the host's filesystem tools (mount, mkfs.ext4, …) found in the system folders. */
+export const runTool = (name: string, args: string[]) => promisify(execFile)(findExecutable(name), args, { env: { PATH: HOST_PATH } });
+
+export interface MountEntry {
+  /** The path inside the mounted filesystem that the mount shows (not always "/"). */
+  root: string;
+  mountPoint: string;
+  fstype: string;
+  /** The device or name the filesystem was mounted from, e.g. /dev/loop3. */
+  source: string;
+  superOptions: string;
+}
+
+/** This process's mounts, from /proc/self/mountinfo, in mount order. */
+export async function readMountInfo(): Promise<MountEntry[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const mounts: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    const [left, right] = line.split(' - ');
+    if (!left || !right) continue;
+    const fields = left.split(' ');
+    const [fstype = '', source = '', superOptions = ''] = right.split(' ');
+    mounts.push({ root: unescape(fields[3] ?? '/'), mountPoint: unescape(fields[4] ?? ''), fstype, source: unescape(source), superOptions });
+  }
+  return mounts;
+}
+
+/** mountinfo writes space, tab, newline and backslash as octal escapes. */
+function unescape(p: string): string {
+  return p.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
+}
+
+/**
+ * Unmounts from the host's namespace only: a sandbox still running keeps its own copy of the
+ * mount, so this never pulls anything from under it. Not mounted (any more) is success.
+ */
+export async function unmount(mountPoint: string): Promise<void> {
+  try {
+    await runTool('umount', [mountPoint]);
+  } catch (err) {
+    if (!(await readMountInfo()).some((m) => m.mountPoint === mountPoint)) return;
+    throw err;
+  }
+}
