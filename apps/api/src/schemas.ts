@@ -1,4 +1,4 @@
-import { idSchema, jsonTextProblem, text } from '@warren/core';
+import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
 import { TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem, type Conversation, type Message } from '@warren/conversations';
 import { tenantLimitBounds, tenantLimitKeys, type ApiKeyInfo, type Tenant, type TenantLimits } from '@warren/tenancy';
 import { z } from 'zod';
@@ -12,10 +12,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 // Nesting is bounded by the body parser (MAX_JSON_DEPTH) before this runs.
 const metadata = z
   .record(text().max(100), z.unknown())
-  .check((ctx) => {
-    const problem = jsonTextProblem(ctx.value) ?? (JSON.stringify(ctx.value).length > 16_384 ? 'metadata must serialise to at most 16 KiB' : null);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  })
+  .check(problemCheck((m) => jsonTextProblem(m) ?? (JSON.stringify(m).length > 16_384 ? 'metadata must serialise to at most 16 KiB' : null)))
   .describe('Free-form JSON kept with the resource (at most 16 KiB).');
 
 export const pageQuery = z.strictObject({
@@ -33,9 +30,9 @@ export const idempotencyHeaders = z.looseObject({
 
 // ---- tenants (admin plane)
 
-type LimitShape<T extends z.ZodType> = Record<keyof TenantLimits, T>;
+/** One schema per per-tenant limit, made from its bounds. */
 const limitShape = <T extends z.ZodType>(each: (bounds: (typeof tenantLimitBounds)[keyof TenantLimits]) => T) =>
-  Object.fromEntries(tenantLimitKeys.map((key) => [key, each(tenantLimitBounds[key])])) as LimitShape<T>;
+  Object.fromEntries(tenantLimitKeys.map((key) => [key, each(tenantLimitBounds[key])])) as Record<keyof TenantLimits, T>;
 
 export const tenantSchema = z.object({
   id: z.string(),
@@ -96,10 +93,7 @@ export const apiKeyIdParams = z.strictObject({ id: idSchema('apiKey') });
 const triggerPattern = text()
   .min(1)
   .max(TRIGGER_PATTERN_MAX_LENGTH)
-  .check((ctx) => {
-    const problem = triggerPatternProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  });
+  .check(problemCheck(triggerPatternProblem));
 
 export const triggerSchema = z
   .strictObject({

@@ -10,12 +10,16 @@ export function textProblem(s: string): string | null {
   return null;
 }
 
-/** A string that Postgres can store: every text field, query and path parameter starts here. */
-export const text = () =>
-  z.string().check((ctx) => {
-    const problem = textProblem(ctx.value);
+/** A zod check from a function saying what is wrong with a value (null: nothing). */
+export const problemCheck =
+  <T>(problemOf: (value: T) => string | null) =>
+  (ctx: z.core.ParsePayload<T>) => {
+    const problem = problemOf(ctx.value);
     if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-  });
+  };
+
+/** A string that Postgres can store: every text field, query and path parameter starts here. */
+export const text = () => z.string().check(problemCheck(textProblem));
 
 /**
  * The first string (key or value) anywhere in a JSON value that Postgres could not store, and
