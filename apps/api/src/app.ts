@@ -13,9 +13,12 @@ import {
   validatorCompiler,
   type FastifyPluginAsyncZod,
 } from 'fastify-type-provider-zod';
+import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
 import { tenantAuth } from './plugins/auth.ts';
-import { problems, sendProblem } from './plugins/problems.ts';
+import { jsonBody } from './plugins/json-body.ts';
+import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
+import { requestLogFields } from './request-url.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { conversationRoutes } from './routes/conversations.ts';
@@ -24,7 +27,10 @@ import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { turnRoutes } from './routes/turns.ts';
 
-export type ApiOptions = Pick<ApiConfig, 'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY'> & {
+export type ApiOptions = Pick<
+  ApiConfig,
+  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+> & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
   turnQueue: TurnQueue;
@@ -44,20 +50,24 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
         statusCode: 429,
       }),
   });
-  await app.register(conversationRoutes, { pool: opts.pool });
+  await app.register(conversationRoutes, { pool: opts.pool, defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(turnRoutes, { pool: opts.pool });
-  await app.register(apiKeyRoutes, { pool: opts.pool });
+  await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.logger as FastifyBaseLogger,
+    // Fastify's request serializer would log URLs with their query strings.
+    loggerInstance: opts.logger.child({}, { serializers: { req: requestLogFields } }) as FastifyBaseLogger,
     bodyLimit: opts.BODY_LIMIT_BYTES,
     // Unknown query keys are rejected by the strict schemas, not silently dropped.
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
+    clientErrorHandler,
   });
+  app.server.on('connect', refuseConnect);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -67,6 +77,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onClose', () => apiKeyCache.close());
 
   await app.register(problems);
+  await app.register(jsonBody);
   await app.register(underPressure, {
     maxEventLoopDelay: 1000,
     pressureHandler: (request, reply, type) => {

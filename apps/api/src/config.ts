@@ -1,4 +1,5 @@
 import { logLevel, parseEnv } from '@warren/core';
+import { tenantLimitBounds } from '@warren/tenancy';
 import { z } from 'zod';
 
 export const apiConfigSchema = z.object({
@@ -12,6 +13,9 @@ export const apiConfigSchema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   /** The credential proxy's public key: tenants' own provider keys are sealed to it. */
   PROXY_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`').optional(),
+  /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
+  DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
+  DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

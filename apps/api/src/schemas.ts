@@ -1,17 +1,18 @@
-import { idSchema } from '@warren/core';
-import type { Conversation, Message } from '@warren/conversations';
-import { MAX_TENANT_TURN_CAP } from '@warren/queue';
-import type { ApiKeyInfo, Tenant } from '@warren/tenancy';
+import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
+import { TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem, type Conversation, type Message } from '@warren/conversations';
+import { tenantLimitBounds, tenantLimitKeys, type ApiKeyInfo, type Tenant, type TenantLimits } from '@warren/tenancy';
 import { z } from 'zod';
 
 // The API's resource shapes: one zod schema each, used for validation, serialization and OpenAPI.
+// Every string a client sends is a `text()`: Postgres can store it (no NUL, no lone surrogate).
 
 const timestamp = z.iso.datetime();
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+// Nesting is bounded by the body parser (MAX_JSON_DEPTH) before this runs.
 const metadata = z
-  .record(z.string().max(100), z.unknown())
-  .refine((m) => JSON.stringify(m).length <= 16_384, 'metadata must serialise to at most 16 KiB')
+  .record(text().max(100), z.unknown())
+  .check(problemCheck((m) => jsonTextProblem(m) ?? (JSON.stringify(m).length > 16_384 ? 'metadata must serialise to at most 16 KiB' : null)))
   .describe('Free-form JSON kept with the resource (at most 16 KiB).');
 
 export const pageQuery = z.strictObject({
@@ -19,8 +20,7 @@ export const pageQuery = z.strictObject({
 });
 
 export const idempotencyHeaders = z.looseObject({
-  'idempotency-key': z
-    .string()
+  'idempotency-key': text()
     .min(1)
     .max(255)
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
@@ -30,13 +30,15 @@ export const idempotencyHeaders = z.looseObject({
 
 // ---- tenants (admin plane)
 
+/** One schema per per-tenant limit, made from its bounds. */
+const limitShape = <T extends z.ZodType>(each: (bounds: (typeof tenantLimitBounds)[keyof TenantLimits]) => T) =>
+  Object.fromEntries(tenantLimitKeys.map((key) => [key, each(tenantLimitBounds[key])])) as Record<keyof TenantLimits, T>;
+
 export const tenantSchema = z.object({
   id: z.string(),
   name: z.string(),
   status: z.enum(['provisioning', 'active', 'suspended']),
-  monthlyTokenBudget: z.number().nullable(),
-  requestsPerMinute: z.number().nullable(),
-  maxConcurrentTurns: z.number().nullable(),
+  ...limitShape((b) => z.number().nullable().describe(`${b.about}; null: the platform default`)),
   createdAt: timestamp,
   suspendedAt: timestamp.nullable(),
 });
@@ -45,21 +47,15 @@ export const toTenant = (t: Tenant): z.infer<typeof tenantSchema> => ({
   id: t.id,
   name: t.name,
   status: t.status,
-  monthlyTokenBudget: t.monthlyTokenBudget,
-  requestsPerMinute: t.requestsPerMinute,
-  maxConcurrentTurns: t.maxConcurrentTurns,
+  ...(Object.fromEntries(tenantLimitKeys.map((key) => [key, t[key]])) as unknown as TenantLimits),
   createdAt: t.createdAt.toISOString(),
   suspendedAt: iso(t.suspendedAt),
 });
 
-/** Per-tenant limits; null (or absent at creation) means the platform default. */
-const tenantLimits = {
-  monthlyTokenBudget: z.number().int().positive().nullable().optional(),
-  requestsPerMinute: z.number().int().positive().nullable().optional(),
-  maxConcurrentTurns: z.number().int().min(1).max(MAX_TENANT_TURN_CAP).nullable().optional().describe('turns the tenant may run at once'),
-};
+/** Per-tenant limits, each within its column's type; null (or absent at creation) means the platform default. */
+const tenantLimits = limitShape((b) => z.number().int().min(b.min).max(b.max).nullable().optional().describe(b.about));
 
-export const createTenantBody = z.strictObject({ name: z.string().trim().min(1).max(200), ...tenantLimits });
+export const createTenantBody = z.strictObject({ name: text().trim().min(1).max(200), ...tenantLimits });
 
 export const tenantLimitsBody = z
   .strictObject(tenantLimits)
@@ -89,23 +85,15 @@ export const toApiKey = (k: ApiKeyInfo): z.infer<typeof apiKeySchema> => ({
   revokedAt: iso(k.revokedAt),
 });
 
-export const createApiKeyBody = z.strictObject({ name: z.string().trim().min(1).max(100) });
+export const createApiKeyBody = z.strictObject({ name: text().trim().min(1).max(100) });
 export const apiKeyIdParams = z.strictObject({ id: idSchema('apiKey') });
 
 // ---- conversations
 
-const triggerPattern = z
-  .string()
+const triggerPattern = text()
   .min(1)
-  .max(200)
-  .refine((p) => {
-    try {
-      new RegExp(p, 'iu');
-      return true;
-    } catch {
-      return false;
-    }
-  }, 'must be a valid regular expression');
+  .max(TRIGGER_PATTERN_MAX_LENGTH)
+  .check(problemCheck(triggerPatternProblem));
 
 export const triggerSchema = z
   .strictObject({
@@ -115,14 +103,16 @@ export const triggerSchema = z
     pattern: triggerPattern
       .nullable()
       .optional()
-      .describe('With mode=mention: a regex replacing the default whole-word match of assistantName.'),
+      .describe(
+        `With mode=mention: an RE2 pattern (case-insensitive, at most ${TRIGGER_PATTERN_MAX_LENGTH} characters; no lookaround or backreferences) replacing the default whole-word match of assistantName.`,
+      ),
   })
   .describe('Which incoming messages wake the assistant.');
 
 const conversationFields = {
-  externalId: z.string().trim().min(1).max(200).nullable().describe('Your own id for this conversation; unique per tenant.'),
-  title: z.string().max(500).nullable(),
-  assistantName: z.string().trim().min(1).max(100),
+  externalId: text().trim().min(1).max(200).nullable().describe('Your own id for this conversation; unique per tenant.'),
+  title: text().max(500).nullable(),
+  assistantName: text().trim().min(1).max(100),
   trigger: triggerSchema,
   metadata,
 };
@@ -174,14 +164,14 @@ export const conversationIdParams = z.strictObject({ id: idSchema('conversation'
 
 export const listConversationsQuery = pageQuery.extend({
   after: idSchema('conversation').optional().describe('Return conversations created after this one.'),
-  externalId: z.string().min(1).max(200).optional().describe('Find the conversation with this external id.'),
+  externalId: text().min(1).max(200).optional().describe('Find the conversation with this external id.'),
 });
 
 // ---- messages
 
 export const createMessageBody = z.strictObject({
-  content: z.string().min(1).max(65_536),
-  sender: z.string().trim().min(1).max(200).nullable().optional().describe('Who wrote it, as your app names them.'),
+  content: text().min(1).max(65_536),
+  sender: text().trim().min(1).max(200).nullable().optional().describe('Who wrote it, as your app names them.'),
   metadata: metadata.optional(),
 });
 

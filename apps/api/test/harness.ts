@@ -2,7 +2,7 @@ import { createLogger } from '@warren/core';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { TurnQueue } from '@warren/queue';
-import { buildApi } from '../src/app.ts';
+import { buildApi, type ApiOptions } from '../src/app.ts';
 
 export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
 
@@ -16,18 +16,22 @@ export interface ApiHarness {
 }
 
 export async function startApiHarness(
-  overrides: { RATE_LIMIT_PER_MINUTE?: number; BODY_LIMIT_BYTES?: number; PROXY_PUBLIC_KEY?: string } = {},
+  overrides: Partial<
+    Pick<ApiOptions, 'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'>
+  > = {},
 ) {
   const db = await createTestDatabase();
   const turnQueue = await TurnQueue.start(db.url);
   const app = await buildApi({
     pool: db.pool,
     turnQueue,
-    logger: createLogger('api-test', { level: 'silent' }),
+    logger: overrides.logger ?? createLogger('api-test', { level: 'silent' }),
     OPS_TOKEN,
     BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
     RATE_LIMIT_PER_MINUTE: overrides.RATE_LIMIT_PER_MINUTE ?? 100_000,
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
+    DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
+    DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -40,6 +40,20 @@ export async function createConversation(tx: TenantTx, input: ConversationInput)
   }
 }
 
+/**
+ * Creates a conversation unless the tenant already holds `max`. A transaction advisory lock per
+ * tenant schema serialises creations, so two cannot both take the last slot; the count stops
+ * at `max` rows, so it costs no more than the quota.
+ */
+export async function createConversationWithinQuota(tx: TenantTx, input: ConversationInput, max: number): Promise<Conversation> {
+  await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.conversation-quota.' || current_schema(), 0))`);
+  const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations LIMIT $1) held', [max]);
+  if (rows[0]!.n >= max) {
+    throw new AppError('conversation_quota_exceeded', `this tenant may hold ${max} conversations`, { quota: 'maxConversations', limit: max });
+  }
+  return createConversation(tx, input);
+}
+
 export async function getConversation(tx: TenantTx, id: string): Promise<Conversation> {
   const [row] = await tx.db.select().from(conversations).where(eq(conversations.id, id));
   if (!row) throw notFound('conversation');

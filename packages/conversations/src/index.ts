@@ -1,5 +1,6 @@
 export {
   createConversation,
+  createConversationWithinQuota,
   getConversation,
   findConversationByExternalId,
   listConversations,
@@ -11,4 +12,4 @@ export {
 export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
 export { stripInternalTags } from './internal-tags.ts';
-export { isTrigger } from './trigger.ts';
+export { isTrigger, triggerPatternProblem, TRIGGER_PATTERN_MAX_LENGTH } from './trigger.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTrigger } from '../src/index.ts';
+import { isTrigger, triggerPatternProblem } from '../src/index.ts';
 
 const conv = (triggerMode: 'always' | 'mention' | 'never', triggerPattern: string | null = null, assistantName = 'Andy') => ({
   triggerMode,
@@ -33,5 +33,40 @@ describe('isTrigger', () => {
   it('a configured pattern replaces the name', () => {
     expect(isTrigger(conv('mention', '^/ask\\b'), '/ask what now')).toBe(true);
     expect(isTrigger(conv('mention', '^/ask\\b'), 'Andy, what now')).toBe(false);
+  });
+});
+
+describe('trigger patterns are RE2', () => {
+  it('runs a catastrophic-backtracking pattern in linear time', () => {
+    // With RegExp, 30 a's and a '!' take minutes; RE2 does not backtrack. (No timing asserted:
+    // on a backtracking engine this test simply does not finish.)
+    expect(isTrigger(conv('mention', '(a+)+$'), 'a'.repeat(65_536) + '!')).toBe(false);
+    expect(isTrigger(conv('mention', '(a+)+$'), 'a'.repeat(30))).toBe(true);
+  });
+
+  it.each([
+    ['(?=x)', /RE2/],
+    ['(a)\\1', /RE2/],
+    ['(?<!x)y', /RE2/],
+    ['[', /RE2/],
+    ['a{1001}', /RE2/],
+    ['.{1000}.{1000}', /too complex/],
+    ['x'.repeat(201), /at most 200/],
+  ])('refuses %s, saying why', (pattern, why) => {
+    expect(triggerPatternProblem(pattern)).toMatch(why);
+  });
+
+  it('accepts ordinary patterns', () => {
+    for (const p of ['^/ask\\b', '\\bandy\\b', '(?i)help|urgent', '\\p{L}+!']) expect(triggerPatternProblem(p)).toBeNull();
+  });
+
+  it('a stored pattern RE2 refuses falls back to the name mention', () => {
+    expect(isTrigger(conv('mention', '(?=ask)'), 'Andy, hi')).toBe(true);
+    expect(isTrigger(conv('mention', '(?=ask)'), 'ask me')).toBe(false);
+  });
+
+  it('matches the name case-insensitively beyond ASCII', () => {
+    expect(isTrigger(conv('mention', null, 'Ärger'), 'hallo ärger!')).toBe(true);
+    expect(isTrigger(conv('mention', null, 'Ärger'), 'hallo Ärgernis')).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { typeidUnboxed } from 'typeid-js';
-import { z } from 'zod';
+import { text } from './text.ts';
 
 /** Every id Warren mints: a TypeID, i.e. `<prefix>_<26 chars of base32 UUIDv7>`, sortable by creation time. */
 export const idPrefixes = {
@@ -26,5 +26,5 @@ const suffix = '[0-7][0-9a-hjkmnp-tv-z]{25}';
 /** A zod schema accepting only well-formed ids of one kind. */
 export function idSchema(kind: IdKind) {
   const prefix = idPrefixes[kind];
-  return z.string().regex(new RegExp(`^${prefix}_${suffix}$`), `must be a ${kind} id (${prefix}_…)`);
+  return text().regex(new RegExp(`^${prefix}_${suffix}$`), `must be a ${kind} id (${prefix}_…)`);
 }

@@ -1,4 +1,5 @@
 export { newId, idSchema, idPrefixes, type IdKind } from './ids.ts';
+export { text, textProblem, jsonTextProblem, problemCheck } from './text.ts';
 export { parseEnv, ConfigError, envBoolean, logLevel } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { AppError, notFound, problemKinds, problemType, type ProblemKind } from './problems.ts';

@@ -4,15 +4,22 @@
  */
 export const problemKinds = {
   validation: { status: 400, title: 'Request is not valid' },
+  malformed_request: { status: 400, title: 'Malformed HTTP request' },
   unauthorized: { status: 401, title: 'Missing or invalid credentials' },
   forbidden: { status: 403, title: 'Not allowed' },
   tenant_suspended: { status: 403, title: 'Tenant is suspended' },
   not_found: { status: 404, title: 'Not found' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   conflict: { status: 409, title: 'Conflict' },
   idempotency_mismatch: { status: 409, title: 'Idempotency-Key reused with a different request' },
+  api_key_quota_exceeded: { status: 409, title: 'API key quota reached' },
+  conversation_quota_exceeded: { status: 409, title: 'Conversation quota reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
+  uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },
 } as const;

@@ -15,6 +15,8 @@ declare module 'fastify' {
     apiKeyId: string;
     /** The tenant's own turn cap, if it has one (turn jobs carry it for the queue). */
     tenantTurnCap: number | null;
+    /** The tenant's own conversation quota, if it has one. */
+    tenantMaxConversations: number | null;
   }
 }
 
@@ -32,6 +34,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
   app.decorateRequest('tenantTurnCap', null);
+  app.decorateRequest('tenantMaxConversations', null);
   app.addHook('onRequest', async (request) => {
     const principal = await app.apiKeyCache.authenticate(bearerToken(request));
     if (!principal) throw new AppError('unauthorized', 'unknown or revoked API key');
@@ -39,6 +42,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
     request.tenantId = principal.tenantId;
     request.apiKeyId = principal.keyId;
     request.tenantTurnCap = principal.maxConcurrentTurns;
+    request.tenantMaxConversations = principal.maxConversations;
     request.log = request.log.child({ tenantId: principal.tenantId });
   });
 });

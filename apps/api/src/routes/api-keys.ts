@@ -1,12 +1,12 @@
 import { notFound } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
-import { createApiKey, listApiKeys, revokeApiKey } from '@warren/tenancy';
+import { createApiKeyWithinQuota, listApiKeys, revokeApiKey } from '@warren/tenancy';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { apiKeyIdParams, apiKeySchema, createApiKeyBody, newApiKeySchema, toApiKey } from '../schemas.ts';
 
 /** A tenant's own API keys: several may be live at once, each revocable. */
-export const apiKeyRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
+export const apiKeyRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxApiKeys: number }> = async (app, { pool, defaultMaxApiKeys }) => {
   const db = controlDb(pool);
   const tags = ['api keys'];
 
@@ -19,10 +19,16 @@ export const apiKeyRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, {
   app.post(
     '/v1/api-keys',
     {
-      schema: { tags, summary: 'Create an API key (shown once)', body: createApiKeyBody, response: { 201: newApiKeySchema } },
+      schema: {
+        tags,
+        summary: 'Create an API key (shown once)',
+        description: `A tenant holds at most its quota of unrevoked keys (maxApiKeys, by default ${defaultMaxApiKeys}); beyond it, 409 api-key-quota-exceeded.`,
+        body: createApiKeyBody,
+        response: { 201: newApiKeySchema },
+      },
     },
     async (request, reply) => {
-      const key = await createApiKey(db, request.tenantId, request.body.name);
+      const key = await createApiKeyWithinQuota(db, request.tenantId, request.body.name, defaultMaxApiKeys);
       return reply.code(201).send({ ...toApiKey(key), key: key.key });
     },
   );

@@ -1,5 +1,5 @@
 import {
-  createConversation,
+  createConversationWithinQuota,
   findConversationByExternalId,
   getConversation,
   listConversations,
@@ -21,7 +21,10 @@ import {
   updateConversationBody,
 } from '../schemas.ts';
 
-export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
+export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxConversations: number }> = async (
+  app,
+  { pool, defaultMaxConversations },
+) => {
   const tags = ['conversations'];
 
   app.post(
@@ -30,6 +33,7 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (
       schema: {
         tags,
         summary: 'Create a conversation',
+        description: `A tenant holds at most its quota of conversations (maxConversations, by default ${defaultMaxConversations}); beyond it, 409 conversation-quota-exceeded.`,
         headers: idempotencyHeaders,
         body: createConversationBody,
         response: { 201: conversationSchema },
@@ -40,7 +44,10 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (
         reply,
         pool,
         { tenantId: request.tenantId, key: request.headers['idempotency-key'], scope: 'conversations.create', input: request.body },
-        async (tx) => ({ status: 201, body: toConversation(await createConversation(tx, conversationColumns(request.body))) }),
+        async (tx) => {
+          const max = request.tenantMaxConversations ?? defaultMaxConversations;
+          return { status: 201, body: toConversation(await createConversationWithinQuota(tx, conversationColumns(request.body), max)) };
+        },
       ),
   );
 

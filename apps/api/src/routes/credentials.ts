@@ -1,4 +1,4 @@
-import { AppError, notFound } from '@warren/core';
+import { AppError, notFound, text } from '@warren/core';
 import { sealForProxy } from '@warren/credentials';
 import { controlDb, type Pool } from '@warren/db';
 import { deleteCredential, listCredentials, storeCredential, type StoredCredential } from '@warren/tenancy';
@@ -45,7 +45,7 @@ export const credentialRoutes: FastifyPluginAsyncZod<{ pool: Pool; proxyPublicKe
         tags,
         summary: "Store the tenant's own provider key; model calls then bill to it",
         params: providerParams,
-        body: z.strictObject({ apiKey: z.string().trim().min(20).max(500).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII') }),
+        body: z.strictObject({ apiKey: text().trim().min(20).max(500).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII') }),
         response: { 200: credentialSchema },
       },
     },

@@ -1,22 +1,39 @@
-import { idSchema } from '@warren/core';
+import { idSchema, text } from '@warren/core';
 import { controlDb, createPool } from '@warren/db';
-import { MAX_TENANT_TURN_CAP } from '@warren/queue';
-import { listTenants, provisionTenant, setTenantLimits, setTenantStatus } from '@warren/tenancy';
+import { listTenants, provisionTenant, setTenantLimits, setTenantStatus, tenantLimitBounds, tenantLimitKeys, type TenantLimits } from '@warren/tenancy';
 import { z } from 'zod';
 import { UsageError, databaseUrlFromEnv, parseFlags } from '../args.ts';
 
-export const tenantsUsage = `warren tenants create --name NAME [--monthly-token-budget N] [--requests-per-minute N] [--max-concurrent-turns N]
+type LimitKey = keyof TenantLimits;
+/** `maxApiKeys` → `max-api-keys`: one flag per per-tenant limit. */
+const flagOf = (key: LimitKey) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const limitFlags = Object.fromEntries(tenantLimitKeys.map((key) => [flagOf(key), { type: 'string' }] as const));
+const flagList = tenantLimitKeys.map((key) => `[--${flagOf(key)} N]`).join(' ');
+
+export const tenantsUsage = `warren tenants create --name NAME ${flagList}
   Provisions a tenant and prints its first API key (shown once).
-warren tenants limits TENANT_ID [--monthly-token-budget N|default] [--requests-per-minute N|default] [--max-concurrent-turns N|default]
+warren tenants limits TENANT_ID ${flagList.replaceAll(' N]', ' N|default]')}
   Changes the named limits; \`default\` returns one to the platform default.
 warren tenants list [--json]
 warren tenants suspend TENANT_ID | warren tenants resume TENANT_ID`;
 
-const positive = z.coerce.number().int().positive().optional();
-const turnCap = z.coerce.number().int().min(1).max(MAX_TENANT_TURN_CAP);
-/** A limit flag of `limits`: a number, or `default` for null. */
-const limit = (n: z.ZodCoercedNumber) => z.union([z.literal('default').transform(() => null), n]).optional();
-const limitFlags = { 'monthly-token-budget': { type: 'string' }, 'requests-per-minute': { type: 'string' }, 'max-concurrent-turns': { type: 'string' } } as const;
+/** A limit flag: a whole number within the limit's bounds (its column's type), or with `orDefault`, `default` for null. */
+const limitFlag = (key: LimitKey, orDefault: boolean) => {
+  const n = z.coerce.number().int().min(tenantLimitBounds[key].min).max(tenantLimitBounds[key].max);
+  return (orDefault ? z.union([z.literal('default').transform(() => null), n]) : n).optional();
+};
+// Typed by the flags' shape (every limit flag has a dash) so that `.extend({ name })` stays apart.
+const limitsSchema = (orDefault: boolean) =>
+  z.object(
+    Object.fromEntries(tenantLimitKeys.map((key) => [flagOf(key), limitFlag(key, orDefault)])) as Record<`${string}-${string}`, ReturnType<typeof limitFlag>>,
+  );
+
+const shownLimits = (limits: TenantLimits) =>
+  tenantLimitKeys.map((key) => `${flagOf(key)} ${limits[key] ?? 'default'}`).join(', ');
+
+/** The limits named on the command line, by their TenantLimits key. */
+const namedLimits = (flags: Record<string, unknown>) =>
+  Object.fromEntries(tenantLimitKeys.flatMap((key) => (flags[flagOf(key)] === undefined ? [] : [[key, flags[flagOf(key)]]]))) as Partial<TenantLimits>;
 
 export async function tenantsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -27,20 +44,11 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
         const { flags } = parseFlags(
           rest,
           { name: { type: 'string' }, ...limitFlags },
-          z.object({
-            name: z.string().trim().min(1).max(200),
-            'monthly-token-budget': positive,
-            'requests-per-minute': positive,
-            'max-concurrent-turns': turnCap.optional(),
-          }),
+          limitsSchema(false).extend({ name: text().trim().min(1).max(200) }),
         );
-        const { tenant, apiKey } = await provisionTenant(pool, {
-          name: flags.name,
-          monthlyTokenBudget: flags['monthly-token-budget'] ?? null,
-          requestsPerMinute: flags['requests-per-minute'] ?? null,
-          maxConcurrentTurns: flags['max-concurrent-turns'] ?? null,
-        });
+        const { tenant, apiKey } = await provisionTenant(pool, { name: flags.name, ...namedLimits(flags) });
         console.log(`tenant:  ${tenant.id} (${tenant.name})`);
+        console.log(`limits:  ${shownLimits(tenant)}`);
         console.log(`api key: ${apiKey.key}`);
         console.log('The key is shown once; store it now.');
         return 0;
@@ -59,32 +67,17 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'limits': {
-        const { flags, positionals } = parseFlags(
-          rest,
-          limitFlags,
-          z.object({
-            'monthly-token-budget': limit(z.coerce.number().int().positive()),
-            'requests-per-minute': limit(z.coerce.number().int().positive()),
-            'max-concurrent-turns': limit(turnCap),
-          }),
-        );
+        const { flags, positionals } = parseFlags(rest, limitFlags, limitsSchema(true));
         const id = idSchema('tenant').safeParse(positionals[0]);
         if (!id.success || positionals.length !== 1) throw new UsageError('usage: warren tenants limits TENANT_ID --max-concurrent-turns N|default …');
-        const changes = {
-          ...(flags['monthly-token-budget'] !== undefined && { monthlyTokenBudget: flags['monthly-token-budget'] }),
-          ...(flags['requests-per-minute'] !== undefined && { requestsPerMinute: flags['requests-per-minute'] }),
-          ...(flags['max-concurrent-turns'] !== undefined && { maxConcurrentTurns: flags['max-concurrent-turns'] }),
-        };
+        const changes = namedLimits(flags);
         if (Object.keys(changes).length === 0) throw new UsageError('name at least one limit to change');
         const tenant = await setTenantLimits(controlDb(pool), id.data, changes);
         if (!tenant) {
           console.error(`no tenant ${id.data}`);
           return 1;
         }
-        const shown = (v: number | null) => (v === null ? 'default' : String(v));
-        console.log(
-          `${tenant.id}: monthly token budget ${shown(tenant.monthlyTokenBudget)}, requests per minute ${shown(tenant.requestsPerMinute)}, concurrent turns ${shown(tenant.maxConcurrentTurns)}`,
-        );
+        console.log(`${tenant.id}: ${shownLimits(tenant)}`);
         return 0;
       }
       case 'suspend':
