@@ -21,6 +21,12 @@ export type TurnJob = z.infer<typeof turnJobSchema>;
 const TURN_RETRY_LIMIT = 5;
 
 /**
+ * Attempts a turn gets (the first and its retries), counted on the turn itself: the conversation's
+ * next attempt may run under another job than the one that failed (see the dead-letter consumer).
+ */
+export const TURN_MAX_ATTEMPTS = TURN_RETRY_LIMIT + 1;
+
+/**
  * Creates the queues, then applies their settings — pg-boss's createQueue leaves an existing
  * queue as it was, so this is how `warren migrate` carries a changed setting to a live database.
  */

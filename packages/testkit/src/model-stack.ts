@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
 import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
+import { unmountAllUnder } from '@warren/sandbox';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
 import type { ClaimedTurn } from '@warren/turns';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -69,6 +70,8 @@ export async function startModelStack(): Promise<ModelStack> {
       await meter.close();
       await fake.close();
       await db.drop();
+      // workers killed by a test leave their sandboxes' workspace and IPC mounts behind
+      await unmountAllUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };
