@@ -102,7 +102,7 @@ function expectExactlyOnce(report: Awaited<ReturnType<typeof audit>>) {
 
 beforeAll(async () => {
   stack = await startModelStack();
-  queue = await TurnQueue.start(stack.db.url);
+  queue = await TurnQueue.start(stack.db.url, stack.logger);
   for (let t = 0; t < TENANTS; t++) {
     const { tenant } = await provisionTenant(stack.db.pool, { name: `chaos-${t}` });
     for (let c = 0; c < CONVERSATIONS_PER_TENANT; c++) {

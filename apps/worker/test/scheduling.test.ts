@@ -68,7 +68,7 @@ const windows = (tenantId: string) =>
 
 beforeAll(async () => {
   stack = await startModelStack();
-  queue = await TurnQueue.start(stack.db.url);
+  queue = await TurnQueue.start(stack.db.url, stack.logger);
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,8 @@
+import { createLogger, type Logger } from '@warren/core';
 import type { PoolClient } from 'pg';
 import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
+import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 
 export const TURN_QUEUE = 'turn';
@@ -83,10 +85,13 @@ export class TurnQueue {
     this.boss = boss;
   }
 
-  /** A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`. */
-  static async start(connectionString: string): Promise<TurnQueue> {
+  /**
+   * A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`.
+   * Its errors (a pooled connection lost) go to `logger`; default: a logger of its own.
+   */
+  static async start(connectionString: string, logger: Logger = createLogger('turn-queue')): Promise<TurnQueue> {
     const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
-    boss.on('error', () => {});
+    logBossErrors(boss, logger);
     await boss.start();
     return new TurnQueue(boss);
   }

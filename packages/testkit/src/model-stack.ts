@@ -28,10 +28,10 @@ export interface ModelStack {
 }
 
 export async function startModelStack(): Promise<ModelStack> {
-  const db = await createTestDatabase();
+  const logger = createLogger('test-stack', { level: 'warn' });
+  const db = await createTestDatabase({ logger });
   const dir = mkdtempSync(join(tmpdir(), 'warren-stack-'));
   chmodSync(dir, 0o711);
-  const logger = createLogger('test-stack', { level: 'warn' });
   const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
   const meter = new UsageMeter(db.pool, logger, 1000);
   const policies = new TenantPolicies({ pool: db.pool, keyPair: undefined, ttlMs: 10_000, logger, flushed: (t) => meter.flushedBy(t) });
