@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@warren/core';
+import type { Logger } from '@warren/core';
 import type { PoolClient } from 'pg';
 import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
@@ -87,9 +87,9 @@ export class TurnQueue {
 
   /**
    * A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`.
-   * Its errors (a pooled connection lost) go to `logger`; default: a logger of its own.
+   * Its errors (a pooled connection lost) go to `logger`.
    */
-  static async start(connectionString: string, logger: Logger = createLogger('turn-queue')): Promise<TurnQueue> {
+  static async start(connectionString: string, logger: Logger): Promise<TurnQueue> {
     const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
     logBossErrors(boss, logger);
     await boss.start();
