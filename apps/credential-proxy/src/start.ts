@@ -1,5 +1,6 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
 import type { Logger } from '@warren/core';
 import { createPool } from '@warren/db';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
@@ -50,6 +51,9 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   });
 
   const servers: Server[] = [createServer(proxy.handle)];
+  // Sandboxes bind the socket's directory (so a restart's new socket reaches warm ones): made
+  // here, kept across restarts, and reachable by the sandbox user.
+  mkdirSync(dirname(config.PROXY_SOCKET_PATH), { recursive: true, mode: 0o755 });
   rmSync(config.PROXY_SOCKET_PATH, { force: true }); // a socket left by a crashed run
   await listen(servers[0]!, config.PROXY_SOCKET_PATH);
   // Sandboxes run as an unprivileged user; the token, not the file mode, is the credential.

@@ -4,7 +4,7 @@ import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
-import { logBossErrors, QUEUE_SCHEMA } from '@warren/queue';
+import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
 import { PgBoss } from 'pg-boss';
@@ -55,7 +55,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
   });
   logBossErrors(boss, logger);
-  await boss.start();
+  // Started while Postgres is down, a worker waits for it; after that pg-boss's pool, Warren's pool
+  // and the LISTEN connections each reconnect by themselves.
+  await startBoss(boss, logger);
   const deps = {
     pool,
     sandboxes,

@@ -20,4 +20,5 @@ export {
   type EmbeddedPostgresHandle,
 } from './embedded.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
-export { ChangeListener, AUTH_CHANGED_CHANNEL } from './change-listener.ts';
+export { ChangeListener, AUTH_CHANGED_CHANNEL, type ChangeListenerOptions } from './change-listener.ts';
+export { isDatabaseUnreachable } from './unreachable.ts';

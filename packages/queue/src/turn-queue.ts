@@ -4,6 +4,7 @@ import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
 import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
+import { startBoss } from './start-boss.ts';
 
 export const TURN_QUEUE = 'turn';
 export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
@@ -87,12 +88,12 @@ export class TurnQueue {
 
   /**
    * A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`.
-   * Its errors (a pooled connection lost) go to `logger`.
+   * Its errors (a pooled connection lost) go to `logger`. Waits for an unreachable database.
    */
   static async start(connectionString: string, logger: Logger): Promise<TurnQueue> {
     const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
     logBossErrors(boss, logger);
-    await boss.start();
+    await startBoss(boss, logger);
     return new TurnQueue(boss);
   }
 

@@ -140,7 +140,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       upstream = `http://127.0.0.1:${env.FAKE_ANTHROPIC_PORT}`;
       start('fake-anthropic', 'packages/fake-anthropic/src/main.ts', { PORT: String(env.FAKE_ANTHROPIC_PORT) });
     }
-    const proxySocket = join(env.WARREN_DATA_DIR, 'credential-proxy.sock');
+    const proxySocket = join(env.WARREN_DATA_DIR, 'credential-proxy', 'proxy.sock');
     start('credential-proxy', 'apps/credential-proxy/src/main.ts', {
       DATABASE_URL: databaseUrl,
       PROXY_SOCKET_PATH: proxySocket,
