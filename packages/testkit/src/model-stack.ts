@@ -29,9 +29,10 @@ export interface ModelStack {
   close(): Promise<void>;
 }
 
-export async function startModelStack(): Promise<ModelStack> {
+/** `db`: a database of the caller's (dropped by close) instead of a fresh one on the run's server. */
+export async function startModelStack(options: { db?: TestDatabase } = {}): Promise<ModelStack> {
   const logger = createLogger('test-stack', { level: 'warn' });
-  const db = await createTestDatabase({ logger });
+  const db = options.db ?? (await createTestDatabase({ logger }));
   const dir = mkdtempSync(join(tmpdir(), 'warren-stack-'));
   chmodSync(dir, 0o711);
   const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
