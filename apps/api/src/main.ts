@@ -8,7 +8,8 @@ await runService('api', async (logger) => {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
   const pool = createPool(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'warren-api', logger });
-  const turnQueue = await TurnQueue.start(config.DATABASE_URL, logger);
+  // Not awaited: with Postgres down the API still listens, and /readyz says it is not ready.
+  const turnQueue = TurnQueue.connecting(config.DATABASE_URL, logger);
   const app = await buildApi({ ...config, pool, turnQueue, logger });
   await app.listen({ host: config.HOST, port: config.PORT });
   return {

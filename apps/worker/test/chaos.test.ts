@@ -172,8 +172,10 @@ describe('chaos: Postgres crashes and restarts', () => {
       );
       return Math.min(...times);
     };
+    const start = new Date();
     for (let round = 0; round < 3; round++) await send(round);
-
+    // mid-run: once turns flow, with more in flight
+    await eventually(() => firstAnswerAfter(start), Number.isFinite, 60_000);
     await pg.crash();
     for (const w of workers) w.once('exit', (code) => exits.push(code));
     const late = spawnWorker(own, 'crash-2', env); // started while Postgres is down
