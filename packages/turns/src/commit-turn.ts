@@ -16,7 +16,8 @@ export async function commitTurn(
   result: { finalText: string; finalOutSeq: number; history: unknown[] },
 ): Promise<void> {
   const q = tx.client;
-  await Promise.all([
+  // pipelined: after the first statement that fails, the others fail with "current transaction is aborted"; report the cause
+  const settled = await Promise.allSettled([
     holdLease(tx, turn),
     insertOutput(tx, turn, result.finalOutSeq, result.finalText),
     q.query(`UPDATE sessions SET history = $2, version = version + 1, updated_at = now() WHERE conversation_id = $1`, [
@@ -29,4 +30,5 @@ export async function commitTurn(
     ]),
     q.query(`UPDATE turns SET status = 'succeeded', error = NULL, finished_at = now() WHERE id = $1`, [turn.turnId]),
   ]);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
