@@ -3,7 +3,7 @@
 import { createPool, freePort } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { Pool as HttpPool } from 'undici';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { startProgram, waitFor } from './lib/processes.ts';
 import { percentile, printTable, runFor } from './lib/report.ts';
 
@@ -12,7 +12,7 @@ const LEVELS = [1, 16, 64];
 const OPS_TOKEN = 'bench-ops-token-0123456789abcdef';
 
 const db = await benchDatabase();
-const pool = createPool(db.url, { max: 64 });
+const pool = createPool(db.url, { max: 64, logger: benchLogger });
 const port = await freePort();
 const api = startProgram('apps/api/src/main.ts', {
   DATABASE_URL: db.url,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPool, tenantMigrationsDir } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { printTable } from './lib/report.ts';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
@@ -25,7 +25,7 @@ async function inLanes<T>(items: T[], lanes: number, task: (item: T) => Promise<
 }
 
 const db = await benchDatabase();
-const pool = createPool(db.url, { max: CONCURRENCY + 2 });
+const pool = createPool(db.url, { max: CONCURRENCY + 2, logger: benchLogger });
 const migrationsDir = mkdtempSync(join(tmpdir(), 'warren-bench-migrations-'));
 try {
   // 1. provisioning
@@ -39,7 +39,7 @@ try {
   // 2. baseline: the same kind of DDL, raw, straight into every schema (no lock, no records, no role)
   const superuserDbUrl = new URL(db.superuserUrl);
   superuserDbUrl.pathname = new URL(db.url).pathname;
-  const superPool = createPool(superuserDbUrl.toString(), { max: CONCURRENCY });
+  const superPool = createPool(superuserDbUrl.toString(), { max: CONCURRENCY, logger: benchLogger });
   t0 = performance.now();
   await inLanes(ids, CONCURRENCY, async (id) => {
     const client = await superPool.connect();

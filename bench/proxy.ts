@@ -10,7 +10,7 @@ import { createPool, freePort, withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { claimTurn, renewLease, TURN_LEASE_SECONDS } from '@warren/turns';
 import { Pool as HttpPool } from 'undici';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { startProgram, waitFor } from './lib/processes.ts';
 import { percentile, printTable, runFor } from './lib/report.ts';
 
@@ -37,7 +37,7 @@ const children = [
 ];
 
 try {
-  const pool = createPool(db.url, { max: 2 });
+  const pool = createPool(db.url, { max: 2, logger: benchLogger });
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
   // the proxy serves only calls of a running turn: one, its lease renewed as a worker would
   const turn = await withTenant(pool, tenant.id, async (tx) => {

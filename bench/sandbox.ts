@@ -6,11 +6,11 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
-import { createLogger, newId } from '@warren/core';
+import { newId } from '@warren/core';
 import { createPool, freePort } from '@warren/db';
 import { BwrapDriver, descendantsOf, measureSandbox, prepareSandboxFolders, SandboxPool } from '@warren/sandbox';
 import { provisionTenant } from '@warren/tenancy';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { startProgram, waitFor } from './lib/processes.ts';
 import { percentile, printTable } from './lib/report.ts';
 
@@ -60,7 +60,7 @@ function rssKb(pid: number): number {
 }
 
 try {
-  const pool = createPool(db.url, { max: 2 });
+  const pool = createPool(db.url, { max: 2, logger: benchLogger });
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
   await pool.end();
   await waitFor('credential proxy', async () => existsSync(proxySocket));
@@ -94,7 +94,7 @@ try {
     runner: launch,
     limits,
     maxSandboxes: 4,
-    logger: createLogger('bench', { level: 'warn' }),
+    logger: benchLogger,
   });
   await sandboxes.start();
   const cold: number[] = [];

@@ -12,7 +12,7 @@ import { QUEUE_SCHEMA, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
 import { ingestMessage } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { startProgram, waitFor } from './lib/processes.ts';
 import { percentile, printTable, runFor } from './lib/report.ts';
 
@@ -75,8 +75,8 @@ async function repliesAfter(pool: Pool, tenantId: string, conversationId: string
 }
 
 try {
-  const pool = createPool(db.url, { max: LANES + 4 });
-  const queue = await TurnQueue.start(db.url);
+  const pool = createPool(db.url, { max: LANES + 4, logger: benchLogger });
+  const queue = await TurnQueue.start(db.url, benchLogger);
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
   const conversations: string[] = [];
   for (let i = 0; i < LANES; i++) conversations.push(await withTenant(pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));

@@ -4,7 +4,7 @@
 import { createPool } from '@warren/db';
 import { QUEUE_SCHEMA, startFetchLoops } from '@warren/queue';
 import { PgBoss } from 'pg-boss';
-import { benchDatabase } from './lib/database.ts';
+import { benchDatabase, benchLogger } from './lib/database.ts';
 import { percentile, printTable } from './lib/report.ts';
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200);
@@ -12,7 +12,7 @@ const LOOPS = 16;
 const CHANNEL = 'bench_job_ready';
 
 const db = await benchDatabase();
-const pool = createPool(db.url, { max: 4 });
+const pool = createPool(db.url, { max: 4, logger: benchLogger });
 const boss = new PgBoss({ connectionString: db.url, schema: QUEUE_SCHEMA, max: LOOPS + 6, migrate: false, useListenNotify: true });
 boss.on('error', () => {});
 await boss.start();

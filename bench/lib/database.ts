@@ -1,5 +1,9 @@
+import { createLogger } from '@warren/core';
 import { createPool, ensureAppDatabase, migrateControl, startTemporaryPostgres } from '@warren/db';
 import { installQueue } from '@warren/queue';
+
+/** For the benchmarks' own pools and queues: only what goes wrong. */
+export const benchLogger = createLogger('bench', { level: 'warn' });
 
 export interface BenchDatabase {
   /** The app role's URL, as services use it. */
@@ -21,9 +25,9 @@ export async function benchDatabase(): Promise<BenchDatabase> {
     password: 'bench',
     database: `bench_${Date.now().toString(36)}`,
   });
-  const pool = createPool(url, { max: 2 });
+  const pool = createPool(url, { max: 2, logger: benchLogger });
   await migrateControl(pool);
   await pool.end();
-  await installQueue(url);
+  await installQueue(url, benchLogger);
   return { url, superuserUrl, stop: async () => pg?.stop() };
 }

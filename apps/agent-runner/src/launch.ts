@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sandboxUser } from '@warren/sandbox';
 import { build } from 'esbuild';
+import { CONFIG_EXIT_CODE } from './config.ts';
 
 const entry = fileURLToPath(new URL('./main.ts', import.meta.url));
 
@@ -41,10 +42,12 @@ export async function prepareRunner(outDir: string, nodeBinary: string = process
   });
   const env = { NODE_COMPILE_CACHE: cacheDir };
   // Node keys its cache by user id, so it is warmed as the user sandboxes run as (when we can
-  // switch to it). Without its settings the runner exits at once, after every module has been
-  // compiled: that fills the cache.
+  // switch to it). Without its settings the runner exits at once with CONFIG_EXIT_CODE, after every
+  // module has been compiled: that fills the cache. Any other end means a bundle that cannot run.
   const asSandboxUser = process.getuid?.() === 0 ? { uid: sandboxUser.uid, gid: sandboxUser.gid } : {};
   if (process.getuid?.() === 0) await chown(cacheDir, sandboxUser.uid, sandboxUser.gid);
-  await promisify(execFile)(nodeBinary, [bundle], { env, ...asSandboxUser }).catch(() => {});
+  await promisify(execFile)(nodeBinary, [bundle], { env, ...asSandboxUser }).catch((err: { code?: unknown }) => {
+    if (err.code !== CONFIG_EXIT_CODE) throw err;
+  });
   return { command: [nodeBinary, bundle], readOnlyPaths: [dirname(nodeBinary), bundleDir, cacheDir], env };
 }

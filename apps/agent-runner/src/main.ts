@@ -1,5 +1,5 @@
 import { stat, realpath } from 'node:fs/promises';
-import { ConfigError, loadRunnerConfig } from './config.ts';
+import { CONFIG_EXIT_CODE, ConfigError, loadRunnerConfig } from './config.ts';
 import { proxiedModel } from './model.ts';
 import { runAgent } from './runner.ts';
 import { ProcessGroups } from './tools/index.ts';
@@ -27,7 +27,7 @@ try {
   processes.killAll();
   if (err instanceof ConfigError) {
     log(err.message);
-    process.exit(78);
+    process.exit(CONFIG_EXIT_CODE);
   }
   log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(1);
@@ -35,7 +35,10 @@ try {
 
 /** A folder the runner needs, by its real path (the file tools compare real paths). */
 async function existingFolder(path: string, variable: string): Promise<string> {
-  const real = await realpath(path).catch(() => undefined);
+  const real = await realpath(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined; // reported as not existing, below
+    throw err;
+  });
   if (real === undefined || !(await stat(real)).isDirectory()) {
     throw new ConfigError(`invalid configuration:\n  ${variable}: not an existing folder`);
   }

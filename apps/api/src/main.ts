@@ -7,8 +7,8 @@ import { loadApiConfig } from './config.ts';
 await runService('api', async (logger) => {
   const config = loadApiConfig();
   logger.level = config.LOG_LEVEL;
-  const pool = createPool(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'warren-api' });
-  const turnQueue = await TurnQueue.start(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, { max: config.DB_POOL_SIZE, applicationName: 'warren-api', logger });
+  const turnQueue = await TurnQueue.start(config.DATABASE_URL, logger);
   const app = await buildApi({ ...config, pool, turnQueue, logger });
   await app.listen({ host: config.HOST, port: config.PORT });
   return {

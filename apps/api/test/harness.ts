@@ -21,11 +21,12 @@ export async function startApiHarness(
   > = {},
 ) {
   const db = await createTestDatabase();
-  const turnQueue = await TurnQueue.start(db.url);
+  const logger = overrides.logger ?? createLogger('api-test', { level: 'silent' });
+  const turnQueue = await TurnQueue.start(db.url, logger);
   const app = await buildApi({
     pool: db.pool,
     turnQueue,
-    logger: overrides.logger ?? createLogger('api-test', { level: 'silent' }),
+    logger,
     OPS_TOKEN,
     BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
     RATE_LIMIT_PER_MINUTE: overrides.RATE_LIMIT_PER_MINUTE ?? 100_000,

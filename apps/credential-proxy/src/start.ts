@@ -21,7 +21,7 @@ const listen = (server: Server, ...args: [string] | [number, string]) =>
 /** Wires the proxy's parts, listens on its unix socket (and TCP when asked), and stops them in order. */
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
   // two short tenant transactions per model call (is the turn running; the turn's usage)
-  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy' });
+  const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy', logger });
   const meter = new UsageMeter(pool, logger, config.USAGE_FLUSH_MS);
   const policies = new TenantPolicies({
     pool,

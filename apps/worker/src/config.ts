@@ -28,6 +28,8 @@ export const workerConfigSchema = z.object({
   SANDBOX_CPU_PERCENT: positive(100),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
+  /** A turn still running after this long is stopped and fails with kind `timeout`. */
+  TURN_TIMEOUT_MS: positive(15 * 60_000),
   /** `send_message` outputs, and bytes of all outputs with the final reply, one turn may write (tenants may have their own). */
   TURN_MAX_OUTPUTS: positive(50),
   TURN_MAX_OUTPUT_BYTES: positive(1024 * 1024),

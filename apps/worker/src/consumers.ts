@@ -1,6 +1,6 @@
 import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
-import { startFetchLoops, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TURN_READY_CHANNEL, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
+import { startFetchLoops, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TURN_READY_CHANNEL, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, runTurnJob, type OutputLimits, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
@@ -44,8 +44,6 @@ export async function consumeTurns(
     const result = await runTurnJob(deps, {
       id: job.id,
       data,
-      retryCount: job.retryCount,
-      retryLimit: job.retryLimit,
       tenantCap: ownCap ?? options.defaultTenantCap,
       outputLimits: {
         maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
@@ -73,16 +71,25 @@ export async function consumeTurns(
   );
 }
 
+/** How soon a dead-lettered turn that may still run is tried again. */
+const DEAD_TURN_RETRY_SECONDS = 2;
+
 /**
- * Closes turns whose job the queue gave up on, so they show as failed instead of running forever.
- * While a worker still holds the turn's lease the job fails and pg-boss retries it later.
+ * The queue gave up on a `turn` job. Its turn, if it may still run (no output, attempts left —
+ * e.g. its retry collided with another job of the conversation under `stately`), is sent again
+ * as a new job; otherwise it is marked failed instead of staying open forever. While a worker
+ * still holds the turn's lease this job fails and pg-boss retries it later.
  */
 export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger): Promise<void> {
+  const queue = TurnQueue.over(boss);
   await boss.work(TURN_DEAD_LETTER_QUEUE, { pollingIntervalSeconds: 5 }, async ([job]) => {
     if (!job) return;
-    const { tenantId, conversationId } = turnJobSchema.parse(job.data);
-    const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, 'the queue gave up on this turn after its last attempt'));
+    const data = turnJobSchema.parse(job.data);
+    const { tenantId, conversationId } = data;
+    const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, TURN_MAX_ATTEMPTS));
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
-    if (result === 'closed') logger.warn({ tenantId, conversationId }, 'dead-lettered turn marked failed');
+    // the cap is only the fetch pre-filter's; the claim enforces the tenant's own
+    if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS, null);
+    if (result !== 'none') logger.warn({ tenantId, conversationId, result }, result === 'retry' ? 'dead-lettered turn sent again' : 'dead-lettered turn marked failed');
   });
 }

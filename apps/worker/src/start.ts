@@ -4,7 +4,7 @@ import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
 import { createPool } from '@warren/db';
-import { QUEUE_SCHEMA } from '@warren/queue';
+import { logBossErrors, QUEUE_SCHEMA } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
 import { PgBoss } from 'pg-boss';
@@ -23,12 +23,12 @@ export interface RunningWorker {
 
 /** Wires a stateless worker: pg-boss consumer of `turn`, sandbox pool, database; stops in order. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
-  const pool = createPool(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY * 2 + 2, applicationName: 'warren-worker' });
+  const pool = createPool(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY * 2 + 2, applicationName: 'warren-worker', logger });
   await mkdir(config.SANDBOX_ROOT, { recursive: true });
   await chmod(config.SANDBOX_ROOT, 0o711);
   const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
   const sandboxes = new SandboxPool({
-    driver: new BwrapDriver(),
+    driver: new BwrapDriver({ logger }),
     root: config.SANDBOX_ROOT,
     proxySocket: config.PROXY_SOCKET_PATH,
     runner,
@@ -54,12 +54,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     useListenNotify: false,
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
   });
-  boss.on('error', (err: Error) => logger.error({ err: err.message }, 'queue error'));
+  logBossErrors(boss, logger);
   await boss.start();
   const deps = {
     pool,
     sandboxes,
     model: config.MODEL,
+    turnTimeoutMs: config.TURN_TIMEOUT_MS,
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),

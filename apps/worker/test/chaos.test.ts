@@ -89,8 +89,7 @@ async function runChaos(label: string) {
   await expect
     .poll(async () => (await audit()).filter((c) => c.processed < (c.users.at(-1)?.seq ?? 0)).length, { timeout: 240_000, interval: 1000 })
     .toBe(0);
-  // a graceful stop unmounts the sandboxes' IPC folders (a killed worker's are unmounted by its successor)
-  await Promise.all(workers.map((w) => stopProcess(w, 'SIGTERM')));
+  await Promise.all(workers.map((w) => stopProcess(w)));
   expect(kills).toBeGreaterThan(0);
   return { kills, lastKill };
 }
@@ -147,7 +146,7 @@ function expectExactlyOnce(report: Audit) {
 
 beforeAll(async () => {
   stack = await startModelStack();
-  queue = await TurnQueue.start(stack.db.url);
+  queue = await TurnQueue.start(stack.db.url, stack.logger);
   for (let t = 0; t < TENANTS; t++) {
     const { tenant } = await provisionTenant(stack.db.pool, { name: `chaos-${t}` });
     for (let c = 0; c < CONVERSATIONS_PER_TENANT; c++) {

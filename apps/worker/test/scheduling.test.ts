@@ -1,6 +1,6 @@
 import { appendUserMessage, createConversation } from '@warren/conversations';
 import { asAppRole, controlDb, withTenant } from '@warren/db';
-import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue } from '@warren/queue';
+import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TurnQueue } from '@warren/queue';
 import { provisionTenant, setTenantStatus } from '@warren/tenancy';
 import { startModelStack, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
@@ -68,7 +68,7 @@ const windows = (tenantId: string) =>
 
 beforeAll(async () => {
   stack = await startModelStack();
-  queue = await TurnQueue.start(stack.db.url);
+  queue = await TurnQueue.start(stack.db.url, stack.logger);
 }, 60_000);
 
 afterAll(async () => {
@@ -152,11 +152,12 @@ describe('worker scheduling', () => {
     }
   }, 120_000);
 
-  it('retries a turn that fails before any output, then marks it failed and dead-letters its job', async () => {
+  it('retries a turn that fails before any output as often as promised, even past its job\'s own retries, then marks it failed', async () => {
     const t = await tenantWith(1);
     const id = t.ids[0]!;
     await withTenant(stack.db.pool, t.tenantId, (tx) => appendUserMessage(tx, id, { content: '#fake error 400 refused every time' }));
-    // the job as ingest sends it, with one retry a second later instead of the queue's five with backoff
+    // the job as ingest sends it, but with one retry a second later instead of the queue's five:
+    // the turn's attempts are counted on the turn, and a dead-lettered job with attempts left is sent again
     const data = { tenantId: t.tenantId, conversationId: id, kind: 'message' as const };
     await withBoss((boss) => boss.send(TURN_QUEUE, data, { singletonKey: id, group: { id: t.tenantId }, retryLimit: 1, retryDelay: 1, retryBackoff: false }));
     const worker = startWorker({ WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1' });
@@ -166,7 +167,7 @@ describe('worker scheduling', () => {
         (r) => r[0]?.status === 'failed',
       );
       expect(rows).toHaveLength(1);
-      expect(rows[0]).toMatchObject({ status: 'failed', attempt: 2 });
+      expect(rows[0]).toMatchObject({ status: 'failed', attempt: TURN_MAX_ATTEMPTS });
       expect(rows[0].error.message).toMatch(/400/);
       const dead = await eventually(
         () => stack.db.pool.query(`SELECT data FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND data->>'conversationId' = $2`, [TURN_DEAD_LETTER_QUEUE, id]),
@@ -197,7 +198,7 @@ describe('worker scheduling', () => {
     const worker = startWorker({ WORKER_CONCURRENCY: '1' });
     try {
       const rows = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
-      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'the queue gave up on this turn after its last attempt', kind: 'dead_lettered' } }]);
+      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'the queue gave up on this turn after 6 attempt(s)', kind: 'dead_lettered' } }]);
       // the next trigger starts after the abandoned range instead of re-running it
       await post(t.tenantId, id, 'next question');
       const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);
@@ -206,6 +207,51 @@ describe('worker scheduling', () => {
       expect(covered).toEqual([{ from_seq: 1, to_seq: 2 }]);
     } finally {
       await stopProcess(worker);
+    }
+  }, 120_000);
+
+  it('answers every message when the turn\'s worker is killed while new triggers arrive, again and again', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    const turns = () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT status, attempt, error FROM turns')).rows);
+    // Each attempt sleeps (the directive is in the turn's input), so there is time to kill its worker.
+    await post(t.tenantId, id, '#fake sleep 2000');
+    // restarted on one host: each worker clears what the killed one left in the sandbox folder
+    const restart = () => spawnWorker(stack, 'scheduling-kills', { WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1', QUEUE_SUPERVISE_SECONDS: '1' });
+    for (let kill = 1; kill <= 2; kill++) {
+      const worker = restart();
+      await eventually(turns, (rows) => rows[0]?.status === 'running' && rows[0].attempt === kill);
+      await stopProcess(worker);
+      // a second job for the conversation while the killed one waits for its retry (`stately`)
+      await post(t.tenantId, id, `trigger ${kill} while the worker is dead`);
+    }
+    const worker = restart();
+    try {
+      const done = await eventually(turns, (rows) => rows.length > 0 && rows.every((r) => r.status === 'succeeded'), 90_000);
+      expect(done.map((r) => r.status)).toEqual(done.map(() => 'succeeded'));
+      const cursor = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT processed_seq::int AS p, seen_seq::int AS s FROM cursors')).rows[0]);
+      const lastUser = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT max(seq)::int AS m FROM messages WHERE role = 'user'`)).rows[0].m);
+      expect(cursor.p).toBeGreaterThanOrEqual(lastUser);
+    } finally {
+      // gracefully: its sandboxes' mounts go with them
+      await stopProcess(worker, 'SIGTERM');
+    }
+  }, 180_000);
+
+  it('stops a turn that runs past TURN_TIMEOUT_MS, fails it with its reason, and runs the next one', async () => {
+    const t = await tenantWith(1);
+    const id = t.ids[0]!;
+    // a progress message, then a command that would run far past the limit
+    await post(t.tenantId, id, ['#fake tool send_message {"text":"on it"}', '#fake tool bash {"command":"sleep 60"}'].join('\n'));
+    const worker = startWorker({ WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1', TURN_TIMEOUT_MS: '3000' });
+    try {
+      const [timedOut] = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
+      expect(timedOut).toMatchObject({ status: 'failed', error: { kind: 'timeout', message: 'the turn ran longer than its limit of 3 s' } });
+      // it had sent output: not re-run; the conversation goes on
+      await post(t.tenantId, id, 'and now?');
+      expect(await eventually(() => windows(t.tenantId), (w) => w.length === 1)).toHaveLength(1);
+    } finally {
+      await stopProcess(worker, 'SIGTERM');
     }
   }, 120_000);
 

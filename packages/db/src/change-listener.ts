@@ -44,7 +44,7 @@ export class ChangeListener {
       client.release(err as Error);
       throw err;
     }
-    if (this.closed) return client.release();
+    if (this.closed) return client.release(true); // still listening: not for the pool
     this.client = client;
   }
 
@@ -73,7 +73,14 @@ export class ChangeListener {
     const client = this.client;
     this.client = undefined;
     if (!client) return;
-    await client.query(`UNLISTEN ${this.channel}`).catch(() => {});
+    try {
+      await client.query(`UNLISTEN ${this.channel}`);
+    } catch (err) {
+      // Broken, or still listening: destroyed rather than handed back to the pool. Nothing else
+      // depends on it, so there is nothing to report.
+      client.release(err as Error);
+      return;
+    }
     client.release();
   }
 }

@@ -1,6 +1,6 @@
 export * as controlSchema from './schema/control.ts';
 export * as tenantSchema from './schema/tenant.ts';
-export { createPool, controlDb, type Pool, type PoolClient, type ControlDb } from './pool.ts';
+export { createPool, controlDb, type Pool, type PoolClient, type PoolOptions, type ControlDb } from './pool.ts';
 export { withTenant, asAppRole, tenantSchemaName, enterTenantSql, type TenantTx, type TenantDb } from './tenant-tx.ts';
 export { migrateControl } from './control-migrations.ts';
 export {

@@ -1,3 +1,4 @@
+import type { Logger } from '@warren/core';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 
@@ -5,7 +6,14 @@ export type Pool = pg.Pool;
 export type PoolClient = pg.PoolClient;
 export type ControlDb = NodePgDatabase;
 
-export function createPool(connectionString: string, options: { max?: number; applicationName?: string } = {}): Pool {
+export interface PoolOptions {
+  /** Where a lost idle connection is reported. */
+  logger: Logger;
+  max?: number;
+  applicationName?: string;
+}
+
+export function createPool(connectionString: string, options: PoolOptions): Pool {
   const pool = new pg.Pool({
     connectionString,
     // Queries issued before the previous one answers go out at once (see withTenant).
@@ -13,8 +21,9 @@ export function createPool(connectionString: string, options: { max?: number; ap
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'warren',
   });
-  // An idle client that loses its connection emits here; without a listener the process dies.
-  pool.on('error', () => {});
+  // An idle client that loses its connection emits here (without a listener the process dies).
+  // The pool has already dropped it and opens a new one when needed: no query was running on it.
+  pool.on('error', (err) => options.logger.warn({ err }, 'an idle database connection failed; the pool dropped it'));
   return pool;
 }
 

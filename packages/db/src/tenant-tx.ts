@@ -40,18 +40,24 @@ export async function withTenant<T>(pool: Pool, tenantId: string, fn: (tx: Tenan
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    const entered = client.query(`BEGIN; ${enterTenantSql(schemaName)}`);
-    entered.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
+    // Settles to its error instead of rejecting, so it is looked at once `fn` is done, whichever
+    // way `fn` ends (a rejection left waiting meanwhile would count as unhandled).
+    const entered = client.query(`BEGIN; ${enterTenantSql(schemaName)}`).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     try {
       const result = await fn({ tenantId, client, db: drizzle({ client }) });
-      await entered;
+      const enterFailed = await entered;
+      if (enterFailed) throw enterFailed;
       await client.query('COMMIT');
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch((rollbackErr: Error) => {
         broken = rollbackErr;
       });
-      throw err;
+      // When entering failed, `fn`'s own error is only "current transaction is aborted": the cause goes on.
+      throw (await entered) ?? err;
     }
   } finally {
     // A client whose rollback failed is in an unknown state: destroy it rather than reuse it.

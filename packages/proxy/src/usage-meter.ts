@@ -25,6 +25,7 @@ export class UsageMeter {
   constructor(pool: Pool, logger: Logger, flushEveryMs: number) {
     this.pool = pool;
     this.logger = logger;
+    // flush never rejects: a failed write is logged and kept for the next one.
     this.timer = setInterval(() => void this.flush(), flushEveryMs);
     this.timer.unref();
   }
@@ -77,8 +78,12 @@ export class UsageMeter {
     return this.flushing;
   }
 
+  /** Writes what is pending one last time; usage it cannot write is logged as lost, with how much. */
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    if (this.pending.size === 0) return;
+    const lost = [...this.pending.values()].map(({ tenantId, model, requests, input, output }) => ({ tenantId, model, requests, inputTokens: input, outputTokens: output }));
+    this.logger.error({ lost }, 'usage not written before the meter closed; it is lost');
   }
 }

@@ -1,4 +1,6 @@
+import type { Logger } from '@warren/core';
 import { PgBoss } from 'pg-boss';
+import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 import { createTurnQueues } from './turn-queue.ts';
 
@@ -6,17 +8,19 @@ import { createTurnQueues } from './turn-queue.ts';
  * Creates or upgrades pg-boss's own schema and Warren's queues. Part of `warren migrate`, so API and worker
  * processes never race to install it.
  */
-export async function installQueue(connectionString: string): Promise<void> {
-  const boss = new PgBoss({
-    connectionString,
-    schema: QUEUE_SCHEMA,
-    max: 1,
-    supervise: false,
-    schedule: false,
-    migrate: true,
-    createSchema: true,
-  });
-  boss.on('error', () => {});
+export async function installQueue(connectionString: string, logger: Logger): Promise<void> {
+  const boss = logBossErrors(
+    new PgBoss({
+      connectionString,
+      schema: QUEUE_SCHEMA,
+      max: 1,
+      supervise: false,
+      schedule: false,
+      migrate: true,
+      createSchema: true,
+    }),
+    logger,
+  );
   await boss.start();
   await createTurnQueues(boss);
   await boss.stop({ graceful: false });

@@ -1,6 +1,8 @@
+import type { Logger } from '@warren/core';
 import type { PoolClient } from 'pg';
 import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
+import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 
 export const TURN_QUEUE = 'turn';
@@ -19,6 +21,12 @@ export type TurnJob = z.infer<typeof turnJobSchema>;
 
 /** Retries of a turn that fails before any output; after the last, the job is dead-lettered. */
 const TURN_RETRY_LIMIT = 5;
+
+/**
+ * Attempts a turn gets (the first and its retries), counted on the turn itself: the conversation's
+ * next attempt may run under another job than the one that failed (see the dead-letter consumer).
+ */
+export const TURN_MAX_ATTEMPTS = TURN_RETRY_LIMIT + 1;
 
 /**
  * Creates the queues, then applies their settings — pg-boss's createQueue leaves an existing
@@ -77,10 +85,13 @@ export class TurnQueue {
     this.boss = boss;
   }
 
-  /** A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`. */
-  static async start(connectionString: string): Promise<TurnQueue> {
+  /**
+   * A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`.
+   * Its errors (a pooled connection lost) go to `logger`.
+   */
+  static async start(connectionString: string, logger: Logger): Promise<TurnQueue> {
     const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
-    boss.on('error', () => {});
+    logBossErrors(boss, logger);
     await boss.start();
     return new TurnQueue(boss);
   }

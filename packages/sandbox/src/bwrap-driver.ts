@@ -15,7 +15,7 @@ export interface BwrapDriverOptions extends ResourceLimitsOptions {
   bwrapPath?: string;
   /** Default: `setpriv` found on PATH; only used when the host runs as root. */
   setprivPath?: string;
-  /** For what goes wrong after a sandbox has ended (its teardown); default: a logger of its own. */
+  /** For what goes wrong outside a call (a sandbox's teardown, its launcher's pipes); default: a logger of its own. */
   logger?: Logger;
 }
 
@@ -90,7 +90,7 @@ export class BwrapDriver implements SandboxDriver {
       await limits.release();
       throw err;
     }
-    return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }));
+    return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
   }
 
   async cleanupLeftovers(): Promise<void> {

@@ -46,8 +46,19 @@ export function cgroupDir(mount: CgroupMount, cgroupPath: string): string {
   return join(mount.mountPoint, relative);
 }
 
+/** The group (or one of its files) is not there any more: removed, or being removed (ENODEV). */
+const gone = (err: unknown) => ['ENOENT', 'ENODEV'].includes((err as NodeJS.ErrnoException).code ?? '');
+
+/** `fallback` when the group is gone; any other error goes on. */
+const ifGone =
+  <T>(fallback: T) =>
+  (err: unknown): T => {
+    if (gone(err)) return fallback;
+    throw err;
+  };
+
 export async function readPids(groupDir: string): Promise<number[]> {
-  const text = await readFile(join(groupDir, 'cgroup.procs'), 'utf8').catch(() => '');
+  const text = await readFile(join(groupDir, 'cgroup.procs'), 'utf8').catch(ifGone(''));
   return text
     .split('\n')
     .filter(Boolean)
@@ -67,7 +78,7 @@ export function signalPids(pids: number[], signal: NodeJS.Signals): void {
 
 /** Child groups (sub-directories) of a group. */
 export async function childGroups(groupDir: string): Promise<string[]> {
-  const entries = await readdir(groupDir, { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(groupDir, { withFileTypes: true }).catch(ifGone([]));
   return entries.filter((e) => e.isDirectory()).map((e) => join(groupDir, e.name));
 }
 
@@ -77,24 +88,26 @@ export async function childGroups(groupDir: string): Promise<string[]> {
  */
 export async function killAndRemoveGroup(groupDir: string, attempts = 100): Promise<boolean> {
   for (const child of await childGroups(groupDir)) await killAndRemoveGroup(child, attempts);
-  // cgroup v2 kills the whole subtree atomically, fork races included (Linux 5.14+).
-  await writeFile(join(groupDir, 'cgroup.kill'), '1').catch(() => {});
+  // cgroup v2 kills the whole subtree atomically, fork races included (Linux 5.14+). Without the
+  // file (cgroup v1, an older kernel: r+ never creates it) or the group, the signals below do it.
+  await writeFile(join(groupDir, 'cgroup.kill'), '1', { flag: 'r+' }).catch(ifGone(undefined));
   for (let i = 0; i < attempts; i++) {
     signalPids(await readPids(groupDir), 'SIGKILL');
     try {
       await rmdir(groupDir);
       return true;
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return true;
-      if (code !== 'EBUSY') return false;
+      if (gone(err)) return true;
+      if ((err as NodeJS.ErrnoException).code !== 'EBUSY') return false;
     }
     await new Promise((r) => setTimeout(r, 20));
   }
   return false;
 }
 
-/** Removes a group if it is empty; a busy or missing group is left alone. */
+/** Removes a group if it is empty; a busy (processes or child groups) or missing group is left alone. */
 export async function removeIfEmpty(groupDir: string): Promise<void> {
-  await rmdir(groupDir).catch(() => {});
+  await rmdir(groupDir).catch((err: unknown) => {
+    if (!gone(err) && !['EBUSY', 'ENOTEMPTY'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  });
 }

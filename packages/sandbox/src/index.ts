@@ -25,3 +25,4 @@ export {
   type TurnOutcome,
 } from './sandbox-pool.ts';
 export { descendantsOf } from './process-tree.ts';
+export { unmountAllUnder } from './mounts.ts';

@@ -47,3 +47,13 @@ export async function unmount(mountPoint: string): Promise<void> {
     throw err;
   }
 }
+
+/**
+ * Unmounts everything mounted below `root`, deepest first: what sandboxes of a host that was
+ * killed left mounted there (a worker cleans its own root at start; tests clean their folders).
+ */
+export async function unmountAllUnder(root: string): Promise<void> {
+  for (const { mountPoint } of (await readMountInfo()).reverse()) {
+    if (mountPoint.startsWith(`${root}/`)) await unmount(mountPoint);
+  }
+}

@@ -136,10 +136,14 @@ export class WarmSandbox {
 
   onTaskRequest(request: TaskRequest): void {
     const handler = this.current?.turnId === request.turnId ? this.current.callbacks.onTaskRequest : undefined;
+    // The runner is told (it waits for an answer either way); the host's log keeps the stack.
     const answer = handler
-      ? handler(request).catch((err: Error) => ({ ok: false, error: err.message }))
+      ? handler(request).catch((err: Error) => {
+          this.logger.error({ err, sandboxId: this.sandboxId, requestId: request.requestId }, 'task request failed');
+          return { ok: false, error: err.message };
+        })
       : Promise.resolve({ ok: false, error: 'task requests are not available now' });
-    void answer
+    answer
       .then((a) => this.channel.respond({ requestId: request.requestId, ...a }))
       .catch((err: unknown) => this.logger.error({ err, sandboxId: this.sandboxId }, 'could not answer a task request'));
   }
@@ -227,7 +231,10 @@ export class SandboxPool {
     sandbox.lastUsed = performance.now();
     this.clearIdleTimer(sandbox);
     const timer = setTimeout(() => {
-      if (!sandbox.busy) void this.close(sandbox, 'idle timeout');
+      if (sandbox.busy) return;
+      this.close(sandbox, 'idle timeout').catch((err: unknown) =>
+        this.options.logger.error({ err, sandboxId: sandbox.sandboxId, tenantId: sandbox.tenantId }, 'could not close an idle sandbox'),
+      );
     }, this.options.idleTimeoutMs);
     timer.unref();
     this.idleTimers.set(sandbox, timer);

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { Logger } from '@warren/core';
 import { signalPids } from './cgroup-fs.ts';
 import type { AppliedLimits, SandboxExit, SandboxProcess } from './driver.ts';
 import { descendantsOf } from './process-tree.ts';
@@ -15,17 +16,23 @@ type Duplex = Writable & Readable;
 /**
  * Turns a spawned launcher into a SandboxProcess: feeds bwrap its options and the sandbox's
  * /etc files, resolves once bwrap reports the sandbox's pid 1, and rejects with bwrap's stderr
- * if it ends before that.
+ * if it ends before that. What fails after that (releasing its limits) goes to `logger`.
  */
 export function attachSandbox(
   child: ChildProcess,
   sandboxId: string,
   limits: SandboxLimitsHandle & { readonly applied: AppliedLimits },
   bwrapOptions: string[],
+  logger: Logger,
 ): Promise<SandboxProcess> {
   const [, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [null, Readable, Readable, Duplex, Duplex, Readable, Duplex];
-  // The descriptors closing early (bwrap failed) must not become unhandled 'error' events.
-  for (const stream of [passwd, group, info, options]) stream.on('error', () => {});
+  const log = logger.child({ sandboxId });
+  for (const stream of [passwd, group, info, options]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      // bwrap gone before reading its feeds: the start fails below, with bwrap's own stderr.
+      if (err.code !== 'EPIPE') log.error({ err }, 'sandbox launcher descriptor failed');
+    });
+  }
   const feeds = [
     [passwd, passwdFile],
     [group, groupFile],
@@ -41,7 +48,11 @@ export function attachSandbox(
     child.once('exit', (code, signal) => {
       exit = { code, signal };
       // Everything in the pid namespace died with its pid 1; the groups catch any straggler.
-      void limits.release().then(() => resolve({ code, signal }));
+      // The exit is reported either way: the sandbox is over, only its groups may be left behind.
+      limits
+        .release()
+        .catch((err: unknown) => log.error({ err }, 'could not release the sandbox’s resource limits'))
+        .then(() => resolve({ code, signal }));
     });
   });
 
@@ -52,15 +63,19 @@ export function attachSandbox(
     // any other signal goes only to what runs inside, so the program can shut down by itself.
     if (signal === 'SIGKILL') signalPids([pid], signal);
     signalPids(descendantsOf(pid), signal);
-    void limits.pids().then((pids) => signalPids(signal === 'SIGKILL' ? pids : pids.filter((p) => p !== pid), signal));
+    limits.pids().then(
+      (pids) => signalPids(signal === 'SIGKILL' ? pids : pids.filter((p) => p !== pid), signal),
+      (err: unknown) => log.error({ err, signal }, 'could not list the sandbox’s processes to signal them'),
+    );
   };
 
   return new Promise<SandboxProcess>((resolve, reject) => {
-    const fail = async (reason: string) => {
+    const fail = (reason: string, cause?: Error) => {
       info.destroy();
       kill('SIGKILL');
-      await exited;
-      reject(new Error(`sandbox ${sandboxId} failed to start (${reason}): ${(await collect(stderr)).trim()}`));
+      exited
+        .then(() => collect(stderr))
+        .then((text) => reject(new Error(`sandbox ${sandboxId} failed to start (${reason}): ${text.trim()}`, { cause })), reject);
     };
     let report = '';
     info.setEncoding('utf8');
@@ -75,13 +90,13 @@ export function attachSandbox(
       info.off('data', onInfo);
       info.removeAllListeners('end');
       info.resume();
-      if (typeof parsed['child-pid'] !== 'number') return void fail('no child pid reported');
+      if (typeof parsed['child-pid'] !== 'number') return fail('no child pid reported');
       child.removeAllListeners('error');
-      child.on('error', () => {});
+      child.on('error', (err) => log.error({ err }, 'sandbox launcher process failed'));
       resolve({ sandboxId, pid: child.pid!, appliedLimits: limits.applied, exited, stdout, stderr, kill });
     });
-    info.once('end', () => void fail(exit ? `exited with ${exit.signal ?? exit.code}` : 'no child pid reported'));
-    child.once('error', (err) => void fail(err.message));
+    info.once('end', () => fail(exit ? `exited with ${exit.signal ?? exit.code}` : 'no child pid reported'));
+    child.once('error', (err) => fail(err.message, err));
   });
 }
 

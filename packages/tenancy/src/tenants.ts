@@ -59,6 +59,7 @@ export async function provisionTenant(
   const id = newId('tenant');
   const schemaName = tenantSchemaName(id);
   const client = await pool.connect();
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const db = controlDb(client);
@@ -83,10 +84,13 @@ export async function provisionTenant(
     await client.query('COMMIT');
     return { tenant: tenant!, apiKey };
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // The provisioning error is the one to report; a client whose rollback failed is destroyed, not reused.
+    await client.query('ROLLBACK').catch((rollbackErr: Error) => {
+      broken = rollbackErr;
+    });
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

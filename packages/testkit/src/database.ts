@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { Logger } from '@warren/core';
 import { createPool, ensureAppDatabase, migrateControl, type Pool } from '@warren/db';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { testkitLogger } from './logger.ts';
 import { TEMPLATE_DATABASE, TEST_APP_ROLE } from './provided.ts';
 
 export interface TestDatabase {
@@ -11,8 +13,11 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database cloned from the migrated template; call in beforeAll, drop in afterAll. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database cloned from the migrated template; call in beforeAll, drop in afterAll.
+ * `logger` gets what the pool reports (a lost idle connection).
+ */
+export async function createTestDatabase(options: { logger?: Logger } = {}): Promise<TestDatabase> {
   const { superuserUrl, appPassword } = inject('postgres');
   const name = `test_${randomBytes(6).toString('hex')}`;
   const url = await ensureAppDatabase(superuserUrl, {
@@ -21,7 +26,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     database: name,
     template: TEMPLATE_DATABASE,
   });
-  const pool = createPool(url, { max: 10 });
+  const pool = createPool(url, { max: 10, logger: options.logger ?? testkitLogger });
   await migrateControl(pool); // nothing to apply, but re-asserts the database-level revokes
   return {
     url,

@@ -1,6 +1,7 @@
 import { createPool, ensureAppDatabase, migrateControl, startTemporaryPostgres } from '@warren/db';
 import { installQueue } from '@warren/queue';
 import type { TestProject } from 'vitest/node';
+import { testkitLogger } from './logger.ts';
 import { TEMPLATE_DATABASE, TEST_APP_ROLE } from './provided.ts';
 
 /**
@@ -22,10 +23,10 @@ export default async function setup(project: TestProject) {
     password: appPassword,
     database: TEMPLATE_DATABASE,
   });
-  const pool = createPool(templateUrl, { max: 2 });
+  const pool = createPool(templateUrl, { max: 2, logger: testkitLogger });
   await migrateControl(pool);
   await pool.end();
-  await installQueue(templateUrl);
+  await installQueue(templateUrl, testkitLogger);
   project.provide('postgres', { superuserUrl, appPassword });
   return stop;
 }

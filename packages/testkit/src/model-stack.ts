@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createLogger, type Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
 import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
+import { unmountAllUnder } from '@warren/sandbox';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
 import type { ClaimedTurn } from '@warren/turns';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -27,10 +28,10 @@ export interface ModelStack {
 }
 
 export async function startModelStack(): Promise<ModelStack> {
-  const db = await createTestDatabase();
+  const logger = createLogger('test-stack', { level: 'warn' });
+  const db = await createTestDatabase({ logger });
   const dir = mkdtempSync(join(tmpdir(), 'warren-stack-'));
   chmodSync(dir, 0o711);
-  const logger = createLogger('test-stack', { level: 'warn' });
   const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
   const meter = new UsageMeter(db.pool, logger, 1000);
   const policies = new TenantPolicies({ pool: db.pool, keyPair: undefined, ttlMs: 10_000, logger, flushed: (t) => meter.flushedBy(t) });
@@ -69,6 +70,8 @@ export async function startModelStack(): Promise<ModelStack> {
       await meter.close();
       await fake.close();
       await db.drop();
+      // workers killed by a test leave their sandboxes' workspace and IPC mounts behind
+      await unmountAllUnder(dir);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,12 +1,22 @@
 export { ingestMessage } from './ingest.ts';
-export { claimTurn, type ClaimedTurn } from './claim-turn.ts';
-export { recordOutput } from './record-output.ts';
-export { commitTurn } from './commit-turn.ts';
-export { failTurn, type FailureOutcome } from './fail-turn.ts';
-export { FencedOutError, leaseIsLive, renewLease, TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
-export { addTurnUsage } from './turn-usage.ts';
+export {
+  abandonTurns,
+  addTurnUsage,
+  claimTurn,
+  commitTurn,
+  failTurn,
+  FencedOutError,
+  leaseIsLive,
+  recordOutput,
+  renewLease,
+  tenantHasFreeSlot,
+  TURN_LEASE_SECONDS,
+  type ClaimedTurn,
+  type FailureOutcome,
+  type TurnError,
+  type TurnErrorKind,
+  type TurnLease,
+} from './turn-state.ts';
 export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
 export { listTurns, getTurn, type Turn } from './list-turns.ts';
-export { abandonTurns } from './abandon-turns.ts';
-export { tenantHasFreeSlot } from './tenant-slots.ts';
 export { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';

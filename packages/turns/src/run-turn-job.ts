@@ -1,21 +1,30 @@
 import type { Logger } from '@warren/core';
 import { withTenant, type Pool } from '@warren/db';
 import type { TurnInput } from '@warren/ipc';
-import type { TurnJob } from '@warren/queue';
-import type { SandboxPool, SandboxSpec } from '@warren/sandbox';
-import { claimTurn, type ClaimedTurn } from './claim-turn.ts';
-import { commitTurn } from './commit-turn.ts';
-import { failTurn } from './fail-turn.ts';
-import { FencedOutError, renewLease, TURN_LEASE_SECONDS, type TurnLease } from './fence.ts';
+import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
+import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
 import { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
-import { recordOutput } from './record-output.ts';
-import { tenantHasFreeSlot } from './tenant-slots.ts';
+import {
+  claimTurn,
+  commitTurn,
+  failTurn,
+  FencedOutError,
+  recordOutput,
+  renewLease,
+  tenantHasFreeSlot,
+  TURN_LEASE_SECONDS,
+  type ClaimedTurn,
+  type TurnError,
+  type TurnLease,
+} from './turn-state.ts';
 
 export interface TurnJobDeps {
   pool: Pool;
   sandboxes: SandboxPool;
   model: string;
   limits: TurnInput['limits'];
+  /** A turn still running after this long is stopped and fails (kind `timeout`). */
+  turnTimeoutMs: number;
   /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
   mintTurnToken(claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }): string;
   logger: Logger;
@@ -24,9 +33,6 @@ export interface TurnJobDeps {
 export interface TurnJobRun {
   id: string;
   data: TurnJob;
-  /** Retries made so far, and how many pg-boss makes before dead-lettering: the last attempt marks the turn failed. */
-  retryCount: number;
-  retryLimit: number;
   /** Turns the job's tenant may run at once, across every worker. */
   tenantCap: number;
   /** What the turn may write (the tenant's own limits, else the workers' defaults). */
@@ -37,8 +43,9 @@ export interface TurnJobRun {
 }
 
 /**
- * Thrown so that pg-boss records a turn that failed before any output: it retries the job with
- * backoff, and after the last attempt moves it to the dead-letter queue, where ops can see it.
+ * Thrown so that pg-boss records a turn that failed before any output and retries the job with
+ * backoff. How many attempts a turn gets is counted on the turn (`TURN_MAX_ATTEMPTS`), not by the
+ * job: another job of the conversation may run the next attempt.
  */
 export class TurnFailedError extends Error {
   override name = 'TurnFailedError';
@@ -58,7 +65,7 @@ export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-bu
  * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
  * at its cap: 'tenant-busy', the caller sends the job again later), run it in the conversation's
  * warm sandbox, write each output as it arrives, then commit. Throws TurnFailedError when the
- * turn failed before any output (the last attempt has marked the turn failed by then).
+ * turn failed before any output (its last attempt has marked it failed by then).
  */
 export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
   const { tenantId, conversationId, kind } = job.data;
@@ -77,12 +84,13 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     return 'failed' as const;
   };
   const quota = new OutputQuota(job.outputLimits);
+  const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
   try {
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits);
     let outcome;
     try {
       outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, sandbox.sandboxId), {
-        signal: AbortSignal.any([job.signal, lease.lost]),
+        signal: AbortSignal.any([job.signal, lease.lost, timeout]),
         onMessage: async (message) => {
           quota.take(message.text);
           await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
@@ -97,14 +105,13 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
       turnLog.info({ iterations: outcome.iterations }, 'turn answered');
       return 'answered';
     }
-    throw new Error(outcome.error ?? 'the runner reported an error');
+    throw new RunnerError(outcome.error ?? 'the runner reported an error');
   } catch (thrown) {
     const err = thrown as Error;
     if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
+    const error = turnError(err, timeout.aborted ? deps.turnTimeoutMs : null);
     // a quota is hit again by the same turn: no retry
-    const overQuota = err instanceof OutputQuotaExceeded;
-    const final = overQuota || job.retryCount >= job.retryLimit;
-    const error = overQuota ? { message: err.message, kind: err.kind } : { message: err.message };
+    const final = error.kind === 'output_quota' || turn.attempt >= TURN_MAX_ATTEMPTS;
     const result = await tenant((tx) => failTurn(tx, turn, error, final)).catch((failure: unknown) => {
       if (failure instanceof FencedOutError) return 'taken-over' as const;
       throw failure;
@@ -127,7 +134,7 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
   const timer = setInterval(() => {
     tenant((tx) => renewLease(tx, turn)).then(
       (held) => held || lost.abort(new FencedOutError(turn)),
-      (err: Error) => log.warn({ err: err.message }, 'lease renewal failed; retrying'),
+      (err: unknown) => log.warn({ err }, 'lease renewal failed; retrying'),
     );
   }, (TURN_LEASE_SECONDS * 1000) / 3);
   return { lost: lost.signal, stop: () => clearInterval(timer) };
@@ -146,4 +153,17 @@ function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, sandb
     limits: deps.limits,
     proxyToken: deps.mintTurnToken({ tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt }),
   };
+}
+
+class RunnerError extends Error {
+  override name = 'RunnerError';
+}
+
+/** What the API shows of a failure: its kind, and the error's own sentence. */
+function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
+  if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
+  if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
+  if (err instanceof RunnerError) return { kind: 'runner_error', message: err.message };
+  if (err instanceof SandboxCrashedError || err instanceof SandboxCapacityError) return { kind: 'sandbox_error', message: err.message };
+  return { kind: 'host_error', message: err.message };
 }

@@ -2,7 +2,7 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TURN_READY_CHANNEL, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { createTestDatabase, type TestDatabase } from '@warren/testkit';
+import { createTestDatabase, testkitLogger, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestMessage } from '../src/index.ts';
 
@@ -12,7 +12,7 @@ let tenantId: string;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  queue = await TurnQueue.start(db.url);
+  queue = await TurnQueue.start(db.url, testkitLogger);
   tenantId = (await provisionTenant(db.pool, { name: 'ingest' })).tenant.id;
 });
 afterAll(async () => {

@@ -78,15 +78,22 @@ describe('abandoning a dead-lettered turn', () => {
       processed: (await tx.client.query('SELECT processed_seq::int AS p FROM cursors WHERE conversation_id = $1', [id])).rows[0].p,
     }));
 
-  it('waits while a worker holds the lease, then marks the turn failed and moves past it', async () => {
+  it('waits while a worker holds the lease, leaves a turn with attempts left to run again, then marks it failed and moves past it', async () => {
     const { t, ids, claimWithCap } = await tenantWith(1);
     const id = ids[0]!;
     await claimWithCap(id, 5);
-    expect(await t((tx) => abandonTurns(tx, id, 'gave up'))).toBe('live');
+    expect(await t((tx) => abandonTurns(tx, id, 3))).toBe('live');
     await t((tx) => expireLeases(tx, id));
-    expect(await t((tx) => abandonTurns(tx, id, 'gave up'))).toBe('closed');
-    expect(await turnsOf(t, id)).toEqual({ turns: [{ status: 'failed', error: { message: 'gave up', kind: 'dead_lettered' } }], processed: 1 });
-    expect(await t((tx) => abandonTurns(tx, id, 'gave up'))).toBe('none');
+    // attempt 1 of 3 died with its worker: the turn may run again
+    expect(await t((tx) => abandonTurns(tx, id, 3))).toBe('retry');
+    expect((await turnsOf(t, id)).turns).toEqual([{ status: 'running', error: null }]);
+    // attempts used up
+    expect(await t((tx) => abandonTurns(tx, id, 1))).toBe('closed');
+    expect(await turnsOf(t, id)).toEqual({
+      turns: [{ status: 'failed', error: { message: 'the queue gave up on this turn after 1 attempt(s)', kind: 'dead_lettered' } }],
+      processed: 1,
+    });
+    expect(await t((tx) => abandonTurns(tx, id, 1))).toBe('none');
   });
 
   it('counts output already sent as processed too', async () => {
@@ -95,7 +102,7 @@ describe('abandoning a dead-lettered turn', () => {
     const turn = (await claimWithCap(id, 5)) as ClaimedTurn;
     await t((tx) => recordOutput(tx, turn, 0, 'partial'));
     await t((tx) => expireLeases(tx, id));
-    expect(await t((tx) => abandonTurns(tx, id, 'gave up'))).toBe('closed');
+    expect(await t((tx) => abandonTurns(tx, id, 3))).toBe('closed');
     expect((await turnsOf(t, id)).processed).toBe(1);
   });
 });

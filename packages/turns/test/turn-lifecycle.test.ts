@@ -62,7 +62,7 @@ describe('turn lifecycle in the database', () => {
     const id = await newConversation();
     await post(id, 'hello');
     const first = await claim(id);
-    expect(await t((tx) => failTurn(tx, first!, { message: 'upstream 529' }, false))).toBe('retry');
+    expect(await t((tx) => failTurn(tx, first!, { kind: 'runner_error', message: 'upstream 529' }, false))).toBe('retry');
     expect((await state(id)).cursor.processed_seq).toBe(0);
     const retry = await claim(id, 'job-1');
     expect(retry).toMatchObject({ turnId: first!.turnId, attempt: 2, fromSeq: 0, toSeq: 1 });
@@ -120,13 +120,13 @@ describe('turn lifecycle in the database', () => {
     await post(id, 'q');
     const turn = await claim(id);
     await t((tx) => recordOutput(tx, turn!, 0, 'sent'));
-    expect(await t((tx) => failTurn(tx, turn!, { message: 'sandbox crashed' }, false))).toBe('advanced');
+    expect(await t((tx) => failTurn(tx, turn!, { kind: 'sandbox_error', message: 'sandbox crashed' }, false))).toBe('advanced');
     expect((await state(id)).cursor.processed_seq).toBe(1);
 
     const other = await newConversation();
     await post(other, 'poison');
     const p = await claim(other);
-    expect(await t((tx) => failTurn(tx, p!, { message: 'always fails' }, true))).toBe('dead');
+    expect(await t((tx) => failTurn(tx, p!, { kind: 'runner_error', message: 'always fails' }, true))).toBe('dead');
     const s = await state(other);
     expect(s.turns[0]).toMatchObject({ status: 'failed' });
     expect(s.cursor.processed_seq).toBe(1);

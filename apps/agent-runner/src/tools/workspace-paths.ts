@@ -48,10 +48,13 @@ export async function writableRealPath(workspace: string, path: string): Promise
   const parent = await realpath(dirname(full));
   if (!isInside(workspace, parent)) throw new WorkspacePathError(`${path}: leads outside the workspace (symlink)`);
   const target = resolve(parent, basename(full));
-  const info = await lstat(target).catch(() => undefined);
+  const info = await lstat(target).catch((err: unknown) => {
+    if (errorCode(err) === 'ENOENT') return undefined; // a new file
+    throw fsError(err, path);
+  });
   if (!info?.isSymbolicLink()) return target;
-  const real = await realpath(target).catch(() => {
-    throw new WorkspacePathError(`${path}: a symlink to a missing target`);
+  const real = await realpath(target).catch((err: unknown) => {
+    throw errorCode(err) === 'ENOENT' ? new WorkspacePathError(`${path}: a symlink to a missing target`) : fsError(err, path);
   });
   if (!isInside(workspace, real)) throw new WorkspacePathError(`${path}: leads outside the workspace (symlink)`);
   return real;
@@ -60,7 +63,10 @@ export async function writableRealPath(workspace: string, path: string): Promise
 /** Checks the deepest folder of `dir` that exists, before any folder is created beneath it. */
 async function existingAncestorInside(workspace: string, dir: string, shown: string): Promise<void> {
   for (let current = dir; ; current = dirname(current)) {
-    const real = await realpath(current).catch(() => undefined);
+    const real = await realpath(current).catch((err: unknown) => {
+      if (errorCode(err) === 'ENOENT' || errorCode(err) === 'ENOTDIR') return undefined; // not there yet: look higher up
+      throw fsError(err, shown);
+    });
     if (real !== undefined) {
       if (!isInside(workspace, real)) throw new WorkspacePathError(`${shown}: leads outside the workspace (symlink)`);
       return;
@@ -85,6 +91,8 @@ const errnoText: Record<string, string> = {
 /** A file-system error as the model should see it: the path it gave, not the runner's paths. */
 export function fsError(err: unknown, shown: string): Error {
   if (err instanceof WorkspacePathError) return err;
-  const code = (err as NodeJS.ErrnoException).code;
+  const code = errorCode(err);
   return new WorkspacePathError(`${shown}: ${(code && errnoText[code]) ?? code ?? 'failed'}`);
 }
+
+const errorCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException).code;

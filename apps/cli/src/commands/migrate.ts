@@ -4,6 +4,7 @@ import { installQueue } from '@warren/queue';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
 import { databaseUrlFromEnv, parseFlags } from '../args.ts';
+import { cliLogger } from '../log.ts';
 
 export const migrateUsage = `warren migrate [--concurrency N] [--no-wait] [--tenant-migrations DIR]
   Applies control migrations, installs/upgrades the queue schema, then brings every tenant
@@ -27,7 +28,7 @@ export interface MigrateOptions {
 
 /** The whole migration run, shared by `warren migrate` and the all-in-one start. */
 export async function runMigrations(databaseUrl: string, opts: MigrateOptions): Promise<TenantMigrationReport> {
-  const pool = createPool(databaseUrl, { max: opts.concurrency + 1, applicationName: 'warren-migrate' });
+  const pool = createPool(databaseUrl, { max: opts.concurrency + 1, applicationName: 'warren-migrate', logger: cliLogger });
   try {
     const migrations = loadTenantMigrations(opts.tenantMigrationsDir);
     return await withMigrationLock(
@@ -38,7 +39,7 @@ export async function runMigrations(databaseUrl: string, opts: MigrateOptions): 
       },
       async () => {
         await migrateControl(pool);
-        await installQueue(databaseUrl);
+        await installQueue(databaseUrl, cliLogger);
         const bar = new cliProgress.SingleBar(
           { stream: opts.out, format: 'tenants [{bar}] {value}/{total} {failed} failed, eta {eta_formatted}', noTTYOutput: true, notTTYSchedule: 5000 },
           cliProgress.Presets.shades_classic,

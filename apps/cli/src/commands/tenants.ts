@@ -3,6 +3,7 @@ import { controlDb, createPool } from '@warren/db';
 import { listTenants, provisionTenant, setTenantLimits, setTenantStatus, tenantLimitBounds, tenantLimitKeys, type TenantLimits } from '@warren/tenancy';
 import { z } from 'zod';
 import { UsageError, databaseUrlFromEnv, parseFlags } from '../args.ts';
+import { cliLogger } from '../log.ts';
 
 type LimitKey = keyof TenantLimits;
 /** `maxApiKeys` → `max-api-keys`: one flag per per-tenant limit. */
@@ -37,7 +38,7 @@ const namedLimits = (flags: Record<string, unknown>) =>
 
 export async function tenantsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const pool = createPool(databaseUrlFromEnv(), { max: 2, applicationName: 'warren-cli' });
+  const pool = createPool(databaseUrlFromEnv(), { max: 2, applicationName: 'warren-cli', logger: cliLogger });
   try {
     switch (sub) {
       case 'create': {

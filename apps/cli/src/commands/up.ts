@@ -9,6 +9,7 @@ import { controlDb, createPool, ensureAppDatabase, startEmbeddedPostgres, type E
 import { listTenants, provisionTenant } from '@warren/tenancy';
 import { z } from 'zod';
 import { parseFlags } from '../args.ts';
+import { cliLogger } from '../log.ts';
 import { runMigrations } from './migrate.ts';
 
 export const upUsage = `warren up
@@ -185,7 +186,7 @@ export async function upCommand(argv: string[]): Promise<number> {
 /** On the very first start of an empty installation, a tenant to play with. */
 async function ensureDemoTenant(databaseUrl: string, dataDir: string, state: LocalState) {
   if (state.demoTenantId) return;
-  const pool = createPool(databaseUrl, { max: 1 });
+  const pool = createPool(databaseUrl, { max: 1, logger: cliLogger });
   try {
     if ((await listTenants(controlDb(pool), { limit: 1 })).length > 0) return;
     const { tenant, apiKey } = await provisionTenant(pool, { name: 'demo' });

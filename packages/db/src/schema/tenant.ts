@@ -99,7 +99,8 @@ export const turns = pgTable(
     jobId: text('job_id'),
     attempt: integer().notNull().default(0),
     outputSent: boolean('output_sent').notNull().default(false),
-    error: jsonb().$type<{ message: string; kind?: string }>(),
+    /** Why the turn failed: a stable kind (see TurnErrorKind in packages/turns) and a message. */
+    error: jsonb().$type<{ kind: string; message: string }>(),
     usage: jsonb().$type<{ inputTokens: number; outputTokens: number }>(),
     createdAt: createdAt(),
     startedAt: timestamp('started_at', { withTimezone: true }),
