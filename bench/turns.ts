@@ -1,5 +1,6 @@
 // pnpm bench:turns — the turn pipeline against a zero-latency model API: ingest→reply latency
-// with warm sandboxes, and turns/s with 1 and 2 workers, beside a raw pg-boss
+// with warm sandboxes, and turns/s with 1 and 2 workers; the same for turns that send three
+// send_message outputs before their answer (ingest→last output, outputs/s); beside a raw pg-boss
 // send→work→complete loop on the same database in the same run.
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -53,17 +54,22 @@ const stopWorkers = async () => {
   await Promise.all(workers.splice(0).map((w) => new Promise((r) => (w.once('exit', r), w.kill('SIGTERM')))));
 };
 
+/** A turn that sends three messages, then answers: four assistant messages. */
+const OUTPUTS = 3;
+const withOutputs = { content: ['p1', 'p2', 'p3'].map((text) => `#fake tool send_message {"text":"${text}"}`).join('\n'), replies: OUTPUTS + 1 };
+const plain = { content: 'ping', replies: 1 };
+
 /**
- * Resolves when the conversation has an assistant message with seq > `afterSeq`, polling every
- * `everyMs` (fine-grained for latency; coarser under load, where polling would compete with the
- * pipeline for the same two cores).
+ * Resolves when the conversation has `replies` assistant messages with seq > `afterSeq`, polling
+ * every `everyMs` (fine-grained for latency; coarser under load, where polling would compete with
+ * the pipeline for the same two cores).
  */
-async function replyAfter(pool: Pool, tenantId: string, conversationId: string, afterSeq: number, everyMs: number): Promise<void> {
+async function repliesAfter(pool: Pool, tenantId: string, conversationId: string, afterSeq: number, replies: number, everyMs: number): Promise<void> {
   for (;;) {
-    const found = await withTenant(pool, tenantId, async (tx) =>
-      (await tx.client.query(`SELECT 1 FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND seq > $2 LIMIT 1`, [conversationId, afterSeq])).rowCount,
+    const { rows } = await withTenant(pool, tenantId, (tx) =>
+      tx.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND seq > $2`, [conversationId, afterSeq]),
     );
-    if (found) return;
+    if (rows[0]!.n >= replies) return;
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -74,11 +80,11 @@ try {
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
   const conversations: string[] = [];
   for (let i = 0; i < LANES; i++) conversations.push(await withTenant(pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
-  /** One turn: ingest a triggering message, wait for its reply; returns ms. */
-  const turn = async (conversationId: string, pollMs = 25) => {
+  /** One turn: ingest a triggering message, wait for its last reply; returns ms. */
+  const turn = async (conversationId: string, pollMs = 25, kind = plain) => {
     const t0 = performance.now();
-    const { message } = await withTenant(pool, tenant.id, (tx) => ingestMessage(tx, queue, conversationId, { content: 'ping' }));
-    await replyAfter(pool, tenant.id, conversationId, message.seq, pollMs);
+    const { message } = await withTenant(pool, tenant.id, (tx) => ingestMessage(tx, queue, conversationId, { content: kind.content }));
+    await repliesAfter(pool, tenant.id, conversationId, message.seq, kind.replies, pollMs);
     return performance.now() - t0;
   };
   await waitFor('credential proxy', async () => existsSync(proxySocket));
@@ -98,10 +104,13 @@ try {
     [LATENCY_TURNS],
   );
   const stage = stages.rows[0]!;
+  const outputsLatency: number[] = [];
+  for (let i = 0; i < LATENCY_TURNS; i++) outputsLatency.push(await turn(conversations[i % 4]!, 1, withOutputs));
 
   // 2. throughput: every lane a conversation, one turn after another, with 1 then 2 workers
-  const rate = async () => (await runFor(SECONDS * 1000, LANES, (lane) => turn(conversations[lane]!).then(() => {}))).length / SECONDS;
+  const rate = async (kind = plain) => (await runFor(SECONDS * 1000, LANES, (lane) => turn(conversations[lane]!, 25, kind).then(() => {}))).length / SECONDS;
   const oneWorker = await rate();
+  const outputsPerSecond = (await rate(withOutputs)) * OUTPUTS;
   startWorker(1);
   await Promise.all(conversations.map((c) => turn(c))); // warm the second worker's sandboxes too
   const twoWorkers = await rate();
@@ -128,6 +137,8 @@ try {
     { measure: '  of which: queued (send → fetch)', 'p50 ms': stage.wait50, 'p99 ms': stage.wait99, 'per s': '' },
     { measure: '  of which: worker (fetch → complete)', 'p50 ms': stage.run50, 'p99 ms': stage.run99, 'per s': '' },
     { measure: 'turns/s, 1 worker', 'p50 ms': '', 'p99 ms': '', 'per s': oneWorker },
+    { measure: `${OUTPUTS} send_message + answer: ingest → last output, 1 worker, sequential`, 'p50 ms': percentile(outputsLatency, 50), 'p99 ms': percentile(outputsLatency, 99), 'per s': '' },
+    { measure: `${OUTPUTS} send_message + answer: send_message outputs/s, 1 worker`, 'p50 ms': '', 'p99 ms': '', 'per s': outputsPerSecond },
     { measure: 'turns/s, 2 workers', 'p50 ms': '', 'p99 ms': '', 'per s': twoWorkers },
     { measure: 'baseline: raw pg-boss send → fetch → complete', 'p50 ms': percentile(rawLatency, 50), 'p99 ms': percentile(rawLatency, 99), 'per s': rawRate },
     { measure: 'ratio turns/s (2 workers) / raw loop', 'p50 ms': '', 'p99 ms': '', 'per s': twoWorkers / rawRate },

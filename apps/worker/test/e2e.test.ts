@@ -1,55 +1,28 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { provisionTenant } from '@warren/tenancy';
-import { freePort, startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { startModelStack, type ModelStack } from '@warren/testkit';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, stopProcess } from './helpers.ts';
+import { eventually, spawnApi, spawnWorker, stopProcess, type ApiProcess } from './helpers.ts';
 
 // The whole path with real processes: API → Postgres queue → worker → bubblewrap sandbox →
 // credential proxy → fake Messages API → reply readable through the API.
 
-const program = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 let stack: ModelStack;
-let api: ChildProcess;
+let api: ApiProcess;
 let worker: ChildProcess;
-let base: string;
 let key: string;
 
-function start(path: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [program(path)], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: 'inherit' });
-}
-
-async function call(method: string, path: string, body?: unknown, as = key) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: (await res.json()) as any };
-}
+const call = (method: string, path: string, body?: unknown, as = key) => api.call(method, path, as, body);
 
 beforeAll(async () => {
   stack = await startModelStack();
   key = (await provisionTenant(stack.db.pool, { name: 'e2e' })).apiKey.key;
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  api = start('apps/api/src/main.ts', { DATABASE_URL: stack.db.url, OPS_TOKEN: 'e2e-ops-token-0123456789abcdef', PORT: String(port) });
-  worker = start('apps/worker/src/main.ts', {
-    DATABASE_URL: stack.db.url,
-    PROXY_SOCKET_PATH: stack.proxySocket,
-    PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
-    SANDBOX_ROOT: join(stack.dir, 'sandboxes'),
-    MODEL: 'claude-e2e',
-  });
-  await eventually(
-    () => fetch(`${base}/readyz`).then((r) => r.ok, () => false),
-    (up) => up,
-  );
+  worker = spawnWorker(stack, 'sandboxes', { MODEL: 'claude-e2e' });
+  api = await spawnApi(stack);
 }, 60_000);
 
 afterAll(async () => {
-  for (const child of [api, worker]) if (child) await stopProcess(child, 'SIGTERM');
+  for (const child of [api?.process, worker]) if (child) await stopProcess(child, 'SIGTERM');
   await stack.close();
 });
 

@@ -298,7 +298,8 @@ export async function addTurnUsage(tx: TenantTx, turnId: string, usage: { inputT
  * behind the fence, and a refused fence rolls them back with the transaction.
  */
 export async function commitTurn(tx: TenantTx, turn: LeasedTurn, result: { finalText: string; finalOutSeq: number; history: unknown[] }): Promise<void> {
-  await Promise.all([
+  // pipelined: after the first statement that fails, the others fail with "current transaction is aborted"; report the cause
+  const settled = await Promise.allSettled([
     holdLease(tx, turn),
     insertOutput(tx, turn, result.finalOutSeq, result.finalText),
     tx.client.query(`UPDATE sessions SET history = $2, version = version + 1, updated_at = now() WHERE conversation_id = $1`, [
@@ -308,6 +309,7 @@ export async function commitTurn(tx: TenantTx, turn: LeasedTurn, result: { final
     closeRange(tx, turn.conversationId, turn.toSeq),
     tx.client.query(`UPDATE turns SET status = $2, error = NULL, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [turn.turnId, SUCCEEDED]),
   ]);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
 export type FailureOutcome = 'retry' | 'advanced' | 'dead';
