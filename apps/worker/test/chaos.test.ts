@@ -240,6 +240,8 @@ describe('chaos: Postgres crashes and restarts', () => {
 
     const pending = async () => (await audit({ pool: own.db.pool, conversations: convs })).filter((c) => c.processed < (c.users.at(-1)?.seq ?? 0)).length;
     expect(await eventually(pending, (n) => n === 0, 180_000)).toBe(0);
+    // turns caught by the crash wait for their jobs' heartbeats to lapse and their retries' backoff
+    console.log(`all answered ${((Date.now() - back.getTime()) / 1000).toFixed(1)} s after Postgres was back`);
     expect(exits, 'no worker exited by itself').toEqual([]);
     await Promise.all(workers.map((w) => stopProcess(w)));
     expectExactlyOnce(await audit({ pool: own.db.pool, conversations: convs }));

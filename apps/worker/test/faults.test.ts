@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
@@ -9,7 +8,7 @@ import { provisionTenant } from '@warren/tenancy';
 import { freePort, startCrashablePostgres, startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, spawnWorker, stopProcess } from './helpers.ts';
+import { eventually, spawnWorker, startProgram, stopProcess } from './helpers.ts';
 
 // Faults the processes must survive by themselves: a restarted credential proxy, a SIGKILLed
 // worker's sandboxes, and the API and proxy started while Postgres is down.
@@ -108,10 +107,6 @@ describe('faults', () => {
 });
 
 describe('started while Postgres is down', () => {
-  const program = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
-  const start = (path: string, env: Record<string, string>): ChildProcess =>
-    spawn(process.execPath, [program(path)], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'fatal', ...env }, stdio: 'inherit' });
-
   it('the API and the proxy wait for it, report not ready meanwhile, and serve once it is back', async () => {
     const pg = await startCrashablePostgres();
     const port = await freePort();
@@ -121,8 +116,8 @@ describe('started while Postgres is down', () => {
       await pg.crash();
       const proxySocket = join(stack.dir, 'down-proxy', 'proxy.sock');
       children.push(
-        start('apps/api/src/main.ts', { DATABASE_URL: pg.db.url, OPS_TOKEN: 'faults-ops-token-0123456789abcdef', PORT: String(port) }),
-        start('apps/credential-proxy/src/main.ts', { DATABASE_URL: pg.db.url, PROXY_SOCKET_PATH: proxySocket, PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET }),
+        startProgram('apps/api/src/main.ts', { LOG_LEVEL: 'fatal', DATABASE_URL: pg.db.url, OPS_TOKEN: 'faults-ops-token-0123456789abcdef', PORT: String(port) }),
+        startProgram('apps/credential-proxy/src/main.ts', { LOG_LEVEL: 'fatal', DATABASE_URL: pg.db.url, PROXY_SOCKET_PATH: proxySocket, PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET }),
       );
       for (const child of children) child.once('exit', (code) => exits.push(code));
       const ready = () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
