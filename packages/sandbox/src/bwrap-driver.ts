@@ -95,9 +95,9 @@ export class BwrapDriver implements SandboxDriver {
     return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
   }
 
-  async cleanupLeftovers(): Promise<void> {
+  async cleanupLeftovers(root: string): Promise<void> {
     await this.limits.cleanupLeftovers();
-    await unmountLeftoverWorkspaces();
+    await unmountLeftoverWorkspaces(root);
   }
 
   /**
