@@ -106,39 +106,6 @@ describe('faults', () => {
   }, 180_000);
 });
 
-describe('a killed worker', () => {
-  it("frees its turns' tenant slots before its jobs are handed on: another conversation of the tenant is answered first", async () => {
-    const { tenant } = await provisionTenant(stack.db.pool, { name: 'faults-slots', maxConcurrentTurns: 1 });
-    const conversation = () => withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id);
-    const send = (id: string, content: string) => withTenant(stack.db.pool, tenant.id, (tx) => ingestMessage(tx, queue, id, { content }, 1));
-    const turnOf = (id: string) =>
-      withTenant(stack.db.pool, tenant.id, async (tx) => {
-        const { rows } = await tx.client.query<{ status: string; attempt: number; started_at: Date; finished_at: Date | null }>(
-          'SELECT status, attempt, started_at, finished_at FROM turns WHERE conversation_id = $1',
-          [id],
-        );
-        return rows[0];
-      });
-    const [slow, other] = [await conversation(), await conversation()];
-    const doomed = spawnWorker(stack, 'slots-doomed');
-    await send(slow, '#fake sleep 30000');
-    await expect.poll(async () => (await turnOf(slow))?.status, { timeout: 60_000 }).toBe('running');
-    await stopProcess(doomed);
-    const survivor = spawnWorker(stack, 'slots-survivor');
-    try {
-      await send(other, 'hello');
-      // the slow turn is resumed once its job's heartbeat lapses (10 s and the supervisor's round);
-      // the other conversation needs only the dead turn's lease to lapse (6 s, was 30 s)
-      await expect.poll(async () => (await turnOf(other))?.status, { timeout: 60_000 }).toBe('succeeded');
-      await expect.poll(async () => (await turnOf(slow))?.attempt, { timeout: 60_000 }).toBeGreaterThan(1);
-      const [resumed, answered] = [await turnOf(slow), await turnOf(other)];
-      expect(answered!.finished_at!.getTime()).toBeLessThan(resumed!.started_at.getTime());
-    } finally {
-      await stopProcess(survivor);
-    }
-  }, 180_000);
-});
-
 describe('started while Postgres is down', () => {
   it('the API and the proxy wait for it, report not ready meanwhile, and serve once it is back', async () => {
     const pg = await startCrashablePostgres();
