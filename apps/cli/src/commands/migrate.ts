@@ -1,4 +1,14 @@
-import { MigrationLockBusyError, createPool, loadTenantMigrations, migrateControl, migrateTenants, withMigrationLock } from '@warren/db';
+import {
+  MigrationLockBusyError,
+  checkServerVersion,
+  createPool,
+  ensureAppRoleNoInherit,
+  loadTenantMigrations,
+  migrateControl,
+  migrateTenants,
+  UnsupportedPostgresError,
+  withMigrationLock,
+} from '@warren/db';
 import type { TenantMigrationReport } from '@warren/db';
 import { installQueue } from '@warren/queue';
 import cliProgress from 'cli-progress';
@@ -30,6 +40,10 @@ export interface MigrateOptions {
 export async function runMigrations(databaseUrl: string, opts: MigrateOptions): Promise<TenantMigrationReport> {
   const pool = createPool(databaseUrl, { max: opts.concurrency + 1, applicationName: 'warren-migrate', logger: cliLogger });
   try {
+    const major = await checkServerVersion(pool);
+    if (await ensureAppRoleNoInherit(pool)) {
+      opts.out.write(`made the app role NOINHERIT (Postgres ${major}: tenant grants must not pass tenant rights to it)\n`);
+    }
     const migrations = loadTenantMigrations(opts.tenantMigrationsDir);
     return await withMigrationLock(
       pool,
@@ -85,6 +99,10 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     if (err instanceof MigrationLockBusyError) {
       console.error(`warren migrate: ${err.message}`);
       return 75;
+    }
+    if (err instanceof UnsupportedPostgresError) {
+      console.error(`warren migrate: ${err.message}`);
+      return 1;
     }
     throw err;
   }
