@@ -2,7 +2,11 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 import { DEBIAN_PG15_BIN, debianPostgres15Installed } from './packages/testkit/src/debian-postgres.ts';
 
 /** Tests that also run against the oldest supported Postgres: what keeps tenants apart. */
-const isolationTests = ['packages/tenancy/test/isolation.test.ts', 'apps/api/test/cross-tenant.test.ts'];
+const isolationTests = [
+  'packages/tenancy/test/isolation.test.ts',
+  'apps/api/test/cross-tenant.test.ts',
+  'packages/db/test/app-role.test.ts',
+];
 
 const postgres15: TestProjectInlineConfiguration[] = [];
 if (debianPostgres15Installed()) {
