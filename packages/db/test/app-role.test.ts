@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+// The run's Postgres, as testkit's global setup provides it (testkit itself depends on this package).
+import type {} from '../../testkit/src/provided.ts';
 import { checkServerVersion, ensureAppRoleNoInherit, grantTenantRoleToApp } from '../src/index.ts';
 
 // An app role made by ops without NOINHERIT (also run against Postgres 15, see vitest.config.ts).

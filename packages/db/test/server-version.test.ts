@@ -1,5 +1,7 @@
 import pg from 'pg';
 import { describe, expect, inject, it } from 'vitest';
+// The run's Postgres, as testkit's global setup provides it (testkit itself depends on this package).
+import type {} from '../../testkit/src/provided.ts';
 import { checkServerVersion, supportedMajor, UnsupportedPostgresError } from '../src/index.ts';
 
 describe('the Postgres version check', () => {
