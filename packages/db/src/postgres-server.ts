@@ -53,7 +53,9 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
   const server = spawn(
     join(options.binDir, 'postgres'),
     ['-D', options.dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
-    { ...ids, env: { LC_ALL: 'C' } },
+    // Its own process group: a Ctrl-C to the terminal's group reaches the parent, which stops
+    // the services first and the database last, not the database under their feet.
+    { ...ids, env: { LC_ALL: 'C' }, detached: true },
   );
   // A parent that exits without stop() must not leave the server running on its port.
   const killOnExit = () => server.kill('SIGINT');
