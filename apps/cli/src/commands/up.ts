@@ -80,7 +80,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     say(`${env.WARREN_DATA_DIR} is closed to the postgres and sandbox users: their folders are in ${places.movedTo}`);
   }
   // The sandboxes run the runner with this Node, as the sandbox user.
-  if (process.getuid?.() === 0 && !canReach(process.execPath, sandboxUser)) {
+  if (process.getuid?.() === 0 && !canReach(process.execPath, sandboxUser, { read: true })) {
     say(`${process.execPath} is in a folder the sandbox user (uid ${sandboxUser.uid}) cannot reach: start with npm start, or use a Node outside it`);
     return 1;
   }
