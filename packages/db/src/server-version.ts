@@ -1,7 +1,10 @@
+import { ConfigError } from '@warren/core';
+
 /** The oldest Postgres Warren runs on (Debian 12's); 15 through 18 are tested. */
 export const MIN_POSTGRES_MAJOR = 15;
 
-export class UnsupportedPostgresError extends Error {
+/** A ConfigError: DATABASE_URL names a server Warren cannot run on, so services exit 78 with the message. */
+export class UnsupportedPostgresError extends ConfigError {
   override name = 'UnsupportedPostgresError';
 }
 
@@ -13,7 +16,7 @@ interface Queryable {
 export function supportedMajor(versionNum: number, version: string): number {
   const major = Math.floor(versionNum / 10_000);
   if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {
-    throw new UnsupportedPostgresError(`Warren needs PostgreSQL ${MIN_POSTGRES_MAJOR} or later; this server runs ${version}`);
+    throw new UnsupportedPostgresError(`Warren needs PostgreSQL ${MIN_POSTGRES_MAJOR} or later; this server runs ${version} (DATABASE_URL)`);
   }
   return major;
 }

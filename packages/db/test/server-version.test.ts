@@ -7,7 +7,7 @@ import { checkServerVersion, supportedMajor, UnsupportedPostgresError } from '..
 describe('the Postgres version check', () => {
   it('refuses a server below 15 with a message naming the version', () => {
     expect(() => supportedMajor(140011, '14.11')).toThrow(UnsupportedPostgresError);
-    expect(() => supportedMajor(140011, '14.11')).toThrow('Warren needs PostgreSQL 15 or later; this server runs 14.11');
+    expect(() => supportedMajor(140011, '14.11')).toThrow('Warren needs PostgreSQL 15 or later; this server runs 14.11 (DATABASE_URL)');
     expect(supportedMajor(150004, '15.4')).toBe(15);
     expect(supportedMajor(180004, '18.4')).toBe(18);
   });

@@ -6,7 +6,6 @@ import {
   loadTenantMigrations,
   migrateControl,
   migrateTenants,
-  UnsupportedPostgresError,
   withMigrationLock,
 } from '@warren/db';
 import type { TenantMigrationReport } from '@warren/db';
@@ -99,10 +98,6 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     if (err instanceof MigrationLockBusyError) {
       console.error(`warren migrate: ${err.message}`);
       return 75;
-    }
-    if (err instanceof UnsupportedPostgresError) {
-      console.error(`warren migrate: ${err.message}`);
-      return 1;
     }
     throw err;
   }
