@@ -1,8 +1,4 @@
-import { checkServerVersion } from './server-version.ts';
-
-interface Queryable {
-  query(sql: string): Promise<{ rows: unknown[] }>;
-}
+import { checkServerVersion, type Queryable } from './server-version.ts';
 
 /**
  * The app role may SET ROLE to every tenant but must not inherit their rights: outside

@@ -8,7 +8,8 @@ export class UnsupportedPostgresError extends ConfigError {
   override name = 'UnsupportedPostgresError';
 }
 
-interface Queryable {
+/** A pool, a pooled client or a plain client. */
+export interface Queryable {
   query(sql: string): Promise<{ rows: unknown[] }>;
 }
 
