@@ -1,7 +1,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Logger } from '@warren/core';
-import { createPool } from '@warren/db';
+import { checkServerVersion, createPool } from '@warren/db';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
 import type { ProxyConfig } from './config.ts';
 
@@ -22,6 +22,7 @@ const listen = (server: Server, ...args: [string] | [number, string]) =>
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
   // two short tenant transactions per model call (is the turn running; the turn's usage)
   const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy', logger });
+  await checkServerVersion(pool);
   const meter = new UsageMeter(pool, logger, config.USAGE_FLUSH_MS);
   const policies = new TenantPolicies({
     pool,
