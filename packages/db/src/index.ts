@@ -19,6 +19,12 @@ export {
   freePort,
   type EmbeddedPostgresHandle,
 } from './embedded.ts';
+export { startPostgresServer, type PostgresServerHandle, type PostgresServerOptions } from './postgres-server.ts';
+export { postgresRunAs } from './postgres-user.ts';
+export { sharedDir, copyOnce, SHARED_ROOT } from './shared-dir.ts';
+export { reachableBinDir } from './embedded-binaries.ts';
+export { checkServerVersion, supportedMajor, MIN_POSTGRES_MAJOR, UnsupportedPostgresError } from './server-version.ts';
+export { grantTenantRoleToApp, ensureAppRoleNoInherit } from './app-role.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
 export { ChangeListener, AUTH_CHANGED_CHANNEL, type ChangeListenerOptions } from './change-listener.ts';
-export { isDatabaseUnreachable } from './unreachable.ts';
+export { isDatabaseUnreachable, retryWhileUnreachable } from './unreachable.ts';

@@ -3,6 +3,7 @@ import {
   applyTenantMigrations,
   controlDb,
   controlSchema,
+  grantTenantRoleToApp,
   loadTenantMigrations,
   tenantSchemaName,
   type ControlDb,
@@ -74,11 +75,9 @@ export async function provisionTenant(
       .returning();
     // The app role may SET ROLE to the tenant but does not inherit its rights: outside
     // withTenant it cannot read tenant tables at all.
-    await client.query(
-      `CREATE ROLE "${schemaName}" NOLOGIN;
-       GRANT "${schemaName}" TO CURRENT_USER WITH INHERIT FALSE, SET TRUE;
-       CREATE SCHEMA "${schemaName}" AUTHORIZATION "${schemaName}"`,
-    );
+    await client.query(`CREATE ROLE "${schemaName}" NOLOGIN`);
+    await grantTenantRoleToApp(client, schemaName);
+    await client.query(`CREATE SCHEMA "${schemaName}" AUTHORIZATION "${schemaName}"`);
     await applyTenantMigrations(client, id, migrations);
     const apiKey = await createApiKey(db, id, 'default');
     await client.query('COMMIT');

@@ -9,11 +9,15 @@ import { TEMPLATE_DATABASE, TEST_APP_ROLE } from './provided.ts';
  * role may create roles and databases. A template database gets the control migrations and the
  * queue schema once; each test file clones it (createTestDatabase).
  */
-export default async function setup(project: TestProject) {
-  let superuserUrl = process.env.DATABASE_URL;
+export default function setup(project: TestProject) {
+  return setupTestPostgres(project, process.env.DATABASE_URL);
+}
+
+/** The setup of a run against `superuserUrl`, or a throw-away server from `binDir` (default: the embedded one). */
+export async function setupTestPostgres(project: TestProject, superuserUrl?: string, binDir?: string) {
   let stop = async () => {};
   if (!superuserUrl) {
-    const pg = await startTemporaryPostgres();
+    const pg = await startTemporaryPostgres({ binDir });
     superuserUrl = pg.superuserUrl;
     stop = pg.stop;
   }

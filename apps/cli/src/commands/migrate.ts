@@ -1,4 +1,13 @@
-import { MigrationLockBusyError, createPool, loadTenantMigrations, migrateControl, migrateTenants, withMigrationLock } from '@warren/db';
+import {
+  MigrationLockBusyError,
+  checkServerVersion,
+  createPool,
+  ensureAppRoleNoInherit,
+  loadTenantMigrations,
+  migrateControl,
+  migrateTenants,
+  withMigrationLock,
+} from '@warren/db';
 import type { TenantMigrationReport } from '@warren/db';
 import { installQueue } from '@warren/queue';
 import cliProgress from 'cli-progress';
@@ -30,6 +39,10 @@ export interface MigrateOptions {
 export async function runMigrations(databaseUrl: string, opts: MigrateOptions): Promise<TenantMigrationReport> {
   const pool = createPool(databaseUrl, { max: opts.concurrency + 1, applicationName: 'warren-migrate', logger: cliLogger });
   try {
+    const major = await checkServerVersion(pool);
+    if (await ensureAppRoleNoInherit(pool)) {
+      opts.out.write(`made the app role NOINHERIT (Postgres ${major}: tenant grants must not pass tenant rights to it)\n`);
+    }
     const migrations = loadTenantMigrations(opts.tenantMigrationsDir);
     return await withMigrationLock(
       pool,

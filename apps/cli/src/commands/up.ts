@@ -3,12 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseEnv } from '@warren/core';
+import { canReach, parseEnv } from '@warren/core';
 import { generateProxyKeyPair } from '@warren/credentials';
 import { controlDb, createPool, ensureAppDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@warren/db';
+import { sandboxUser } from '@warren/sandbox';
 import { listTenants, provisionTenant } from '@warren/tenancy';
 import { z } from 'zod';
 import { parseFlags } from '../args.ts';
+import { localPlaces } from '../local-places.ts';
 import { cliLogger } from '../log.ts';
 import { runMigrations } from './migrate.ts';
 
@@ -73,13 +75,22 @@ export async function upCommand(argv: string[]): Promise<number> {
   mkdirSync(env.WARREN_DATA_DIR, { recursive: true, mode: 0o755 });
   const state = await loadLocalState(env.WARREN_DATA_DIR);
   const say = (line: string) => process.stdout.write(`[warren] ${line}\n`);
+  const places = localPlaces(env.WARREN_DATA_DIR);
+  if (places.movedTo) {
+    say(`${env.WARREN_DATA_DIR} is closed to the postgres and sandbox users: their folders are in ${places.movedTo}`);
+  }
+  // The sandboxes run the runner with this Node, as the sandbox user.
+  if (process.getuid?.() === 0 && !canReach(process.execPath, sandboxUser, { read: true })) {
+    say(`${process.execPath} is in a folder the sandbox user (uid ${sandboxUser.uid}) cannot reach: start with npm start, or use a Node outside it`);
+    return 1;
+  }
 
   let postgres: EmbeddedPostgresHandle | undefined;
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {
-    say(`starting embedded Postgres on 127.0.0.1:${env.PG_PORT} (data in ${join(env.WARREN_DATA_DIR, 'pg')})`);
+    say(`starting embedded Postgres on 127.0.0.1:${env.PG_PORT} (data in ${places.pgData})`);
     postgres = await startEmbeddedPostgres({
-      dataDir: join(env.WARREN_DATA_DIR, 'pg'),
+      dataDir: places.pgData,
       port: env.PG_PORT,
       password: state.superuserPassword,
     });
@@ -140,7 +151,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       upstream = `http://127.0.0.1:${env.FAKE_ANTHROPIC_PORT}`;
       start('fake-anthropic', 'packages/fake-anthropic/src/main.ts', { PORT: String(env.FAKE_ANTHROPIC_PORT) });
     }
-    const proxySocket = join(env.WARREN_DATA_DIR, 'credential-proxy', 'proxy.sock');
+    const proxySocket = places.proxySocket;
     start('credential-proxy', 'apps/credential-proxy/src/main.ts', {
       DATABASE_URL: databaseUrl,
       PROXY_SOCKET_PATH: proxySocket,
@@ -154,7 +165,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       DATABASE_URL: databaseUrl,
       PROXY_SOCKET_PATH: proxySocket,
       PROXY_TOKEN_SECRET: state.proxyTokenSecret,
-      SANDBOX_ROOT: join(env.WARREN_DATA_DIR, 'sandboxes'),
+      SANDBOX_ROOT: places.sandboxRoot,
     });
     start('api', 'apps/api/src/main.ts', {
       DATABASE_URL: databaseUrl,
