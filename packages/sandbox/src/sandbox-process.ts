@@ -12,8 +12,9 @@ export const BWRAP_FDS = { passwd: 3, group: 4, info: 5, args: 6 } as const;
 /**
  * stdin is the sandbox's lifeline: the host never writes to it nor closes it, so the program
  * inside reads end-of-file exactly when the host process is gone, however it died. bwrap's
- * --die-with-parent cannot promise that: it takes hold only once bwrap runs, and a host killed
- * while its sandbox was starting left that sandbox running with no one to end it.
+ * --die-with-parent cannot promise that: it takes hold only once bwrap runs (after bash, prlimit
+ * and setpriv), and its pid 1 sets its own only later still, so a host killed while its sandbox
+ * was starting could leave that sandbox running with no one to end it.
  */
 export const LAUNCHER_STDIO = ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] as const;
 
