@@ -52,7 +52,7 @@ try {
   const one = await measure('pgboss_1', true, false, pgBossLoops(1));
   const many = await measure('pgboss_16', true, false, pgBossLoops(LOOPS));
   const warren = await measure('warren_16', false, true, async (queue, handler) => {
-    const loops = await startFetchLoops(boss, { queue, concurrency: LOOPS, channel: CHANNEL, pool, pollSeconds: 30 }, async () => handler());
+    const loops = await startFetchLoops(boss, { queue, concurrency: LOOPS, channel: CHANNEL, pool, pollSeconds: 30, logger: benchLogger }, async () => handler());
     return async () => {
       await boss.offWork(queue);
       await loops.close();

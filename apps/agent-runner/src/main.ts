@@ -14,6 +14,10 @@ const stop = () => {
 };
 process.once('SIGTERM', stop);
 process.once('SIGINT', stop);
+// The host holds the other end of stdin and never writes (LAUNCHER_STDIO in @warren/sandbox):
+// end-of-file means the worker is gone, and so must this sandbox be — bwrap then ends the rest.
+process.stdin.once('end', stop);
+process.stdin.resume();
 
 try {
   const config = loadRunnerConfig();

@@ -29,7 +29,8 @@ export function localPlaces(dataDir: string, sharedRoot: string = SHARED_ROOT): 
   return {
     pgData: join(base, 'pg'),
     sandboxRoot: join(base, 'sandboxes'),
-    proxySocket: join(base, 'credential-proxy.sock'),
+    // in a directory of its own: sandboxes bind the socket's directory
+    proxySocket: join(base, 'credential-proxy', 'proxy.sock'),
     ...(reachable ? {} : { movedTo: base }),
   };
 }

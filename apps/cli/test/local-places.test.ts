@@ -20,7 +20,7 @@ describe.skipIf(!asRoot)("where warren up keeps Postgres's data and the sandboxe
     expect(localPlaces(dataDir, shared)).toEqual({
       pgData: join(dataDir, 'pg'),
       sandboxRoot: join(dataDir, 'sandboxes'),
-      proxySocket: join(dataDir, 'credential-proxy.sock'),
+      proxySocket: join(dataDir, 'credential-proxy', 'proxy.sock'),
     });
   });
 

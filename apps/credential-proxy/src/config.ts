@@ -10,7 +10,7 @@ export const proxyConfigSchema = z
   .object({
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     /** Unix socket the sandboxes connect to. */
-    PROXY_SOCKET_PATH: z.string().min(1).default(join(tmpdir(), 'warren-credential-proxy.sock')),
+    PROXY_SOCKET_PATH: z.string().min(1).default(join(tmpdir(), 'warren-credential-proxy', 'proxy.sock')),
     /** Optional TCP listener, for container hosts where a socket cannot be shared. */
     PROXY_TCP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     PROXY_TCP_HOST: z.string().default('127.0.0.1'),

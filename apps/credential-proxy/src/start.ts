@@ -1,7 +1,8 @@
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { dirname } from 'node:path';
 import type { Logger } from '@warren/core';
-import { checkServerVersion, createPool } from '@warren/db';
+import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/db';
 import { createCredentialProxy, TenantPolicies, UsageMeter } from '@warren/proxy';
 import type { ProxyConfig } from './config.ts';
 
@@ -22,7 +23,8 @@ const listen = (server: Server, ...args: [string] | [number, string]) =>
 export async function startProxy(config: ProxyConfig, logger: Logger): Promise<RunningProxy> {
   // two short tenant transactions per model call (is the turn running; the turn's usage)
   const pool = createPool(config.DATABASE_URL, { max: 10, applicationName: 'warren-credential-proxy', logger });
-  await checkServerVersion(pool);
+  // Started while Postgres is down, the proxy waits for it; afterwards its pool reconnects by itself.
+  await retryWhileUnreachable(() => checkServerVersion(pool), logger, 'server version checked');
   const meter = new UsageMeter(pool, logger, config.USAGE_FLUSH_MS);
   const policies = new TenantPolicies({
     pool,
@@ -51,6 +53,9 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
   });
 
   const servers: Server[] = [createServer(proxy.handle)];
+  // Sandboxes bind the socket's directory (so a restart's new socket reaches warm ones): made
+  // here, kept across restarts, and reachable by the sandbox user.
+  mkdirSync(dirname(config.PROXY_SOCKET_PATH), { recursive: true, mode: 0o755 });
   rmSync(config.PROXY_SOCKET_PATH, { force: true }); // a socket left by a crashed run
   await listen(servers[0]!, config.PROXY_SOCKET_PATH);
   // Sandboxes run as an unprivileged user; the token, not the file mode, is the credential.

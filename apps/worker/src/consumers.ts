@@ -64,6 +64,7 @@ export async function consumeTurns(
       channel: TURN_READY_CHANNEL,
       pool: deps.pool,
       pollSeconds: options.pollSeconds,
+      logger: deps.logger,
       // only a pre-filter: the cap itself is enforced when the turn is claimed
       groupConcurrency: { default: options.defaultTenantCap, tiers: turnCapTiers() },
     },

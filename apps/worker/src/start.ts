@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
-import { checkServerVersion, createPool } from '@warren/db';
-import { logBossErrors, QUEUE_SCHEMA } from '@warren/queue';
+import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/db';
+import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
 import { PgBoss } from 'pg-boss';
@@ -24,7 +24,8 @@ export interface RunningWorker {
 /** Wires a stateless worker: pg-boss consumer of `turn`, sandbox pool, database; stops in order. */
 export async function startWorker(config: WorkerConfig, logger: Logger): Promise<RunningWorker> {
   const pool = createPool(config.DATABASE_URL, { max: config.WORKER_CONCURRENCY * 2 + 2, applicationName: 'warren-worker', logger });
-  await checkServerVersion(pool);
+  // A worker started while Postgres is down waits for it (and for pg-boss below).
+  await retryWhileUnreachable(() => checkServerVersion(pool), logger, 'server version checked');
   await mkdir(config.SANDBOX_ROOT, { recursive: true });
   await chmod(config.SANDBOX_ROOT, 0o711);
   const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
@@ -56,7 +57,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
   });
   logBossErrors(boss, logger);
-  await boss.start();
+  // Started while Postgres is down, a worker waits for it; after that pg-boss's pool, Warren's pool
+  // and the LISTEN connections each reconnect by themselves.
+  await startBoss(boss, logger);
   const deps = {
     pool,
     sandboxes,

@@ -2,10 +2,10 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, type ModelStack } from '@warren/testkit';
+import { startCrashablePostgres, startModelStack, type CrashablePostgres, type ModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnWorker, stopProcess } from './helpers.ts';
+import { eventually, spawnWorker, stopProcess } from './helpers.ts';
 
 // Chaos: two worker processes, 500 triggers over 50 conversations of 5 tenants, each asking for
 // three send_message outputs before the answer; workers killed with SIGKILL at random moments
@@ -30,11 +30,11 @@ const partsOf = (trigger: string) => ['p1', 'p2', 'p3'].map((p) => `${p} of ${tr
 const script = (trigger: string) => [trigger, ...partsOf(trigger).map((text) => `#fake tool send_message ${JSON.stringify({ text })}`)].join('\n');
 
 /** Per conversation: its triggers, the turns that sent output with their covered ranges and outputs, and its cursor. */
-async function audit() {
+async function audit(on = { pool: stack.db.pool, conversations }) {
   const report = [];
-  for (const c of conversations) {
+  for (const c of on.conversations) {
     report.push(
-      await withTenant(stack.db.pool, c.tenantId, async (tx) => {
+      await withTenant(on.pool, c.tenantId, async (tx) => {
         const q = <T>(sql: string) => tx.client.query(sql, [c.id]).then((r) => r.rows as T[]);
         const users = await q<{ seq: number; trigger: string; at: Date }>(
           `SELECT seq::int, split_part(content, E'\n', 1) AS trigger, created_at AS at FROM messages WHERE conversation_id = $1 AND role = 'user' ORDER BY seq`,
@@ -176,5 +176,74 @@ describe('chaos', () => {
     const report = await audit();
     printFigures('stormy', report, run);
     expectExactlyOnce(report);
+  }, 400_000);
+});
+
+// Postgres itself crashes (`-m immediate`) mid-run and comes back; a third worker is started
+// while it is down. No process is restarted to recover: every trigger is still answered once.
+describe('chaos: Postgres crashes and restarts', () => {
+  let pg: CrashablePostgres;
+  let own: ModelStack;
+  let ownQueue: TurnQueue;
+  const convs: Array<{ tenantId: string; id: string }> = [];
+
+  beforeAll(async () => {
+    pg = await startCrashablePostgres();
+    own = await startModelStack({ db: pg.db });
+    ownQueue = await TurnQueue.start(own.db.url, own.logger);
+    for (let t = 0; t < 3; t++) {
+      const { tenant } = await provisionTenant(own.db.pool, { name: `crash-${t}` });
+      for (let c = 0; c < 5; c++) convs.push({ tenantId: tenant.id, id: await withTenant(own.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id) });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await ownQueue?.stop();
+    await own?.close();
+  });
+
+  it('answers every trigger exactly once across the crash, and turns flow again within seconds', async () => {
+    const env = { WORKER_CONCURRENCY: '4', TENANT_CONCURRENCY: '4', SANDBOX_MAX: '20', SANDBOX_MAX_PER_TENANT: '10' };
+    const workers = [spawnWorker(own, 'crash-0', env), spawnWorker(own, 'crash-1', env)];
+    const exits: Array<number | null> = [];
+    const send = (round: number) =>
+      Promise.all(convs.map((c, n) => withTenant(own.db.pool, c.tenantId, (tx) => ingestMessage(tx, ownQueue, c.id, { content: script(`crash c${n} r${round}`) }))));
+    /** When the first turn after `since` finished, if one did. */
+    const firstAnswerAfter = async (since: Date) => {
+      const times = await Promise.all(
+        convs.map((c) =>
+          withTenant(own.db.pool, c.tenantId, async (tx) => {
+            const { rows } = await tx.client.query<{ at: Date | null }>(`SELECT min(finished_at) AS at FROM turns WHERE conversation_id = $1 AND status = 'succeeded' AND finished_at > $2`, [c.id, since]);
+            return rows[0]?.at?.getTime() ?? Infinity;
+          }),
+        ),
+      );
+      return Math.min(...times);
+    };
+    const start = new Date();
+    for (let round = 0; round < 3; round++) await send(round);
+    // mid-run: once turns flow, with more in flight
+    await eventually(() => firstAnswerAfter(start), Number.isFinite, 60_000);
+    await pg.crash();
+    for (const w of workers) w.once('exit', (code) => exits.push(code));
+    const late = spawnWorker(own, 'crash-2', env); // started while Postgres is down
+    late.once('exit', (code) => exits.push(code));
+    workers.push(late);
+    await new Promise((r) => setTimeout(r, 3000)); // an outage the processes must sit through
+    await pg.start();
+    const back = new Date();
+
+    for (let round = 3; round < 6; round++) await send(round);
+    const first = await eventually(() => firstAnswerAfter(back), Number.isFinite, 60_000);
+    expect(first).toBeLessThan(Infinity);
+    console.log(`first turn answered ${((first - back.getTime()) / 1000).toFixed(1)} s after Postgres was back`);
+
+    const pending = async () => (await audit({ pool: own.db.pool, conversations: convs })).filter((c) => c.processed < (c.users.at(-1)?.seq ?? 0)).length;
+    expect(await eventually(pending, (n) => n === 0, 180_000)).toBe(0);
+    // turns caught by the crash wait for their jobs' heartbeats to lapse and their retries' backoff
+    console.log(`all answered ${((Date.now() - back.getTime()) / 1000).toFixed(1)} s after Postgres was back`);
+    expect(exits, 'no worker exited by itself').toEqual([]);
+    await Promise.all(workers.map((w) => stopProcess(w)));
+    expectExactlyOnce(await audit({ pool: own.db.pool, conversations: convs }));
   }, 400_000);
 });

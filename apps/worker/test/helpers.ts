@@ -27,7 +27,7 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGKI
 const program = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
 /** A program of the repo as its own process, with only PATH and `env` for environment. */
-function startProgram(path: string, env: Record<string, string>): ChildProcess {
+export function startProgram(path: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [program(path)], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', ...env }, stdio: 'inherit' });
 }
 

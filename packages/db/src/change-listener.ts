@@ -1,37 +1,55 @@
+import type { Logger } from '@warren/core';
 import type { Pool, PoolClient } from './pool.ts';
 
 /** Fired by the trigger on control.api_keys, control.tenants and control.credentials. */
 export const AUTH_CHANGED_CHANNEL = 'warren_auth_changed';
 
-const RECONNECT_FIRST_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+// Short and capped: a listener is one connection attempt per try, and after a Postgres restart
+// every wake-up waits for it (a cap of 30 s once left turns unanswered for 25 s).
+const RECONNECT_FIRST_MS = 250;
+const RECONNECT_MAX_MS = 2_000;
+
+export interface ChangeListenerOptions {
+  /** Called once the connection is back (default: `onChange`), since changes may have gone unheard. */
+  onReconnect?: () => void;
+  /** Where a lost or refused connection is reported, once per outage. */
+  logger?: Logger;
+}
 
 /**
  * LISTENs on a dedicated connection and calls `onChange` for every notification — and when the
- * connection is lost, since changes may then go unheard. It reconnects with backoff and calls
- * `onChange` once more when it is back; meanwhile `listening` is false, so callers drop their
- * caches and rely on their TTL or polling.
+ * connection is lost, since changes may then go unheard. It (re)connects with a short backoff,
+ * also when the database is down at `listen`, and calls `onReconnect` when it is back; meanwhile
+ * `listening` is false, so callers drop their caches and rely on their TTL or polling.
  */
 export class ChangeListener {
   private client: PoolClient | undefined;
   private pool: Pool | undefined;
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
+  private down = false;
   private readonly channel: string;
   private readonly onChange: () => void;
+  private readonly options: ChangeListenerOptions;
 
-  constructor(channel: string, onChange: () => void) {
+  constructor(channel: string, onChange: () => void, options: ChangeListenerOptions = {}) {
     this.channel = channel;
     this.onChange = onChange;
+    this.options = options;
   }
 
   get listening(): boolean {
     return this.client !== undefined;
   }
 
+  /** Resolves once listening, or once the first try failed (it then keeps trying by itself). */
   async listen(pool: Pool): Promise<void> {
     this.pool = pool;
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (err) {
+      this.failed(err, RECONNECT_FIRST_MS);
+    }
   }
 
   private async connect(): Promise<void> {
@@ -46,6 +64,8 @@ export class ChangeListener {
     }
     if (this.closed) return client.release(true); // still listening: not for the pool
     this.client = client;
+    if (this.down) this.options.logger?.info({ channel: this.channel }, 'listening again');
+    this.down = false;
   }
 
   private lost(client: PoolClient): void {
@@ -53,15 +73,21 @@ export class ChangeListener {
     this.client = undefined;
     client.release(new Error('listening connection lost'));
     this.onChange();
-    this.reconnect(RECONNECT_FIRST_MS);
+    this.failed(new Error('listening connection lost'), RECONNECT_FIRST_MS);
+  }
+
+  private failed(err: unknown, delayMs: number): void {
+    if (!this.down) this.options.logger?.warn({ err, channel: this.channel }, 'not listening; reconnecting');
+    this.down = true;
+    this.reconnect(delayMs);
   }
 
   private reconnect(delayMs: number): void {
     if (this.closed) return;
     this.retry = setTimeout(() => {
       this.connect().then(
-        () => this.onChange(), // whatever changed while it was away
-        () => this.reconnect(Math.min(delayMs * 2, RECONNECT_MAX_MS)),
+        () => (this.options.onReconnect ?? this.onChange)(),
+        (err: unknown) => this.failed(err, Math.min(delayMs * 2, RECONNECT_MAX_MS)),
       );
     }, delayMs);
     this.retry.unref();

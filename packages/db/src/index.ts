@@ -26,4 +26,5 @@ export { reachableBinDir } from './embedded-binaries.ts';
 export { checkServerVersion, supportedMajor, MIN_POSTGRES_MAJOR, UnsupportedPostgresError } from './server-version.ts';
 export { grantTenantRoleToApp, ensureAppRoleNoInherit } from './app-role.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
-export { ChangeListener, AUTH_CHANGED_CHANNEL } from './change-listener.ts';
+export { ChangeListener, AUTH_CHANGED_CHANNEL, type ChangeListenerOptions } from './change-listener.ts';
+export { isDatabaseUnreachable, retryWhileUnreachable } from './unreachable.ts';

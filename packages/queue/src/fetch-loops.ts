@@ -1,3 +1,4 @@
+import type { Logger } from '@warren/core';
 import { ChangeListener, type Pool } from '@warren/db';
 import type { GroupConcurrencyConfig, JobWithMetadata, PgBoss } from 'pg-boss';
 
@@ -12,6 +13,8 @@ export interface FetchLoopOptions {
   /** The backstop poll of an idle loop: catches retries and deferred jobs, which no NOTIFY announces. */
   pollSeconds: number;
   groupConcurrency?: number | GroupConcurrencyConfig;
+  /** Where a lost LISTEN connection is reported. */
+  logger: Logger;
 }
 
 /**
@@ -19,7 +22,9 @@ export interface FetchLoopOptions {
  * loop wakes itself after every job (pg-boss would otherwise wait out its poll, and a backlog with
  * no new sends would drain one job per poll), and each notification on `channel` wakes one idle
  * loop, in turn — pg-boss's own NOTIFY wakes every loop of every worker, whose fetches then crowd
- * out the one that got the job (`pnpm bench:wakeups`). The loops stop with `boss.stop()`; the
+ * out the one that got the job (`pnpm bench:wakeups`). When the LISTEN connection is back after
+ * an outage, every idle loop is woken: what was sent meanwhile was announced to no one, and a loop
+ * whose fetch failed would otherwise wait out its poll. The loops stop with `boss.stop()`; the
  * returned `close` stops listening.
  */
 export async function startFetchLoops(
@@ -59,7 +64,10 @@ export async function startFetchLoops(
     });
     loops.push(loopId);
   }
-  const listener = new ChangeListener(options.channel, wakeOneIdle);
+  const wakeAllIdle = () => {
+    for (const id of loops) if (!busy.has(id)) boss.notifyWorker(id);
+  };
+  const listener = new ChangeListener(options.channel, wakeOneIdle, { onReconnect: wakeAllIdle, logger: options.logger });
   await listener.listen(options.pool);
   return { close: () => listener.close() };
 }

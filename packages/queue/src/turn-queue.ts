@@ -4,6 +4,7 @@ import { PgBoss } from 'pg-boss';
 import { z } from 'zod';
 import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
+import { startBoss } from './start-boss.ts';
 
 export const TURN_QUEUE = 'turn';
 export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
@@ -81,19 +82,39 @@ const sendOptions = (job: TurnJob, tenantCap: number | null) => ({
 export class TurnQueue {
   private readonly boss: PgBoss;
 
-  private constructor(boss: PgBoss) {
+  /** Settles once the pg-boss is started (at once for `over`). */
+  private readonly ready: Promise<void>;
+  private readonly stopping = new AbortController();
+
+  private constructor(boss: PgBoss, start?: (signal: AbortSignal) => Promise<void>) {
     this.boss = boss;
+    this.ready = start ? start(this.stopping.signal) : Promise.resolve();
   }
 
   /**
    * A sending-only pg-boss (no maintenance, no workers); the schema comes from `warren migrate`.
-   * Its errors (a pooled connection lost) go to `logger`.
+   * Its errors (a pooled connection lost) go to `logger`. Waits for an unreachable database.
    */
   static async start(connectionString: string, logger: Logger): Promise<TurnQueue> {
+    const queue = TurnQueue.connecting(connectionString, logger);
+    await queue.ready;
+    return queue;
+  }
+
+  /**
+   * The same, returned at once: it starts in the background, waiting for the database as long as
+   * it takes, and sends wait for it. For the API, which must answer /readyz meanwhile.
+   */
+  static connecting(connectionString: string, logger: Logger): TurnQueue {
     const boss = new PgBoss({ connectionString, schema: QUEUE_SCHEMA, max: 2, supervise: false, schedule: false, migrate: false });
     logBossErrors(boss, logger);
-    await boss.start();
-    return new TurnQueue(boss);
+    const queue = new TurnQueue(boss, (signal) => startBoss(boss, logger, signal));
+    // A failure other than an unreachable database (a schema not migrated) is reported here once;
+    // every send then fails with it.
+    queue.ready.catch((err: unknown) => {
+      if (!queue.stopping.signal.aborted) logger.error({ err }, 'the turn queue could not start');
+    });
+    return queue;
   }
 
   /** Sends through a pg-boss the caller already runs (a worker's). */
@@ -106,6 +127,7 @@ export class TurnQueue {
    * is the tenant's own turn cap, if it has one.
    */
   async enqueue(client: PoolClient, job: TurnJob, tenantCap: number | null = null): Promise<string | null> {
+    await this.ready;
     const id = await this.boss.send(TURN_QUEUE, job, {
       ...sendOptions(job, tenantCap),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
@@ -115,11 +137,18 @@ export class TurnQueue {
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */
-  enqueueLater(job: TurnJob, seconds: number, tenantCap: number | null): Promise<string | null> {
+  async enqueueLater(job: TurnJob, seconds: number, tenantCap: number | null): Promise<string | null> {
+    await this.ready;
     return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job, tenantCap), startAfter: seconds });
   }
 
-  stop(): Promise<void> {
-    return this.boss.stop({ graceful: false });
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    try {
+      await this.ready;
+    } catch {
+      return; // never started (reported by `connecting`, or stopped while waiting): nothing to stop
+    }
+    await this.boss.stop({ graceful: false });
   }
 }

@@ -1,5 +1,5 @@
-import { realpathSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { sandboxPaths } from '@warren/ipc';
 import { sandboxUser } from './sandbox-user.ts';
 
@@ -31,6 +31,15 @@ export function checkBindSources(spec: { workspaceDir: string; ipcDir: string; p
     }
     if (kind === 'directory' && !st.isDirectory()) throw new SandboxSpecError(`${path} is not a directory`);
     if (kind === 'socket' && !st.isSocket()) throw new SandboxSpecError(`${path} is not a unix socket`);
+  }
+  checkProxySocketDirectory(spec.proxySocket);
+}
+
+/** The proxy socket's directory is bound whole into every sandbox (see bwrapArgs): it must hold nothing else. */
+function checkProxySocketDirectory(socket: string): void {
+  const others = readdirSync(dirname(socket)).filter((name) => name !== basename(socket));
+  if (others.length > 0) {
+    throw new SandboxSpecError(`the proxy socket's directory ${dirname(socket)} must hold only the socket (every sandbox sees it), but holds ${others.join(', ')}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { sandboxPaths } from '@warren/ipc';
 import type { SandboxLimits } from './driver.ts';
 import { sandboxUser } from './sandbox-user.ts';
@@ -15,6 +15,9 @@ export interface BwrapArgsInput {
   /** Descriptors bwrap reads /etc/passwd and /etc/group from, and writes its child pid to. */
   fds: { passwd: number; group: number; info: number };
 }
+
+/** Where the proxy socket's host directory appears; sandboxPaths.proxySocket links into it. */
+const proxyDirInSandbox = `${dirname(sandboxPaths.proxySocket)}/proxy`;
 
 /** Defaults the caller's env may override; nothing of the host's environment gets in. */
 const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: sandboxUser.home, LANG: 'C.UTF-8' };
@@ -50,8 +53,12 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     ...input.readOnlyPaths.flatMap((path) => ['--ro-bind', path, path]),
     '--bind', input.workspaceDir, sandboxPaths.workspace,
     '--bind', input.ipcDir, sandboxPaths.ipc,
+    // The socket's directory, not the socket: bwrap binds a file by inode, and a restarted proxy
+    // makes a new socket at the same path that a sandbox bound to the old one never sees. The
+    // link keeps the runner's path whatever the host's socket is called.
     '--dir', dirname(sandboxPaths.proxySocket),
-    '--ro-bind', input.proxySocket, sandboxPaths.proxySocket,
+    '--ro-bind', dirname(input.proxySocket), proxyDirInSandbox,
+    '--symlink', `${basename(proxyDirInSandbox)}/${basename(input.proxySocket)}`, sandboxPaths.proxySocket,
     // Not recursive: /dev's devices, /dev/shm, /tmp, /workspace and /ipc stay as they are.
     '--remount-ro', '/dev',
     '--remount-ro', '/',

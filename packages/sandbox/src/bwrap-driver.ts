@@ -80,7 +80,9 @@ export class BwrapDriver implements SandboxDriver {
     // bwrap's options go through a descriptor: argv is world-readable in the host's process
     // list and would show the sandbox's token and the host's folders. bwrap reads only options
     // that way, so the command stays in argv.
-    const argv = ['-c', LAUNCHER, 'warren-sandbox', ...limits.joinFiles, '--', ...limits.execPrefix, ...dropToSandboxUser];
+    // --norc: with a socket on stdin (the lifeline, see LAUNCHER_STDIO) bash thinks it was started
+    // by a remote shell daemon and would read the host user's ~/.bashrc.
+    const argv = ['--norc', '-c', LAUNCHER, 'warren-sandbox', ...limits.joinFiles, '--', ...limits.execPrefix, ...dropToSandboxUser];
     argv.push(this.bwrap, '--args', String(BWRAP_FDS.args), '--', ...spec.command);
     let child: ChildProcess;
     try {
@@ -93,9 +95,9 @@ export class BwrapDriver implements SandboxDriver {
     return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
   }
 
-  async cleanupLeftovers(): Promise<void> {
+  async cleanupLeftovers(root: string): Promise<void> {
     await this.limits.cleanupLeftovers();
-    await unmountLeftoverWorkspaces();
+    await unmountLeftoverWorkspaces(root);
   }
 
   /**

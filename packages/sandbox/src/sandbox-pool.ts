@@ -189,7 +189,7 @@ export class SandboxPool {
 
   /** Removes what a crashed host left behind. Call once before the first acquire. */
   async start(): Promise<void> {
-    await this.options.driver.cleanupLeftovers();
+    await this.options.driver.cleanupLeftovers(resolvePath(this.options.root));
     await unmountLeftoverIpc(resolvePath(this.options.root));
   }
 

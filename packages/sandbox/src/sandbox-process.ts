@@ -9,7 +9,14 @@ import { groupFile, passwdFile } from './sandbox-user.ts';
 
 /** Descriptors shared with bwrap, by stdio index; the launcher closes every other one. */
 export const BWRAP_FDS = { passwd: 3, group: 4, info: 5, args: 6 } as const;
-export const LAUNCHER_STDIO = ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] as const;
+/**
+ * stdin is the sandbox's lifeline: the host never writes to it nor closes it, so the program
+ * inside reads end-of-file exactly when the host process is gone, however it died. bwrap's
+ * --die-with-parent cannot promise that: it takes hold only once bwrap runs (after bash, prlimit
+ * and setpriv), and its pid 1 sets its own only later still, so a host killed while its sandbox
+ * was starting could leave that sandbox running with no one to end it.
+ */
+export const LAUNCHER_STDIO = ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] as const;
 
 type Duplex = Writable & Readable;
 
@@ -25,9 +32,9 @@ export function attachSandbox(
   bwrapOptions: string[],
   logger: Logger,
 ): Promise<SandboxProcess> {
-  const [, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [null, Readable, Readable, Duplex, Duplex, Readable, Duplex];
+  const [lifeline, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [Writable, Readable, Readable, Duplex, Duplex, Readable, Duplex];
   const log = logger.child({ sandboxId });
-  for (const stream of [passwd, group, info, options]) {
+  for (const stream of [lifeline, passwd, group, info, options]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       // bwrap gone before reading its feeds: the start fails below, with bwrap's own stderr.
       if (err.code !== 'EPIPE') log.error({ err }, 'sandbox launcher descriptor failed');

@@ -63,12 +63,13 @@ export async function mountWorkspaceImage(workspaceDir: string, bytes: number | 
 
 /**
  * Unmounts workspace images a crashed host left mounted: every ext4 loop mount whose image is
- * `<mount point>.ext4`, except those of this process's live sandboxes. A sandbox still running
+ * `<mount point>.ext4` under `root`, except those of this process's live sandboxes. A sandbox still running
  * keeps its own copy of the mount in its namespace, so this cannot pull a workspace from under it.
  */
-export async function unmountLeftoverWorkspaces(): Promise<void> {
+export async function unmountLeftoverWorkspaces(root: string): Promise<void> {
   for (const { mountPoint, source } of await ext4Mounts()) {
-    if (liveMounts.has(mountPoint) || !source.startsWith('/dev/loop')) continue;
+    // only under this host's root: another host's (another SANDBOX_ROOT) are in use, not left over
+    if (!mountPoint.startsWith(`${root}/`) || liveMounts.has(mountPoint) || !source.startsWith('/dev/loop')) continue;
     if (backingFile(source) === workspaceImagePath(mountPoint)) await unmount(mountPoint);
   }
 }

@@ -16,7 +16,7 @@ const v1Host = existsSync('/sys/fs/cgroup/memory/cgroup.procs') && existsSync('/
 
 beforeAll(() => host.startProxy());
 afterAll(async () => {
-  await driver.cleanupLeftovers();
+  await driver.cleanupLeftovers(host.dir);
   await host.cleanup();
 });
 
@@ -203,7 +203,7 @@ describe('ending a sandbox', () => {
     expect(await until(() => sandboxPids.every((p) => !isAlive(p)))).toBe(true);
     // the dead host could not remove its groups; a new host's cleanup does
     for (const group of groups) expect(existsSync(group)).toBe(true);
-    await driver.cleanupLeftovers();
+    await driver.cleanupLeftovers(host.dir);
     for (const group of groups) {
       expect(existsSync(group)).toBe(false);
       expect(existsSync(join(group, '..'))).toBe(false); // the dead host's folder too
@@ -225,14 +225,14 @@ describe('ending a sandbox', () => {
     }
     const ended = new Promise((resolve) => straggler.once('exit', (_code, signal) => resolve(signal)));
 
-    await driver.cleanupLeftovers();
+    await driver.cleanupLeftovers(host.dir);
     expect(await ended).toBe('SIGKILL');
     for (const group of groups) expect(existsSync(join(group, '..'))).toBe(false);
   });
 
   it('leaves the groups of a host that is still running alone', async () => {
     const sandbox = await driver.start(await host.spec({ command: bashProbe('sleep 300') }));
-    await new BwrapDriver().cleanupLeftovers(); // another driver in this same, live process
+    await new BwrapDriver().cleanupLeftovers(host.dir); // another driver in this same, live process
     expect(isAlive(sandbox.pid)).toBe(true);
     sandbox.kill();
     await sandbox.exited;

@@ -57,7 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   delete process.env.WARREN_TEST_HOST_SECRET;
-  await driver.cleanupLeftovers();
+  await driver.cleanupLeftovers(host.dir);
   await host.cleanup();
 });
 

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,9 @@ export class HostFixture {
     this.dir = mkdtempSync(join(tmpdir(), 'warren-bwrap-test-'));
     chmodSync(this.dir, 0o711);
     this.root = join(this.dir, 'sandboxes');
-    this.proxySocket = join(this.dir, 'proxy.sock');
+    // in a directory of its own: sandboxes bind the socket's directory
+    this.proxySocket = join(this.dir, 'proxy', 'proxy.sock');
+    mkdirSync(dirname(this.proxySocket), { mode: 0o755 });
   }
 
   /** A stand-in for the credential proxy: answers every request with `body`. */

@@ -38,7 +38,7 @@ beforeAll(() => host.startProxy());
 afterAll(async () => {
   for (const sandbox of noisy) sandbox.kill();
   await Promise.all(noisy.map((s) => s.exited));
-  await driver.cleanupLeftovers();
+  await driver.cleanupLeftovers(host.dir);
   await host.cleanup();
 });
 

@@ -28,7 +28,7 @@ beforeEach(() => {
   chmodSync(canary, 0o755);
 });
 afterAll(async () => {
-  await driver.cleanupLeftovers();
+  await driver.cleanupLeftovers(host.dir);
   await host.cleanup();
 });
 

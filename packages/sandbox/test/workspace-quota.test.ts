@@ -16,7 +16,7 @@ const driver = new BwrapDriver();
 
 beforeAll(() => host.startProxy());
 afterAll(async () => {
-  await driver.cleanupLeftovers();
+  await driver.cleanupLeftovers(host.dir);
   await host.cleanup();
 });
 
@@ -97,7 +97,7 @@ describe.runIf(asRoot)('the workspace quota', () => {
     expect(await until(() => sandboxPids.every((p) => !isAlive(p)))).toBe(true);
     expect(hostMountsOf(spec.workspaceDir)).toHaveLength(1);
 
-    await driver.cleanupLeftovers();
+    await driver.cleanupLeftovers(host.dir);
     expect(hostMountsOf(spec.workspaceDir)).toEqual([]);
     expect(await until(() => loopsOf(workspaceImagePath(spec.workspaceDir)) === '')).toBe(true);
   });

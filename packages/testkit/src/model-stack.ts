@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +24,15 @@ export interface ModelStack {
   logger: Logger;
   /** A running turn of the tenant (in a conversation of its own) and its token for the proxy. */
   startTurn(tenantId: string, sandboxId?: string): Promise<{ turn: ClaimedTurn; token: string }>;
+  /** Stops the proxy's socket and listens anew at the same path, as a restarted proxy does. */
+  restartProxy(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startModelStack(): Promise<ModelStack> {
+/** `db`: a database of the caller's (dropped by close) instead of a fresh one on the run's server. */
+export async function startModelStack(options: { db?: TestDatabase } = {}): Promise<ModelStack> {
   const logger = createLogger('test-stack', { level: 'warn' });
-  const db = await createTestDatabase({ logger });
+  const db = options.db ?? (await createTestDatabase({ logger }));
   const dir = mkdtempSync(join(tmpdir(), 'warren-stack-'));
   chmodSync(dir, 0o711);
   const fake = await startFakeAnthropic({ apiKey: TEST_PLATFORM_KEY });
@@ -46,10 +49,22 @@ export async function startModelStack(): Promise<ModelStack> {
     meter,
     logger,
   });
-  const proxySocket = join(dir, 'proxy.sock');
-  const server: Server = createServer(proxy.handle);
-  await new Promise<void>((resolve) => server.listen(proxySocket, resolve));
-  chmodSync(proxySocket, 0o666);
+  // in a directory of its own, as the proxy keeps it: sandboxes bind the socket's directory
+  const proxySocket = join(dir, 'proxy', 'proxy.sock');
+  mkdirSync(join(dir, 'proxy'), { mode: 0o755 });
+  const listen = async () => {
+    const server: Server = createServer(proxy.handle);
+    await new Promise<void>((resolve) => server.listen(proxySocket, resolve));
+    chmodSync(proxySocket, 0o666);
+    return server;
+  };
+  const stopListening = async (server: Server) => {
+    // in-flight requests (a sandbox killed mid-call leaves one) must not hold the close open
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  };
+  let server = await listen();
   return {
     db,
     fake,
@@ -61,11 +76,12 @@ export async function startModelStack(): Promise<ModelStack> {
       const claims = { tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
       return { turn, token: mintTurnToken(TEST_TOKEN_SECRET, claims) };
     },
+    async restartProxy() {
+      await stopListening(server);
+      server = await listen(); // a new socket, a new inode, at the same path
+    },
     async close() {
-      // in-flight requests (a sandbox killed mid-call leaves one) must not hold the close open
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      await stopListening(server);
       await proxy.close();
       await meter.close();
       await fake.close();

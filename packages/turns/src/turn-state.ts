@@ -16,8 +16,12 @@ import { tenantSchema, type TenantTx } from '@warren/db';
 
 const [QUEUED, RUNNING, SUCCEEDED, FAILED] = tenantSchema.turnStatuses;
 
-/** How long a running turn counts against its tenant's cap without its worker renewing it. */
-export const TURN_LEASE_SECONDS = 30;
+/**
+ * How long a running turn counts against its tenant's cap without its worker renewing it (every
+ * third of it, so two renewals may fail). Short because it is how long a dead worker's turns keep
+ * their tenant's slots: at 30 s a tenant whose worker was killed stood still for half a minute.
+ */
+export const TURN_LEASE_SECONDS = 6;
 
 /** Why a turn failed, as the API shows it: a stable `kind` and a sentence for people. */
 export interface TurnError {

@@ -51,6 +51,16 @@ describe('per-tenant turn cap', () => {
     expect(await b.claimWithCap(b.ids[0]!, 1)).toMatchObject({ attempt: 1 });
   });
 
+  it("a dead worker's turn frees its tenant's slot within seconds, not half a minute", async () => {
+    const { ids, claimWithCap } = await tenantWith(2);
+    const [dead, waiting] = ids as [string, string];
+    expect(await claimWithCap(dead, 1)).toMatchObject({ attempt: 1 }); // and never renewed
+    const claimed = Date.now();
+    // the claim retries as a busy job is sent again; the lease, not the queue's heartbeat, decides
+    await expect.poll(() => claimWithCap(waiting, 1), { timeout: 10_000, interval: 250 }).toMatchObject({ attempt: 1 });
+    console.log(`slot of a turn never renewed free after ${((Date.now() - claimed) / 1000).toFixed(1)} s`);
+  }, 20_000);
+
   it('a turn resumed after its worker died keeps its slot; a lapsed lease frees it', async () => {
     const { t, ids, claimWithCap } = await tenantWith(2);
     const [first, second] = ids as [string, string];
