@@ -93,9 +93,9 @@ export class BwrapDriver implements SandboxDriver {
     return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
   }
 
-  async cleanupLeftovers(): Promise<void> {
+  async cleanupLeftovers(options: { mounts?: boolean } = {}): Promise<void> {
     await this.limits.cleanupLeftovers();
-    await unmountLeftoverWorkspaces();
+    if (options.mounts !== false) await unmountLeftoverWorkspaces();
   }
 
   /**

@@ -81,6 +81,9 @@ export interface SandboxDriver {
   readonly name: string;
   /** Resolves once the sandbox's namespaces exist; rejects if it could not be set up. */
   start(spec: SandboxSpec): Promise<SandboxProcess>;
-  /** Kills and removes what a crashed host left behind (resource groups and their processes). */
-  cleanupLeftovers(): Promise<void>;
+  /**
+   * Kills and removes what a crashed host left behind (resource groups and their processes),
+   * and, unless `mounts: false`, every workspace mount of a sandbox not this process's.
+   */
+  cleanupLeftovers(options?: { mounts?: boolean }): Promise<void>;
 }

@@ -57,3 +57,11 @@ export async function unmountAllUnder(root: string): Promise<void> {
     if (mountPoint.startsWith(`${root}/`)) await unmount(mountPoint);
   }
 }
+
+/**
+ * Unmounts what a dead worker left mounted on `dir` (its workspace image or IPC tmpfs). Only
+ * for a conversation this worker owns (see sandbox_owners), so no live sandbox uses them.
+ */
+export async function unmountLeftover(dir: string): Promise<void> {
+  while ((await readMountInfo()).some((m) => m.mountPoint === dir)) await unmount(dir);
+}
