@@ -32,5 +32,8 @@ export {
   localWorkspaceVersion,
   restoreWorkspace,
   setLocalWorkspaceVersion,
+  snapshotWorkspace,
+  workspaceWrites,
   WorkspaceSnapshotTooLarge,
 } from './workspace-snapshot.ts';
+export { mountWorkspaceImage } from './workspace-image.ts';

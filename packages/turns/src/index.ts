@@ -21,4 +21,5 @@ export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type
 export { listTurns, getTurn, type Turn } from './list-turns.ts';
 export { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
 export { SandboxOwnership, OWNER_LEASE_SECONDS } from './sandbox-ownership.ts';
-export { DurableWorkspaces, type PendingSnapshot } from './workspace-store.ts';
+export { DurableWorkspaces, loadSnapshot, saveSnapshot, type PendingSnapshot } from './workspace-store.ts';
+export { takeOwnership } from './owner-state.ts';

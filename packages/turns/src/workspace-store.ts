@@ -67,7 +67,10 @@ export class DurableWorkspaces implements WorkspaceSync {
   async beforeStart(tenantId: string, conversationId: string, workspaceDir: string): Promise<void> {
     const local = await localWorkspaceVersion(workspaceDir);
     const durable = await withTenant(this.deps.pool, tenantId, (tx) => snapshotVersion(tx, conversationId));
-    if (durable === null || (local !== null && local >= durable)) return;
+    if (durable === null || (local !== null && local >= durable)) {
+      this.deps.logger.debug({ tenantId, conversationId, local, durable }, 'local workspace is current');
+      return;
+    }
     const snapshot = await withTenant(this.deps.pool, tenantId, (tx) => loadSnapshot(tx, conversationId));
     if (!snapshot) return; // its conversation was deleted meanwhile
     await restoreWorkspace(workspaceDir, snapshot.data);
@@ -89,7 +92,10 @@ export class DurableWorkspaces implements WorkspaceSync {
       this.deps.logger.error({ err, sandboxId: sandbox.sandboxId }, 'workspace not saved: its snapshot is over the size cap');
       return null;
     }
-    if (!copy) return null;
+    if (!copy) {
+      this.deps.logger.debug({ sandboxId: sandbox.sandboxId, conversationId: sandbox.conversationId }, 'workspace unchanged');
+      return null;
+    }
     const { data, writes } = copy;
     const baseVersion = await localWorkspaceVersion(sandbox.workspaceDir);
     return {
@@ -102,6 +108,7 @@ export class DurableWorkspaces implements WorkspaceSync {
         }
         await setLocalWorkspaceVersion(sandbox.workspaceDir, version);
         await sandbox.markWorkspaceSaved(writes);
+        this.deps.logger.debug({ sandboxId: sandbox.sandboxId, conversationId: sandbox.conversationId, version, bytes: data.length }, 'workspace saved');
       },
     };
   }
