@@ -61,6 +61,22 @@ function liveSandboxes(): Map<string, Set<string>> {
   return found;
 }
 
+/** Workspace images under the stack's folder that more than one loop device has open: two filesystems on one image. */
+function sharedImages(): string[] {
+  const images = readdirSync('/sys/block')
+    .filter((name) => name.startsWith('loop'))
+    .map((name) => {
+      try {
+        return readFileSync(`/sys/block/${name}/loop/backing_file`, 'utf8').trim();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ''; // not attached
+        throw err;
+      }
+    })
+    .filter((image) => image.startsWith(stack.dir) && !image.endsWith('(deleted)'));
+  return images.filter((image, i) => images.indexOf(image) !== i);
+}
+
 it('each turn sees every file earlier turns wrote, whichever worker runs it; never two live sandboxes of one conversation', async () => {
   const { tenant } = await provisionTenant(stack.db.pool, { name: 'follows', maxConcurrentTurns: CONVERSATIONS });
   const ids: string[] = [];
@@ -77,6 +93,7 @@ it('each turn sees every file earlier turns wrote, whichever worker runs it; nev
       everSeen.add(conversation);
       if (devices.size > 1) doubles.push(`${conversation}: ${[...devices].join(', ')}`);
     }
+    for (const image of sharedImages()) doubles.push(`two loop devices on ${image}`);
     sampled++;
   }, 100);
 

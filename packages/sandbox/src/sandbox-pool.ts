@@ -7,7 +7,7 @@ import { mountIpcTmpfs } from './ipc-mount.ts';
 import { unmountLeftover } from './mounts.ts';
 import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders } from './workspace.ts';
-import { snapshotWorkspace, workspaceWrites } from './workspace-snapshot.ts';
+import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
 
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
 
@@ -100,6 +100,11 @@ export class WarmSandbox {
     this.logger = init.logger;
   }
 
+  /** The workspace quota is used up (a write met, or is about to meet, ENOSPC). */
+  workspaceFull(): Promise<boolean> {
+    return workspaceFull(this.workspaceDir);
+  }
+
   async markWorkspaceSaved(writes?: number): Promise<void> {
     this.savedWrites = writes ?? (await workspaceWrites(this.workspaceDir));
   }
@@ -109,8 +114,11 @@ export class WarmSandbox {
    * nothing changed or the workspace is no image (no quota). Call between turns.
    */
   async changedWorkspace(maxBytes: number): Promise<WorkspaceCopy | null> {
+    if (!this.process.appliedLimits.workspace) return null; // no image: nothing to copy
     const before = await workspaceWrites(this.workspaceDir);
-    if (before === undefined || before === this.savedWrites) return null;
+    // mounted at start, so gone now means something unmounted it: never take that for "unchanged"
+    if (before === undefined) throw new Error(`the workspace image of ${this.sandboxId} is no longer mounted on the host`);
+    if (before === this.savedWrites) return null;
     const data = await snapshotWorkspace(this.workspaceDir, maxBytes);
     // freezing and thawing write the superblock: the baseline is taken after them
     return { data, writes: (await workspaceWrites(this.workspaceDir)) ?? before };

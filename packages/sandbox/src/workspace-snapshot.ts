@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { lstat, mkdtemp, readFile, rename, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rename, rmdir, statfs, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { findExecutable, HOST_PATH } from './host-tools.ts';
 import { readMountInfo, runTool } from './mounts.ts';
@@ -27,6 +27,16 @@ export async function workspaceWrites(workspaceDir: string): Promise<number | un
   await runTool('sync', ['-f', workspaceDir]);
   const text = await readFile(`/sys/fs/ext4/${device}/lifetime_write_kbytes`, 'utf8');
   return Number(text.trim());
+}
+
+/** Less room left than this and a write of the agent's has met ENOSPC (or is about to): the quota is hit. */
+const FULL_BELOW_BYTES = 1024 * 1024;
+
+/** Whether the workspace image is (about) full; false when the workspace is no mounted image. */
+export async function workspaceFull(workspaceDir: string): Promise<boolean> {
+  if (!(await imageDevice(workspaceDir))) return false;
+  const fs = await statfs(workspaceDir);
+  return fs.bavail * fs.bsize < FULL_BELOW_BYTES;
 }
 
 /** The image, frozen for the copy; at most `maxBytes` compressed. */

@@ -18,7 +18,7 @@ import {
   type TurnError,
   type TurnLease,
 } from './turn-state.ts';
-import type { DurableWorkspaces } from './workspace-store.ts';
+import { WorkspaceQuotaExceeded, type DurableWorkspaces } from './workspace-store.ts';
 
 export interface TurnJobDeps {
   pool: Pool;
@@ -117,6 +117,9 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
     } finally {
       deps.sandboxes.release(sandbox);
     }
+    if (await sandbox.workspaceFull()) {
+      throw new WorkspaceQuotaExceeded('the turn filled its workspace to its size limit (No space left on device)');
+    }
     if (outcome.status === 'ok') {
       quota.take(outcome.finalText, true);
       const snapshot = await deps.workspaces?.changed(sandbox);
@@ -135,7 +138,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
     if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
     const error = turnError(err, timeout.aborted ? deps.turnTimeoutMs : null);
     // a quota is hit again by the same turn: no retry
-    const final = error.kind === 'output_quota' || turn.attempt >= TURN_MAX_ATTEMPTS;
+    const final = error.kind === 'output_quota' || error.kind === 'workspace_quota' || turn.attempt >= TURN_MAX_ATTEMPTS;
     const result = await tenant((tx) => failTurn(tx, turn, error, final)).catch((failure: unknown) => {
       if (failure instanceof FencedOutError) return 'taken-over' as const;
       throw failure;
@@ -187,6 +190,7 @@ class RunnerError extends Error {
 function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
   if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
   if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
+  if (err instanceof WorkspaceQuotaExceeded) return { kind: 'workspace_quota', message: err.message };
   if (err instanceof RunnerError) return { kind: 'runner_error', message: err.message };
   if (err instanceof SandboxCrashedError || err instanceof SandboxCapacityError) return { kind: 'sandbox_error', message: err.message };
   return { kind: 'host_error', message: err.message };

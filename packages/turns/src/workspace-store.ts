@@ -14,6 +14,12 @@ import {
 // commit of a turn that changed a file, restored before a sandbox starts on a host whose own
 // copy is older. The local image carries the version it holds beside it (workspace.version).
 
+/** A turn that ends with its workspace full ends failed, not retried (it would fill it again). */
+export class WorkspaceQuotaExceeded extends Error {
+  override name = 'WorkspaceQuotaExceeded';
+  readonly kind = 'workspace_quota';
+}
+
 export async function snapshotVersion(tx: TenantTx, conversationId: string): Promise<number | null> {
   const { rows } = await tx.client.query<{ version: string }>('SELECT version FROM workspace_snapshots WHERE conversation_id = $1', [conversationId]);
   return rows[0] ? Number(rows[0].version) : null;
