@@ -49,7 +49,7 @@ export interface WorkspaceSync {
 /** A copy of a workspace image taken after a turn, and the write counter it was taken at. */
 export interface WorkspaceCopy {
   data: Buffer;
-  writes: number;
+  writes: string;
 }
 
 export class SandboxCapacityError extends Error {
@@ -72,8 +72,8 @@ export class WarmSandbox {
   readonly channel: IpcChannel;
   /** Host folder of its /workspace (the image's mount point while it runs). */
   readonly workspaceDir: string;
-  /** The workspace image's write counter when it was last saved (or the sandbox started). */
-  private savedWrites: number | undefined;
+  /** What the workspace image had written when it was last saved (or the sandbox started). */
+  private savedWrites: string | undefined;
   /** Monotonic (performance.now), so the least recently used is unambiguous. */
   lastUsed = performance.now();
   alive = true;
@@ -105,7 +105,7 @@ export class WarmSandbox {
     return workspaceFull(this.workspaceDir);
   }
 
-  async markWorkspaceSaved(writes?: number): Promise<void> {
+  async markWorkspaceSaved(writes?: string): Promise<void> {
     this.savedWrites = writes ?? (await workspaceWrites(this.workspaceDir));
   }
 

@@ -16,17 +16,19 @@ export class WorkspaceSnapshotTooLarge extends Error {
 }
 
 /**
- * How much the workspace's filesystem has written to its image so far (ext4's lifetime write
- * counter, after a sync), or undefined when the workspace is no mounted image (no quota, not
- * root). A turn that leaves it unchanged changed no file: no snapshot. Mounted with noatime,
- * so reading files counts for nothing.
+ * What the workspace's filesystem has written to its image so far, after a sync: ext4's
+ * lifetime write counter and the image file's mtime (the loop device's writes touch it), two
+ * signals of one fact, so neither alone can hide a change. Undefined when the workspace is no
+ * mounted image (no quota, not root). A turn that leaves it unchanged changed no file: no
+ * snapshot. Mounted with noatime, so reading files counts for nothing.
  */
-export async function workspaceWrites(workspaceDir: string): Promise<number | undefined> {
+export async function workspaceWrites(workspaceDir: string): Promise<string | undefined> {
   const device = await imageDevice(workspaceDir);
   if (!device) return undefined;
   await runTool('sync', ['-f', workspaceDir]);
-  const text = await readFile(`/sys/fs/ext4/${device}/lifetime_write_kbytes`, 'utf8');
-  return Number(text.trim());
+  const kbytes = (await readFile(`/sys/fs/ext4/${device}/lifetime_write_kbytes`, 'utf8')).trim();
+  const { mtimeNs } = await lstat(workspaceImagePath(workspaceDir), { bigint: true });
+  return `${kbytes}:${mtimeNs}`;
 }
 
 /** Less room left than this and a write of the agent's has met ENOSPC (or is about to): the quota is hit. */
