@@ -125,6 +125,7 @@ it('each turn sees every file earlier turns wrote, whichever worker runs it; nev
         (r) => r.every((messages) => messages.length === turn),
         180_000,
       );
+      expect(all.map((messages) => messages.length)).toEqual(ids.map(() => turn));
       for (const messages of all) {
         // every earlier turn's line, in order (a turn re-run after its worker died may repeat its own)
         const lines = [...messages.at(-1)!.matchAll(/turn-(\d+)/g)].map((m) => Number(m[1]));
