@@ -42,11 +42,12 @@ export interface SandboxPoolOptions {
   logger: Logger;
 }
 
+/** Where the durable copies of workspaces live (Postgres, in packages/turns). */
 export interface WorkspaceSync {
   beforeStart(tenantId: string, conversationId: string, workspaceDir: string): Promise<void>;
 }
 
-/** A copy of a workspace image taken after a turn, and the write counter it was taken at. */
+/** A copy of a workspace image taken after a turn, and what the image had written when it was taken (see workspaceWrites). */
 export interface WorkspaceCopy {
   data: Buffer;
   writes: string;

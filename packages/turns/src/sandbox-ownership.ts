@@ -36,10 +36,6 @@ export class SandboxOwnership {
     this.deps = deps;
   }
 
-  get workerId(): string {
-    return this.deps.workerId;
-  }
-
   start(): void {
     this.timer = setInterval(() => {
       this.ticking ??= this.tick()
