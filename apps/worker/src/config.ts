@@ -24,6 +24,8 @@ export const workerConfigSchema = z.object({
   SANDBOX_PIDS: positive(256),
   /** Each conversation's workspace quota, for tenants without their own (`workspace_bytes`). */
   SANDBOX_WORKSPACE_MB: positive(1024),
+  /** The largest compressed workspace snapshot kept in Postgres; a larger workspace follows its conversation only while it stays on one host. */
+  WORKSPACE_SNAPSHOT_MAX_MB: positive(64),
   /** Each sandbox's CPU ceiling in percent of one core, for tenants without their own (`sandbox_cpu_percent`). */
   SANDBOX_CPU_PERCENT: positive(100),
   TURN_MAX_ITERATIONS: positive(20),

@@ -52,9 +52,10 @@ export async function consumeTurns(
       sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
       signal: job.signal,
     });
-    // The tenant is at its cap: look again shortly. Sent before this job completes, so a crash in
-    // between leaves a duplicate (harmless: it finds nothing to do), never a lost turn.
-    if (result === 'tenant-busy') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
+    // The tenant is at its cap, or another worker holds the conversation's sandbox: look again
+    // shortly. Sent before this job completes, so a crash in between leaves a duplicate
+    // (harmless: it finds nothing to do), never a lost turn.
+    if (result === 'tenant-busy' || result === 'owned-elsewhere') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
   };
   return startFetchLoops(
     boss,

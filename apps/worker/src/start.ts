@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
@@ -7,6 +8,7 @@ import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/d
 import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
+import { DurableWorkspaces, SandboxOwnership } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
@@ -29,6 +31,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   await mkdir(config.SANDBOX_ROOT, { recursive: true });
   await chmod(config.SANDBOX_ROOT, 0o711);
   const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
+  const workerId = `wkr_${randomBytes(8).toString('hex')}`;
+  const workspaces = new DurableWorkspaces({ pool, workerId, maxBytes: config.WORKSPACE_SNAPSHOT_MAX_MB * 1024 * 1024, logger });
   const sandboxes = new SandboxPool({
     driver: new BwrapDriver({ logger }),
     root: config.SANDBOX_ROOT,
@@ -43,9 +47,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     idleTimeoutMs: config.SANDBOX_IDLE_MS,
     maxSandboxes: config.SANDBOX_MAX,
     maxPerTenant: config.SANDBOX_MAX_PER_TENANT,
+    workspaces,
     logger,
   });
   await sandboxes.start();
+  const ownership = new SandboxOwnership({ pool, sandboxes, workerId, logger });
+  ownership.start();
 
   const boss = new PgBoss({
     connectionString: config.DATABASE_URL,
@@ -68,6 +75,8 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
+    ownership,
+    workspaces,
     logger,
   };
   const tenants = new TenantTurnSettings(pool);
@@ -79,7 +88,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     pollSeconds: config.QUEUE_POLL_SECONDS,
   });
   await consumeDeadTurns(boss, pool, logger);
-  logger.info({ concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
+  logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {
     async stop() {
@@ -87,6 +96,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await turns.close();
       await sandboxes.closeAll();
+      await ownership.stop();
       await tenants.close();
       await pool.end();
     },

@@ -104,4 +104,20 @@ describe('end to end', () => {
     );
     expect(answered.map((m: { content: string }) => m.content)).toEqual([...stored, expect.stringContaining('still there?')]);
   });
+  it('a turn that fills its workspace quota ends failed with the reason, and a turn that frees it goes on', async () => {
+    const small = (await provisionTenant(stack.db.pool, { name: 'e2e-workspace', workspaceBytes: 32 * 1024 * 1024 })).apiKey.key;
+    const conv = (await call('POST', '/v1/conversations', {}, small)).body;
+    const bash = (command: string) => call('POST', `/v1/conversations/${conv.id}/messages`, { content: `#fake tool bash ${JSON.stringify({ command })}` }, small);
+    const turns = (n: number) =>
+      eventually(
+        () => call('GET', `/v1/conversations/${conv.id}/turns`, undefined, small),
+        (r) => r.body.data.length === n && r.body.data.every((t: { status: string }) => t.status === 'succeeded' || t.status === 'failed'),
+      );
+    await bash('head -c 40000000 /dev/zero > big; echo wrote');
+    const [filled] = (await turns(1)).body.data;
+    expect(filled).toMatchObject({ status: 'failed', error: { kind: 'workspace_quota', message: expect.stringContaining('No space left on device') } });
+    await bash('rm big; echo freed');
+    const after = (await turns(2)).body.data;
+    expect(after.map((t: { status: string }) => t.status).sort()).toEqual(['failed', 'succeeded']);
+  });
 });

@@ -23,7 +23,11 @@ export function createPool(connectionString: string, options: PoolOptions): Pool
   });
   // An idle client that loses its connection emits here (without a listener the process dies).
   // The pool has already dropped it and opens a new one when needed: no query was running on it.
-  pool.on('error', (err) => options.logger.warn({ err }, 'an idle database connection failed; the pool dropped it'));
+  pool.on('error', (err) => {
+    // pg hangs the whole client (config, buffers, type tables) on the error: several KB a line
+    delete (err as Error & { client?: unknown }).client;
+    options.logger.warn({ err }, 'an idle database connection failed; the pool dropped it');
+  });
   return pool;
 }
 

@@ -95,9 +95,9 @@ export class BwrapDriver implements SandboxDriver {
     return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
   }
 
-  async cleanupLeftovers(root: string): Promise<void> {
+  async cleanupLeftovers(root: string, options: { mounts?: boolean } = {}): Promise<void> {
     await this.limits.cleanupLeftovers();
-    await unmountLeftoverWorkspaces(root);
+    if (options.mounts !== false) await unmountLeftoverWorkspaces(root);
   }
 
   /**

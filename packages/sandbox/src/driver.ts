@@ -81,6 +81,9 @@ export interface SandboxDriver {
   readonly name: string;
   /** Resolves once the sandbox's namespaces exist; rejects if it could not be set up. */
   start(spec: SandboxSpec): Promise<SandboxProcess>;
-  /** Kills and removes what a crashed host left behind (resource groups and their processes, mounts under `root`). */
-  cleanupLeftovers(root: string): Promise<void>;
+  /**
+   * Kills and removes what a crashed host left behind: resource groups and their processes, and,
+   * unless `mounts: false`, the workspace mounts under `root` that no sandbox of this process holds.
+   */
+  cleanupLeftovers(root: string, options?: { mounts?: boolean }): Promise<void>;
 }

@@ -21,8 +21,19 @@ export {
   SandboxCapacityError,
   SandboxCrashedError,
   type SandboxPoolOptions,
+  type WorkspaceCopy,
+  type WorkspaceSync,
   type TurnCallbacks,
   type TurnOutcome,
 } from './sandbox-pool.ts';
 export { descendantsOf } from './process-tree.ts';
 export { unmountAllUnder } from './mounts.ts';
+export {
+  localWorkspaceVersion,
+  restoreWorkspace,
+  setLocalWorkspaceVersion,
+  snapshotWorkspace,
+  workspaceWrites,
+  WorkspaceSnapshotTooLarge,
+} from './workspace-snapshot.ts';
+export { mountWorkspaceImage } from './workspace-image.ts';

@@ -25,10 +25,3 @@ export async function mountIpcTmpfs(ipcDir: string): Promise<() => Promise<void>
   }
   return () => unmount(ipcDir);
 }
-
-/** Unmounts the IPC filesystems a crashed host left under `root`. */
-export async function unmountLeftoverIpc(root: string): Promise<void> {
-  for (const { fstype, source, mountPoint } of (await readMountInfo()).reverse()) {
-    if (fstype === 'tmpfs' && source === SOURCE && mountPoint.startsWith(`${root}/`)) await unmount(mountPoint);
-  }
-}

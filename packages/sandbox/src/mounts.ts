@@ -57,3 +57,24 @@ export async function unmountAllUnder(root: string): Promise<void> {
     if (mountPoint.startsWith(`${root}/`)) await unmount(mountPoint);
   }
 }
+
+/**
+ * Unmounts what a dead worker left mounted on `dir` (its workspace image or IPC tmpfs). Only
+ * for a conversation this worker owns (see sandbox_owners), so no live sandbox uses them.
+ */
+export async function unmountLeftover(dir: string): Promise<void> {
+  for (let mounts = await readMountInfo(); mounts.some((m) => m.mountPoint === dir); mounts = await readMountInfo()) {
+    // a worker killed while it copied the image left it frozen, and a frozen one cannot be unmounted
+    if (mounts.findLast((m) => m.mountPoint === dir)?.fstype === 'ext4') await thaw(dir);
+    await unmount(dir);
+  }
+}
+
+async function thaw(dir: string): Promise<void> {
+  try {
+    await runTool('fsfreeze', ['-u', dir]);
+  } catch (err) {
+    // EINVAL: it was not frozen
+    if (!/Invalid argument/.test(String((err as { stderr?: string }).stderr))) throw err;
+  }
+}

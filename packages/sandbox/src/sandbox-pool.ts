@@ -4,9 +4,11 @@ import type { Logger } from '@warren/core';
 import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput } from '@warren/ipc';
 import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
-import { mountIpcTmpfs, unmountLeftoverIpc } from './ipc-mount.ts';
+import { mountIpcTmpfs } from './ipc-mount.ts';
+import { unmountLeftover } from './mounts.ts';
 import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders } from './workspace.ts';
+import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
 
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
 
@@ -36,7 +38,20 @@ export interface SandboxPoolOptions {
   maxSandboxes?: number;
   maxPerTenant?: number;
   readyTimeoutMs?: number;
+  /** Brings a conversation's workspace up to its durable copy before its sandbox starts (see workspace-snapshot.ts). */
+  workspaces?: WorkspaceSync;
   logger: Logger;
+}
+
+/** Where the durable copies of workspaces live (Postgres, in packages/turns). */
+export interface WorkspaceSync {
+  beforeStart(tenantId: string, conversationId: string, workspaceDir: string): Promise<void>;
+}
+
+/** A copy of a workspace image taken after a turn, and what the image had written when it was taken (see workspaceWrites). */
+export interface WorkspaceCopy {
+  data: Buffer;
+  writes: string;
 }
 
 export class SandboxCapacityError extends Error {
@@ -57,6 +72,10 @@ export class WarmSandbox {
   readonly conversationId: string;
   readonly process: SandboxProcess;
   readonly channel: IpcChannel;
+  /** Host folder of its /workspace (the image's mount point while it runs). */
+  readonly workspaceDir: string;
+  /** What the workspace image had written when it was last saved (or the sandbox started). */
+  private savedWrites: string | undefined;
   /** Monotonic (performance.now), so the least recently used is unambiguous. */
   lastUsed = performance.now();
   alive = true;
@@ -71,6 +90,7 @@ export class WarmSandbox {
     conversationId: string;
     process: SandboxProcess;
     channel: IpcChannel;
+    workspaceDir: string;
     logger: Logger;
   }) {
     this.sandboxId = init.sandboxId;
@@ -78,7 +98,32 @@ export class WarmSandbox {
     this.conversationId = init.conversationId;
     this.process = init.process;
     this.channel = init.channel;
+    this.workspaceDir = init.workspaceDir;
     this.logger = init.logger;
+  }
+
+  /** The workspace quota is used up (a write met, or is about to meet, ENOSPC). */
+  workspaceFull(): Promise<boolean> {
+    return workspaceFull(this.workspaceDir);
+  }
+
+  async markWorkspaceSaved(writes?: string): Promise<void> {
+    this.savedWrites = writes ?? (await workspaceWrites(this.workspaceDir));
+  }
+
+  /**
+   * A copy of the workspace image when a file in it changed since it was last saved; null when
+   * nothing changed or the workspace is no image (no quota). Call between turns.
+   */
+  async changedWorkspace(maxBytes: number): Promise<WorkspaceCopy | null> {
+    if (!this.process.appliedLimits.workspace) return null; // no image: nothing to copy
+    const before = await workspaceWrites(this.workspaceDir);
+    // mounted at start, so gone now means something unmounted it: never take that for "unchanged"
+    if (before === undefined) throw new Error(`the workspace image of ${this.sandboxId} is no longer mounted on the host`);
+    if (before === this.savedWrites) return null;
+    const data = await snapshotWorkspace(this.workspaceDir, maxBytes);
+    // freezing and thawing write the superblock: the baseline is taken after them
+    return { data, writes: (await workspaceWrites(this.workspaceDir)) ?? before };
   }
 
   get busy(): boolean {
@@ -171,9 +216,10 @@ export class SandboxPool {
   private readonly idleTimers = new Map<WarmSandbox, NodeJS.Timeout>();
   /** Per conversation, the teardown of its last sandbox (its IPC filesystem): the next one waits for it. */
   private readonly teardowns = new Map<string, Promise<void>>();
-  private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant'>> & {
+  private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant' | 'workspaces'>> & {
     maxSandboxes: number;
     maxPerTenant: number;
+    workspaces?: WorkspaceSync;
   };
   private closing = false;
 
@@ -189,8 +235,9 @@ export class SandboxPool {
 
   /** Removes what a crashed host left behind. Call once before the first acquire. */
   async start(): Promise<void> {
-    await this.options.driver.cleanupLeftovers(resolvePath(this.options.root));
-    await unmountLeftoverIpc(resolvePath(this.options.root));
+    // Not the mounts: workers may share this root, and a mount may be a live sandbox's of another
+    // worker. A dead worker's are removed per conversation, by the next owner (startSandbox).
+    await this.options.driver.cleanupLeftovers(resolvePath(this.options.root), { mounts: false });
   }
 
   get size(): number {
@@ -292,6 +339,8 @@ export class SandboxPool {
     const key = `${tenantId}/${conversationId}`;
     await this.teardowns.get(key);
     const folders = await prepareSandboxFolders(root, tenantId, conversationId);
+    await unmountLeftover(folders.ipcDir);
+    await this.options.workspaces?.beforeStart(tenantId, conversationId, folders.workspaceDir);
     const unmountIpc = await mountIpcTmpfs(folders.ipcDir);
 
     let sandbox: WarmSandbox | undefined;
@@ -337,7 +386,7 @@ export class SandboxPool {
       teardown();
       throw err;
     }
-    sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, logger: log });
+    sandbox = new WarmSandbox({ sandboxId, tenantId, conversationId, process, channel, workspaceDir: folders.workspaceDir, logger: log });
     // The runner's own output is for debugging; it must be read, or a full pipe would stall it.
     for (const stream of [process.stdout, process.stderr]) {
       stream.on('data', (chunk: Buffer) => log.debug({ output: chunk.toString('utf8', 0, 4096) }, 'sandbox output'));
@@ -361,6 +410,7 @@ export class SandboxPool {
       process.kill('SIGKILL'); // its exit tears the rest down
       throw new SandboxCrashedError(`sandbox did not become ready (${outcome})`);
     }
+    await sandbox.markWorkspaceSaved();
     this.sandboxes.set(key, sandbox);
     log.info({ limits: process.appliedLimits }, 'sandbox ready');
     return sandbox;

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, lstat, open, rmdir, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SandboxSpecError } from './bind-guards.ts';
-import { readMountInfo, runTool, unmount, type MountEntry } from './mounts.ts';
+import { readMountInfo, runTool, unmount, unmountLeftover, type MountEntry } from './mounts.ts';
 import { sandboxUser } from './sandbox-user.ts';
 
 /**
@@ -39,8 +39,12 @@ export async function mountWorkspaceImage(workspaceDir: string, bytes: number | 
   try {
     const image = workspaceImagePath(workspaceDir);
     await checkHostOwnedFolder(dirname(image));
+    // Not this process's (liveMounts): a dead worker's, whose conversation the caller now owns.
+    await unmountLeftover(workspaceDir);
     const { created } = await prepareImage(image, bytes);
-    await runTool('mount', ['-t', 'ext4', '-o', 'loop,nodev,nosuid', image, workspaceDir]);
+    // noatime: reading files writes nothing, so an unchanged workspace needs no new snapshot;
+    // discard: deleted files' blocks are holes in the image again, so snapshots stay small.
+    await runTool('mount', ['-t', 'ext4', '-o', 'loop,nodev,nosuid,noatime,discard', image, workspaceDir]);
     try {
       // Nothing of the sandbox's is in a new image yet; lost+found would only clutter /workspace.
       if (created) await rmdir(`${workspaceDir}/lost+found`);

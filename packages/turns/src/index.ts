@@ -20,3 +20,6 @@ export {
 export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
 export { listTurns, getTurn, type Turn } from './list-turns.ts';
 export { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
+export { SandboxOwnership, OWNER_LEASE_SECONDS } from './sandbox-ownership.ts';
+export { DurableWorkspaces, loadSnapshot, saveSnapshot, type PendingSnapshot } from './workspace-store.ts';
+export { takeOwnership } from './owner-state.ts';

@@ -4,6 +4,7 @@ import type { TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
 import { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
+import type { SandboxOwnership } from './sandbox-ownership.ts';
 import {
   claimTurn,
   commitTurn,
@@ -17,6 +18,7 @@ import {
   type TurnError,
   type TurnLease,
 } from './turn-state.ts';
+import { WorkspaceQuotaExceeded, type DurableWorkspaces } from './workspace-store.ts';
 
 export interface TurnJobDeps {
   pool: Pool;
@@ -27,6 +29,10 @@ export interface TurnJobDeps {
   turnTimeoutMs: number;
   /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
   mintTurnToken(claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }): string;
+  /** One live sandbox per conversation across workers: a turn runs only where its conversation is held. */
+  ownership?: SandboxOwnership;
+  /** The workspace's durable copy, saved with the commit of a turn that changed it. */
+  workspaces?: DurableWorkspaces;
   logger: Logger;
 }
 
@@ -59,7 +65,7 @@ const systemPrompt = (assistantName: string) =>
     'Wrap reasoning the people in the conversation should not see in <internal>…</internal>.',
   ].join('\n');
 
-export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy';
+export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy' | 'owned-elsewhere';
 
 /**
  * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
@@ -68,6 +74,18 @@ export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-bu
  * turn failed before any output (its last attempt has marked it failed by then).
  */
 export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
+  // Another live worker holds the conversation's sandbox ('owned-elsewhere': it was asked to
+  // let go, and the caller sends the job again shortly).
+  const held = deps.ownership ? await deps.ownership.takeForTurn(job.data.tenantId, job.data.conversationId) : () => {};
+  if (!held) return 'owned-elsewhere';
+  try {
+    return await runHeldTurnJob(deps, job);
+  } finally {
+    held();
+  }
+}
+
+async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
   const { tenantId, conversationId, kind } = job.data;
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
@@ -99,9 +117,18 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     } finally {
       deps.sandboxes.release(sandbox);
     }
+    if (await sandbox.workspaceFull()) {
+      throw new WorkspaceQuotaExceeded('the turn filled its workspace to its size limit (No space left on device)');
+    }
     if (outcome.status === 'ok') {
       quota.take(outcome.finalText, true);
-      await tenant((tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history }));
+      const snapshot = await deps.workspaces?.changed(sandbox);
+      // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it
+      const saved = await tenant(async (tx) => {
+        await commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history });
+        return snapshot ? snapshot.save(tx) : null;
+      });
+      await snapshot?.saved(saved);
       turnLog.info({ iterations: outcome.iterations }, 'turn answered');
       return 'answered';
     }
@@ -111,7 +138,7 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
     if (err instanceof FencedOutError || lease.lost.aborted) return takenOver();
     const error = turnError(err, timeout.aborted ? deps.turnTimeoutMs : null);
     // a quota is hit again by the same turn: no retry
-    const final = error.kind === 'output_quota' || turn.attempt >= TURN_MAX_ATTEMPTS;
+    const final = error.kind === 'output_quota' || error.kind === 'workspace_quota' || turn.attempt >= TURN_MAX_ATTEMPTS;
     const result = await tenant((tx) => failTurn(tx, turn, error, final)).catch((failure: unknown) => {
       if (failure instanceof FencedOutError) return 'taken-over' as const;
       throw failure;
@@ -163,6 +190,7 @@ class RunnerError extends Error {
 function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
   if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
   if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
+  if (err instanceof WorkspaceQuotaExceeded) return { kind: 'workspace_quota', message: err.message };
   if (err instanceof RunnerError) return { kind: 'runner_error', message: err.message };
   if (err instanceof SandboxCrashedError || err instanceof SandboxCapacityError) return { kind: 'sandbox_error', message: err.message };
   return { kind: 'host_error', message: err.message };

@@ -37,6 +37,8 @@ export type TurnErrorKind =
   /** The host failed the turn: an output could not be stored, or did not arrive. */
   | 'host_error'
   | 'output_quota'
+  /** The turn ended with its workspace full (the quota, `workspace_bytes`): not retried. */
+  | 'workspace_quota'
   | 'timeout'
   /** Its worker stopped after the turn had sent output: not re-run, that would repeat replies. */
   | 'worker_lost'

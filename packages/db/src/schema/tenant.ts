@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
   jsonb,
@@ -121,6 +122,41 @@ export const sessions = pgTable('sessions', {
     .references(() => conversations.id, { onDelete: 'cascade' }),
   history: jsonb().$type<unknown[]>().notNull().default([]),
   version: integer().notNull().default(0),
+  updatedAt: updatedAt(),
+});
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
+/**
+ * Which worker may run a sandbox for a conversation: at most one at a time, anywhere. Taken
+ * before a turn is claimed, renewed while the worker has a turn or a warm sandbox of the
+ * conversation, deleted when both are gone; a lapsed lease (a dead worker) may be taken over.
+ * `release_requested_at`: another worker wants the conversation; the owner closes its idle
+ * sandbox after a grace period and lets go.
+ */
+export const sandboxOwners = pgTable('sandbox_owners', {
+  conversationId: text('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  workerId: text('worker_id').notNull(),
+  leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }).notNull(),
+  releaseRequestedAt: timestamp('release_requested_at', { withTimezone: true }),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * The durable copy of a conversation's workspace image (a sparse tar, zstd-compressed), written
+ * with the commit of a turn that changed it; `version` goes up by one each time, so a host
+ * whose local image is older restores this one before the sandbox starts.
+ */
+export const workspaceSnapshots = pgTable('workspace_snapshots', {
+  conversationId: text('conversation_id')
+    .primaryKey()
+    .references(() => conversations.id, { onDelete: 'cascade' }),
+  version: bigint({ mode: 'number' }).notNull(),
+  /** Size of `data`, kept so the version check need not read it. */
+  bytes: integer().notNull(),
+  data: bytea().notNull(),
   updatedAt: updatedAt(),
 });
 
