@@ -41,7 +41,8 @@ export interface RunningRunner {
 
 export function startRunner(env: Record<string, string | undefined>): RunningRunner {
   // only what the runner needs: nothing of the test's own environment leaks into it
-  const child = spawn(process.execPath, [mainScript], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  // stdin is the runner's lifeline, as the host holds it: open, never written; the runner exits at its end
+  const child = spawn(process.execPath, [mainScript], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
