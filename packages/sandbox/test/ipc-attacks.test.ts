@@ -74,13 +74,13 @@ describe.runIf(asRoot)('the host’s IPC end under attack from its sandbox', () 
           fs.renameSync(staging, dir);
           const deadline = Date.now() + 1000;
           while (fs.existsSync(dir + '/f0') && Date.now() < deadline);
-          try {
-            fs.renameSync(dir, '/ipc/messages/.gone-' + round);
-          } catch {} // the host got there first
+          // the attacker's own script: only "the host got there first" (ENOENT) is expected
+          const unlessGone = (fn) => { try { fn(); } catch (e) { if (e.code !== 'ENOENT') throw e; } };
+          unlessGone(() => fs.renameSync(dir, '/ipc/messages/.gone-' + round));
           fs.renameSync('/ipc/messages/.link', dir);
           const settle = Date.now() + 300;
           while (Date.now() < settle);
-          try { fs.unlinkSync(dir); } catch {}
+          unlessGone(() => fs.unlinkSync(dir));
         }
       `);
       expect(canaryCount()).toBe(CANARY_FILES);
