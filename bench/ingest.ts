@@ -46,9 +46,7 @@ try {
   const rows = [];
   for (const c of LEVELS) {
     await runFor(1000, c, (lane) => post(`/v1/conversations/${conversations[lane]}/messages`, { content }, 201)); // warm-up
-    const apiLat = await runFor(SECONDS * 1000, c, (lane) =>
-      post(`/v1/conversations/${conversations[lane]}/messages`, { content }, 201),
-    );
+    const apiLat = await runFor(SECONDS * 1000, c, (lane) => post(`/v1/conversations/${conversations[lane]}/messages`, { content }, 201));
     const rawLat = await runFor(SECONDS * 1000, c, async (lane) => {
       await pool.query('INSERT INTO public.raw_messages (id, conversation_id, content) VALUES ($1, $2, $3)', [
         `raw_${rawSeq++}`,

@@ -21,7 +21,11 @@ const DDL = (column: string) => [
 /** Runs `task` over `items` on `lanes` parallel lanes. */
 async function inLanes<T>(items: T[], lanes: number, task: (item: T) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: lanes }, async () => { while (next < items.length) await task(items[next++]!); }));
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < items.length) await task(items[next++]!);
+    }),
+  );
 }
 
 const db = await benchDatabase();
@@ -31,9 +35,13 @@ try {
   // 1. provisioning
   let t0 = performance.now();
   const ids: string[] = [];
-  await inLanes(Array.from({ length: TENANTS }, (_, i) => i), CONCURRENCY, async (i) => {
-    ids.push((await provisionTenant(pool, { name: `bench-${i}` })).tenant.id);
-  });
+  await inLanes(
+    Array.from({ length: TENANTS }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      ids.push((await provisionTenant(pool, { name: `bench-${i}` })).tenant.id);
+    },
+  );
   const provisionS = (performance.now() - t0) / 1000;
 
   // 2. baseline: the same kind of DDL, raw, straight into every schema (no lock, no records, no role)
@@ -73,9 +81,19 @@ try {
   if (code !== 0) throw new Error(`warren migrate exited ${code}`);
 
   printTable(`Tenant provisioning and migration (${TENANTS} tenants, concurrency ${CONCURRENCY})`, [
-    { step: 'provision tenants (role, schema, tables, key)', seconds: provisionS, 'ms/tenant': (provisionS * 1000) / TENANTS, 'tenants/s': TENANTS / provisionS },
+    {
+      step: 'provision tenants (role, schema, tables, key)',
+      seconds: provisionS,
+      'ms/tenant': (provisionS * 1000) / TENANTS,
+      'tenants/s': TENANTS / provisionS,
+    },
     { step: 'baseline: raw DDL into every schema', seconds: rawS, 'ms/tenant': (rawS * 1000) / TENANTS, 'tenants/s': TENANTS / rawS },
-    { step: 'warren migrate: one added migration (process start included)', seconds: migrateS, 'ms/tenant': (migrateS * 1000) / TENANTS, 'tenants/s': TENANTS / migrateS },
+    {
+      step: 'warren migrate: one added migration (process start included)',
+      seconds: migrateS,
+      'ms/tenant': (migrateS * 1000) / TENANTS,
+      'tenants/s': TENANTS / migrateS,
+    },
   ]);
 } finally {
   rmSync(migrationsDir, { recursive: true, force: true });

@@ -45,7 +45,8 @@ try {
     await appendUserMessage(tx, conversation.id, { content: 'bench' });
     return (await claimTurn(tx, { conversationId: conversation.id, jobId: 'bench', kind: 'message' }))!;
   });
-  const renew = () => withTenant(pool, tenant.id, (tx) => renewLease(tx, turn)).catch((err: unknown) => console.error('lease renewal failed', err));
+  const renew = () =>
+    withTenant(pool, tenant.id, (tx) => renewLease(tx, turn)).catch((err: unknown) => console.error('lease renewal failed', err));
   const renewal = setInterval(renew, (TURN_LEASE_SECONDS * 1000) / 3);
   const token = mintTurnToken(TOKEN_SECRET, {
     tenantId: tenant.id,
@@ -62,13 +63,25 @@ try {
       path: '/v1/messages',
       method: 'POST',
       headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-api-key': apiKey },
-      body: JSON.stringify({ model: 'claude-bench', max_tokens: 256, stream, messages: [{ role: 'user', content: 'Summarise the incident report in two lines.' }] }),
+      body: JSON.stringify({
+        model: 'claude-bench',
+        max_tokens: 256,
+        stream,
+        messages: [{ role: 'user', content: 'Summarise the incident report in two lines.' }],
+      }),
     });
     await res.body.text(); // the whole body: for a stream, up to message_stop
     if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   };
-  await waitFor('fake upstream', async () => (await call(direct, UPSTREAM_KEY, false), true));
-  await waitFor('credential proxy', async () => existsSync(socketPath) && (await call(viaProxy, token, false), true));
+  await waitFor('fake upstream', async () => {
+    await call(direct, UPSTREAM_KEY, false);
+    return true;
+  });
+  await waitFor('credential proxy', async () => {
+    if (!existsSync(socketPath)) return false;
+    await call(viaProxy, token, false);
+    return true;
+  });
 
   const rows = [];
   for (const stream of [false, true]) {

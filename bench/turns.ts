@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConversation } from '@warren/conversations';
-import { createPool, freePort, withTenant, type Pool } from '@warren/db';
+import { createPool, freePort, type Pool, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
 import { ingestMessage } from '@warren/turns';
@@ -51,12 +51,23 @@ const startWorker = (n: number) =>
     }),
   );
 const stopWorkers = async () => {
-  await Promise.all(workers.splice(0).map((w) => new Promise((r) => (w.once('exit', r), w.kill('SIGTERM')))));
+  await Promise.all(
+    workers.splice(0).map(
+      (w) =>
+        new Promise((r) => {
+          w.once('exit', r);
+          w.kill('SIGTERM');
+        }),
+    ),
+  );
 };
 
 /** A turn that sends three messages, then answers: four assistant messages. */
 const OUTPUTS = 3;
-const withOutputs = { content: ['p1', 'p2', 'p3'].map((text) => `#fake tool send_message {"text":"${text}"}`).join('\n'), replies: OUTPUTS + 1 };
+const withOutputs = {
+  content: ['p1', 'p2', 'p3'].map((text) => `#fake tool send_message {"text":"${text}"}`).join('\n'),
+  replies: OUTPUTS + 1,
+};
 const plain = { content: 'ping', replies: 1 };
 
 /**
@@ -64,10 +75,20 @@ const plain = { content: 'ping', replies: 1 };
  * every `everyMs` (fine-grained for latency; coarser under load, where polling would compete with
  * the pipeline for the same two cores).
  */
-async function repliesAfter(pool: Pool, tenantId: string, conversationId: string, afterSeq: number, replies: number, everyMs: number): Promise<void> {
+async function repliesAfter(
+  pool: Pool,
+  tenantId: string,
+  conversationId: string,
+  afterSeq: number,
+  replies: number,
+  everyMs: number,
+): Promise<void> {
   for (;;) {
     const { rows } = await withTenant(pool, tenantId, (tx) =>
-      tx.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND seq > $2`, [conversationId, afterSeq]),
+      tx.client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND role = 'assistant' AND seq > $2`,
+        [conversationId, afterSeq],
+      ),
     );
     if (rows[0]!.n >= replies) return;
     await new Promise((r) => setTimeout(r, everyMs));
@@ -79,7 +100,8 @@ try {
   const queue = await TurnQueue.start(db.url, benchLogger);
   const { tenant } = await provisionTenant(pool, { name: 'bench' });
   const conversations: string[] = [];
-  for (let i = 0; i < LANES; i++) conversations.push(await withTenant(pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
+  for (let i = 0; i < LANES; i++)
+    conversations.push(await withTenant(pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
   /** One turn: ingest a triggering message, wait for its last reply; returns ms. */
   const turn = async (conversationId: string, pollMs = 25, kind = plain) => {
     const t0 = performance.now();
@@ -108,7 +130,8 @@ try {
   for (let i = 0; i < LATENCY_TURNS; i++) outputsLatency.push(await turn(conversations[i % 4]!, 1, withOutputs));
 
   // 2. throughput: every lane a conversation, one turn after another, with 1 then 2 workers
-  const rate = async (kind = plain) => (await runFor(SECONDS * 1000, LANES, (lane) => turn(conversations[lane]!, 25, kind).then(() => {}))).length / SECONDS;
+  const rate = async (kind = plain) =>
+    (await runFor(SECONDS * 1000, LANES, (lane) => turn(conversations[lane]!, 25, kind).then(() => {}))).length / SECONDS;
   const oneWorker = await rate();
   const outputsPerSecond = (await rate(withOutputs)) * OUTPUTS;
   startWorker(1);
@@ -137,10 +160,25 @@ try {
     { measure: '  of which: queued (send → fetch)', 'p50 ms': stage.wait50, 'p99 ms': stage.wait99, 'per s': '' },
     { measure: '  of which: worker (fetch → complete)', 'p50 ms': stage.run50, 'p99 ms': stage.run99, 'per s': '' },
     { measure: 'turns/s, 1 worker', 'p50 ms': '', 'p99 ms': '', 'per s': oneWorker },
-    { measure: `${OUTPUTS} send_message + answer: ingest → last output, 1 worker, sequential`, 'p50 ms': percentile(outputsLatency, 50), 'p99 ms': percentile(outputsLatency, 99), 'per s': '' },
-    { measure: `${OUTPUTS} send_message + answer: send_message outputs/s, 1 worker`, 'p50 ms': '', 'p99 ms': '', 'per s': outputsPerSecond },
+    {
+      measure: `${OUTPUTS} send_message + answer: ingest → last output, 1 worker, sequential`,
+      'p50 ms': percentile(outputsLatency, 50),
+      'p99 ms': percentile(outputsLatency, 99),
+      'per s': '',
+    },
+    {
+      measure: `${OUTPUTS} send_message + answer: send_message outputs/s, 1 worker`,
+      'p50 ms': '',
+      'p99 ms': '',
+      'per s': outputsPerSecond,
+    },
     { measure: 'turns/s, 2 workers', 'p50 ms': '', 'p99 ms': '', 'per s': twoWorkers },
-    { measure: 'baseline: raw pg-boss send → fetch → complete', 'p50 ms': percentile(rawLatency, 50), 'p99 ms': percentile(rawLatency, 99), 'per s': rawRate },
+    {
+      measure: 'baseline: raw pg-boss send → fetch → complete',
+      'p50 ms': percentile(rawLatency, 50),
+      'p99 ms': percentile(rawLatency, 99),
+      'per s': rawRate,
+    },
     { measure: 'ratio turns/s (2 workers) / raw loop', 'p50 ms': '', 'p99 ms': '', 'per s': twoWorkers / rawRate },
   ]);
 } finally {

@@ -18,7 +18,12 @@ boss.on('error', () => {});
 await boss.start();
 
 /** Starts consumers on a new queue, then sends SENDS jobs one at a time; ms from send to handler. */
-async function measure(name: string, notify: boolean, announce: boolean, consume: (queue: string, handler: () => void) => Promise<() => Promise<void>>) {
+async function measure(
+  name: string,
+  notify: boolean,
+  announce: boolean,
+  consume: (queue: string, handler: () => void) => Promise<() => Promise<void>>,
+) {
   const queue = `bench_${name}`;
   await boss.createQueue(queue, { policy: 'standard', notify });
   let started = 0;
@@ -52,7 +57,11 @@ try {
   const one = await measure('pgboss_1', true, false, pgBossLoops(1));
   const many = await measure('pgboss_16', true, false, pgBossLoops(LOOPS));
   const warren = await measure('warren_16', false, true, async (queue, handler) => {
-    const loops = await startFetchLoops(boss, { queue, concurrency: LOOPS, channel: CHANNEL, pool, pollSeconds: 30, logger: benchLogger }, async () => handler());
+    const loops = await startFetchLoops(
+      boss,
+      { queue, concurrency: LOOPS, channel: CHANNEL, pool, pollSeconds: 30, logger: benchLogger },
+      async () => handler(),
+    );
     return async () => {
       await boss.offWork(queue);
       await loops.close();

@@ -9,7 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConversation } from '@warren/conversations';
 import { createPool, withTenant } from '@warren/db';
-import { mountWorkspaceImage, prepareSandboxFolders, sandboxUser, snapshotWorkspace, unmountAllUnder, workspaceWrites } from '@warren/sandbox';
+import {
+  mountWorkspaceImage,
+  prepareSandboxFolders,
+  sandboxUser,
+  snapshotWorkspace,
+  unmountAllUnder,
+  workspaceWrites,
+} from '@warren/sandbox';
 import { provisionTenant } from '@warren/tenancy';
 import { DurableWorkspaces, saveSnapshot, takeOwnership } from '@warren/turns';
 import { benchDatabase, benchLogger } from './lib/database.ts';
@@ -87,7 +94,12 @@ try {
     await warmMount.detach();
   }
 
-  const row = (measure: string, samples: number[]) => ({ measure, samples: samples.length, 'p50 ms': percentile(samples, 50), 'p99 ms': percentile(samples, 99) });
+  const row = (measure: string, samples: number[]) => ({
+    measure,
+    samples: samples.length,
+    'p50 ms': percentile(samples, 50),
+    'p99 ms': percentile(samples, 99),
+  });
   const added = snapshot.map((ms, i) => ms + save[i]!);
   printTable(`Workspace follows its conversation (${WORKSPACE_MB} MB of random data in a sparse 1 GiB image; embedded Postgres)`, [
     row('baseline: turn end, no file changed (syncfs + write counter)', unchanged),

@@ -11,7 +11,19 @@
 // - `pnpm install` runs against the lockfile before the script.
 // Plain JavaScript on purpose: it must run on the machine's old Node.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -148,7 +160,7 @@ try {
   log(err instanceof Error ? err.message : String(err));
   process.exit(1);
 }
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: "1", PATH: `${bin}:${process.env.PATH}` };
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', PATH: `${bin}:${process.env.PATH}` };
 const pnpm = join(bin, 'pnpm');
 const installArgs = ['install', '--reporter=append-only'];
 if (process.env.CI) installArgs.push('--frozen-lockfile');

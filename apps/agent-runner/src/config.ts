@@ -11,7 +11,12 @@ export class ConfigError extends Error {
 /** The runner's exit status for a ConfigError (EX_CONFIG, sysexits.h). */
 export const CONFIG_EXIT_CODE = 78;
 
-const folder = (fallback: string) => z.string().min(1).default(fallback).transform((path) => resolve(path));
+const folder = (fallback: string) =>
+  z
+    .string()
+    .min(1)
+    .default(fallback)
+    .transform((path) => resolve(path));
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const runnerConfigSchema = z

@@ -1,4 +1,4 @@
-import { stat, realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { CONFIG_EXIT_CODE, ConfigError, loadRunnerConfig } from './config.ts';
 import { proxiedModel } from './model.ts';
 import { runAgent } from './runner.ts';

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CLOSE_SENTINEL, historyEntry, ipcFolders, readIpcFile, turnInputSchema, type TurnInput } from '@warren/ipc';
+import { CLOSE_SENTINEL, historyEntry, ipcFolders, readIpcFile, type TurnInput, turnInputSchema } from '@warren/ipc';
 import { z } from 'zod';
-import { eventWriter, type EventWriter } from './ipc/events.ts';
+import { type EventWriter, eventWriter } from './ipc/events.ts';
 import { inputQueue } from './ipc/input-queue.ts';
 import type { Model } from './model.ts';
-import { tools, type ProcessGroups } from './tools/index.ts';
+import { type ProcessGroups, tools } from './tools/index.ts';
 import { runTurn, type TurnDeps } from './turn.ts';
 import { deliverable, failedTurn } from './turn-result.ts';
 
@@ -33,7 +33,12 @@ export async function runAgent(options: RunnerOptions): Promise<void> {
   const deps: TurnDeps = {
     model: options.model,
     tools,
-    toolContext: { workspace: options.workspace, ipcDir, taskResponseTimeoutMs: options.taskResponseTimeoutMs, processes: options.processes },
+    toolContext: {
+      workspace: options.workspace,
+      ipcDir,
+      taskResponseTimeoutMs: options.taskResponseTimeoutMs,
+      processes: options.processes,
+    },
   };
 
   await writeEvent({ type: 'ready', at: Date.now() });

@@ -1,4 +1,4 @@
-import { MAX_IPC_FILE_BYTES, runnerEventSchema, type RunnerEvent, type TurnInput } from '@warren/ipc';
+import { MAX_IPC_FILE_BYTES, type RunnerEvent, runnerEventSchema, type TurnInput } from '@warren/ipc';
 
 export type TurnResult = Extract<RunnerEvent, { type: 'turn_result' }>;
 export type Usage = TurnResult['usage'];
@@ -15,7 +15,17 @@ export function failedTurn(
   iterations: number,
   outputs: number,
 ): TurnResult {
-  return { type: 'turn_result', turnId, status: 'error', finalText: '', history, usage, iterations, outputs, error: clip(error, MAX_ERROR_TEXT) };
+  return {
+    type: 'turn_result',
+    turnId,
+    status: 'error',
+    finalText: '',
+    history,
+    usage,
+    iterations,
+    outputs,
+    error: clip(error, MAX_ERROR_TEXT),
+  };
 }
 
 /**

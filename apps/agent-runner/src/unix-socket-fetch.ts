@@ -15,7 +15,13 @@ export function unixSocketFetch(socketPath: string): typeof fetch {
     const body = req.body ? Buffer.from(await req.arrayBuffer()) : undefined;
     return new Promise<Response>((resolve, reject) => {
       const outgoing = request(
-        { socketPath, method: req.method, path: `${url.pathname}${url.search}`, headers: Object.fromEntries(req.headers), signal: req.signal },
+        {
+          socketPath,
+          method: req.method,
+          path: `${url.pathname}${url.search}`,
+          headers: Object.fromEntries(req.headers),
+          signal: req.signal,
+        },
         (res) => {
           const headers = new Headers();
           for (const [name, value] of Object.entries(res.headers)) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRunning, TURN_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { type Harness, isRunning, startHarness, TURN_TOKEN, toolResults, waitFor } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProcessGroups } from '../src/tools/index.ts';
 import { writeFileTool } from '../src/tools/write-file.ts';
-import { startHarness, toolResults, turnInput, type Harness } from './harness.ts';
+import { type Harness, startHarness, toolResults, turnInput } from './harness.ts';
 
 let h: Harness;
 let outside: string;
@@ -47,7 +47,10 @@ describe('file tools', () => {
   });
 
   it('accepts an absolute path inside the workspace and a symlink that stays inside', async () => {
-    const [absolute, viaLink] = await run(call('read_file', { path: join(h.workspace, 'inside.txt') }), call('read_file', { path: 'inside-link' }));
+    const [absolute, viaLink] = await run(
+      call('read_file', { path: join(h.workspace, 'inside.txt') }),
+      call('read_file', { path: 'inside-link' }),
+    );
     expect(absolute!.content).toBe('inside');
     expect(viaLink!.content).toBe('inside');
   });
@@ -103,10 +106,21 @@ describe('file tools', () => {
 
   it('caps writes at 1 MiB', async () => {
     // a turn input cannot carry that much text, so the tool is called directly
-    const context = { workspace: h.workspace, ipcDir: h.ipcDir, turn: turnInput(''), taskResponseTimeoutMs: 1000, processes: new ProcessGroups(), outputs: { sent: 0 } };
-    await expect(writeFileTool.run({ path: 'huge.txt', content: 'h'.repeat(1024 * 1024 + 1) }, context)).rejects.toThrow('limit is 1048576');
+    const context = {
+      workspace: h.workspace,
+      ipcDir: h.ipcDir,
+      turn: turnInput(''),
+      taskResponseTimeoutMs: 1000,
+      processes: new ProcessGroups(),
+      outputs: { sent: 0 },
+    };
+    await expect(writeFileTool.run({ path: 'huge.txt', content: 'h'.repeat(1024 * 1024 + 1) }, context)).rejects.toThrow(
+      'limit is 1048576',
+    );
     expect(existsSync(join(h.workspace, 'huge.txt'))).toBe(false);
-    await expect(writeFileTool.run({ path: 'max.txt', content: 'h'.repeat(1024 * 1024) }, context)).resolves.toBe('wrote 1048576 bytes to max.txt');
+    await expect(writeFileTool.run({ path: 'max.txt', content: 'h'.repeat(1024 * 1024) }, context)).resolves.toBe(
+      'wrote 1048576 bytes to max.txt',
+    );
   });
 
   it('explains missing files and folders without the runner paths', async () => {

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
-import { ipcFolders, runnerEventSchema, writeJsonAtomic, type RunnerEvent, type TurnInput } from '@warren/ipc';
+import { type FakeAnthropic, startFakeAnthropic } from '@warren/fake-anthropic';
+import { ipcFolders, type RunnerEvent, runnerEventSchema, type TurnInput, writeJsonAtomic } from '@warren/ipc';
 
 // The test plays the host: it writes turn inputs into `input/` and reads what the runner writes.
 // The runner is a plain child process (no sandbox); the model is the fake on a unix socket.
@@ -70,7 +70,9 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
 
   const events = async () => {
     const dir = join(ipcDir, ipcFolders.events);
-    const names = readdirSync(dir).filter((name) => !name.startsWith('.')).sort();
+    const names = readdirSync(dir)
+      .filter((name) => !name.startsWith('.'))
+      .sort();
     return Promise.all(names.map(async (name) => runnerEventSchema.parse(JSON.parse(await readFile(join(dir, name), 'utf8')))));
   };
 
@@ -89,10 +91,16 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       return turnId;
     },
     async result(turnId) {
-      return waitFor(async () => (await events()).find((e): e is TurnResult => e.type === 'turn_result' && e.turnId === turnId), () => runner.stderr());
+      return waitFor(
+        async () => (await events()).find((e): e is TurnResult => e.type === 'turn_result' && e.turnId === turnId),
+        () => runner.stderr(),
+      );
     },
     events,
-    files: (folder) => readdirSync(join(ipcDir, folder)).filter((name) => !name.startsWith('.')).sort(),
+    files: (folder) =>
+      readdirSync(join(ipcDir, folder))
+        .filter((name) => !name.startsWith('.'))
+        .sort(),
     readJson: async (folder, name) => JSON.parse(await readFile(join(ipcDir, folder, name), 'utf8')),
     async close() {
       runner.child.kill('SIGTERM');
@@ -119,7 +127,11 @@ export function turnInput(text: string): TurnInput {
 }
 
 /** Polls until `probe` returns something; fails with the runner's stderr after `timeoutMs`. */
-export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, context: () => string = () => '', timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  context: () => string = () => '',
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { ipcFolders, outboundMessageSchema, taskRequestSchema, writeJsonAtomic } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { type Harness, startHarness, toolResults, waitFor } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,7 +16,10 @@ async function answerNextTask(seen: Set<string>, answer: (request: ReturnType<ty
   const name = await waitFor(() => h.files(ipcFolders.tasks).find((n) => !seen.has(n)));
   seen.add(name);
   const request = taskRequestSchema.parse(await h.readJson(ipcFolders.tasks, name));
-  await writeJsonAtomic(join(h.ipcDir, ipcFolders.responses, `${request.requestId}.json`), { requestId: request.requestId, ...answer(request) });
+  await writeJsonAtomic(join(h.ipcDir, ipcFolders.responses, `${request.requestId}.json`), {
+    requestId: request.requestId,
+    ...answer(request),
+  });
   return request;
 }
 
@@ -27,7 +30,13 @@ describe('send_message', () => {
     expect(toolResults(result)[0]).toMatchObject({ content: 'sent' });
     const [name] = h.files(ipcFolders.messages);
     const message = outboundMessageSchema.parse(await h.readJson(ipcFolders.messages, name!));
-    expect(message).toMatchObject({ type: 'send_message', turnId, tenantId: 'tenant-1', conversationId: 'conversation-1', text: 'working on it' });
+    expect(message).toMatchObject({
+      type: 'send_message',
+      turnId,
+      tenantId: 'tenant-1',
+      conversationId: 'conversation-1',
+      text: 'working on it',
+    });
     expect(name).toMatch(/^\d{15}-\d{6}-.+\.json$/);
   });
 });

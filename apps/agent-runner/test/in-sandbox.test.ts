@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTenant } from '@warren/db';
-import { sandboxPaths, type OutboundMessage } from '@warren/ipc';
+import { type OutboundMessage, sandboxPaths } from '@warren/ipc';
+import { BwrapDriver, SandboxCapacityError, SandboxPool, type SandboxPoolOptions } from '@warren/sandbox';
+import { provisionTenant } from '@warren/tenancy';
+import { type ModelStack, TEST_PLATFORM_KEY as PLATFORM_KEY, startModelStack } from '@warren/testkit';
 import { commitTurn } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BwrapDriver, SandboxCapacityError, SandboxPool, type SandboxPoolOptions } from '@warren/sandbox';
 import { prepareRunner, type RunnerLaunch } from '../src/launch.ts';
-import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, TEST_PLATFORM_KEY as PLATFORM_KEY, type ModelStack } from '@warren/testkit';
 import { inputFor, turnInput } from './sandbox-harness.ts';
 
 // The runner in real bubblewrap sandboxes managed by SandboxPool, talking to the fake Messages
@@ -101,30 +101,38 @@ describe('a turn in a bubblewrap sandbox', () => {
     expect(messages).toEqual([expect.objectContaining({ text: 'working on it', tenantId: tenantId, conversationId: conv(3) })]);
   });
 
-  it.runIf(process.getuid?.() === 0)('gives a new sandbox the tenant’s own limits; a write past its workspace quota is a clear ENOSPC in the tool result', async () => {
-    const p = pool();
-    const sandbox = await p.acquire(tenantId, conv(30), { workspaceBytes: 48 * 1024 * 1024, cpuPercent: 50, memoryBytes: undefined });
-    expect(sandbox.process.appliedLimits).toMatchObject({ memory: true, cpu: true, workspace: true });
-    const outcome = await sandbox.runTurn(
-      await turnInput(stack, tenantId, conv(30), '#fake tool bash {"command":"head -c 100M /dev/zero > big; echo exit=$?"}'),
-    );
-    p.release(sandbox);
-    expect(outcome.status).toBe('ok');
-    expect(outcome.finalText).toContain('No space left on device');
-    expect(outcome.finalText).toContain('exit=1');
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'gives a new sandbox the tenant’s own limits; a write past its workspace quota is a clear ENOSPC in the tool result',
+    async () => {
+      const p = pool();
+      const sandbox = await p.acquire(tenantId, conv(30), { workspaceBytes: 48 * 1024 * 1024, cpuPercent: 50, memoryBytes: undefined });
+      expect(sandbox.process.appliedLimits).toMatchObject({ memory: true, cpu: true, workspace: true });
+      const outcome = await sandbox.runTurn(
+        await turnInput(stack, tenantId, conv(30), '#fake tool bash {"command":"head -c 100M /dev/zero > big; echo exit=$?"}'),
+      );
+      p.release(sandbox);
+      expect(outcome.status).toBe('ok');
+      expect(outcome.finalText).toContain('No space left on device');
+      expect(outcome.finalText).toContain('exit=1');
+    },
+  );
 
-  it.runIf(process.getuid?.() === 0)('shows none of its conversation’s host folders in /proc/self/mountinfo, and leaves no mount behind', async () => {
-    const p = pool();
-    const sandbox = await p.acquire(tenantId, conv(31), { workspaceBytes: 48 * 1024 * 1024 });
-    const outcome = await sandbox.runTurn(await turnInput(stack, tenantId, conv(31), '#fake tool bash {"command":"cat /proc/self/mountinfo"}'));
-    expect(outcome.finalText).toMatch(/ \/ \/workspace .* ext4 \/dev\/loop\d+ /);
-    expect(outcome.finalText).toMatch(/ \/ \/ipc .* tmpfs warren-ipc /);
-    expect(outcome.finalText).not.toContain(tenantId);
-    expect(outcome.finalText).not.toContain(conv(31));
-    await p.closeAll();
-    expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(conv(31));
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'shows none of its conversation’s host folders in /proc/self/mountinfo, and leaves no mount behind',
+    async () => {
+      const p = pool();
+      const sandbox = await p.acquire(tenantId, conv(31), { workspaceBytes: 48 * 1024 * 1024 });
+      const outcome = await sandbox.runTurn(
+        await turnInput(stack, tenantId, conv(31), '#fake tool bash {"command":"cat /proc/self/mountinfo"}'),
+      );
+      expect(outcome.finalText).toMatch(/ \/ \/workspace .* ext4 \/dev\/loop\d+ /);
+      expect(outcome.finalText).toMatch(/ \/ \/ipc .* tmpfs warren-ipc /);
+      expect(outcome.finalText).not.toContain(tenantId);
+      expect(outcome.finalText).not.toContain(conv(31));
+      await p.closeAll();
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(conv(31));
+    },
+  );
 
   it('ends a turn only after every output is handled, one at a time in the agent order', async () => {
     const p = pool();
@@ -165,7 +173,12 @@ describe('model access from inside a sandbox', () => {
     const p = pool();
     const sandbox = await p.acquire(tenantId, conv(4));
     const outcome = await sandbox.runTurn(
-      await turnInput(stack, tenantId, conv(4), `#fake tool bash ${JSON.stringify({ command: "cat /proc/[0-9]*/environ | tr '\\0' '\\n'" })}`),
+      await turnInput(
+        stack,
+        tenantId,
+        conv(4),
+        `#fake tool bash ${JSON.stringify({ command: "cat /proc/[0-9]*/environ | tr '\\0' '\\n'" })}`,
+      ),
     );
     p.release(sandbox);
     expect(outcome.finalText).toContain('PATH='); // the environments were read
@@ -196,13 +209,19 @@ describe('model access from inside a sandbox', () => {
     );
     const { turn, token } = await stack.startTurn(tenantId, sandbox.sandboxId);
     const loop = `setsid nohup ${process.execPath} /workspace/loop.mjs ${token} >/dev/null 2>&1 & until grep -q 200 /workspace/calls.log 2>/dev/null; do sleep 0.05; done; echo served`;
-    const outcome = await sandbox.runTurn(inputFor({ turnId: turn.turnId, token }, tenantId, conv(5), `#fake tool bash ${JSON.stringify({ command: loop })}`));
+    const outcome = await sandbox.runTurn(
+      inputFor({ turnId: turn.turnId, token }, tenantId, conv(5), `#fake tool bash ${JSON.stringify({ command: loop })}`),
+    );
     p.release(sandbox);
     expect(outcome.finalText).toContain('served'); // during its turn the loop reached the model
-    await withTenant(stack.db.pool, tenantId, (tx) => commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: 0, history: outcome.history }));
+    await withTenant(stack.db.pool, tenantId, (tx) =>
+      commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: 0, history: outcome.history }),
+    );
 
-
-    const log = () => readFileSync(join(stack.dir, 'sandboxes', tenantId, conv(5), 'workspace', 'calls.log'), 'utf8').trim().split('\n');
+    const log = () =>
+      readFileSync(join(stack.dir, 'sandboxes', tenantId, conv(5), 'workspace', 'calls.log'), 'utf8')
+        .trim()
+        .split('\n');
     const servedToLoop = () => stack.fake.requests.filter((r) => JSON.stringify(r.body).includes('leftover-loop')).length;
     // calls are sequential: once one is refused, every call admitted before the commit is done
     expect(await until(() => log().includes('403'))).toBe(true);
@@ -233,7 +252,12 @@ describe('SandboxPool lifecycle', () => {
     const c = await p.acquire(tenantId, conv(13));
     expect(b.alive).toBe(false);
     expect(a.alive).toBe(true);
-    expect(p.list().map((s) => s.conversationId).sort()).toEqual([conv(11), conv(13)]);
+    expect(
+      p
+        .list()
+        .map((s) => s.conversationId)
+        .sort(),
+    ).toEqual([conv(11), conv(13)]);
     p.release(c);
   });
 

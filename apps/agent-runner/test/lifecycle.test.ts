@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOSE_SENTINEL, ipcFolders } from '@warren/ipc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRunning, startHarness, startRunner, waitFor, type Harness } from './harness.ts';
+import { type Harness, isRunning, startHarness, startRunner, waitFor } from './harness.ts';
 
 let h: Harness | undefined;
 const dirs: string[] = [];

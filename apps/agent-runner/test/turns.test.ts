@@ -3,7 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ipcFolders } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TURN_TOKEN, startHarness, toolResults, waitFor, type Harness } from './harness.ts';
+import { type Harness, startHarness, TURN_TOKEN, toolResults, waitFor } from './harness.ts';
 
 let h: Harness;
 beforeAll(async () => {
@@ -33,7 +33,16 @@ describe('turns', () => {
     expect(request.headers.authorization).toBe(`Bearer ${TURN_TOKEN}`);
     expect(request.body).toMatchObject({ model: 'claude-fake-1', max_tokens: 4096, system: 'You are a test agent.' });
     const toolNames = (request.body as { tools: { name: string }[] }).tools.map((t) => t.name);
-    expect(toolNames).toEqual(['bash', 'read_file', 'write_file', 'list_files', 'send_message', 'schedule_task', 'list_tasks', 'cancel_task']);
+    expect(toolNames).toEqual([
+      'bash',
+      'read_file',
+      'write_file',
+      'list_files',
+      'send_message',
+      'schedule_task',
+      'list_tasks',
+      'cancel_task',
+    ]);
   });
 
   it('writes turn_started then turn_result, in files whose names sort by time', async () => {
@@ -111,7 +120,12 @@ describe('turns', () => {
     const result = await h.result(await h.sendTurn('#fake text Let me look.\n#fake tool list_files {}'));
     expect(result).toMatchObject({ status: 'ok', iterations: 2 });
     expect(result.history.map((e) => e.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-    expect(result.history[1]).toMatchObject({ content: [{ type: 'text', text: 'Let me look.' }, { type: 'tool_use', name: 'list_files' }] });
+    expect(result.history[1]).toMatchObject({
+      content: [
+        { type: 'text', text: 'Let me look.' },
+        { type: 'tool_use', name: 'list_files' },
+      ],
+    });
   });
 
   it('gives an unknown tool an error result', async () => {

@@ -7,12 +7,7 @@ import { controlDb, type Pool } from '@warren/db';
 import type { TurnQueue } from '@warren/queue';
 import { ApiKeyCache } from '@warren/tenancy';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type FastifyPluginAsyncZod,
-} from 'fastify-type-provider-zod';
+import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
 import { tenantAuth } from './plugins/auth.ts';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { problemKinds, problemType, type ProblemKind } from '@warren/core';
+import { type ProblemKind, problemKinds, problemType } from '@warren/core';
 import type { FastifyInstance } from 'fastify';
 
 /** A whole HTTP/1.1 response carrying a problem document, for sockets that never reach Fastify. */

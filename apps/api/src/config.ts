@@ -8,11 +8,18 @@ export const apiConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Bearer token for the admin (ops) plane. */
   OPS_TOKEN: z.string().min(24, 'must be at least 24 characters'),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
   /** Requests per minute allowed per API key. */
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(6000),
   /** The credential proxy's public key: tenants' own provider keys are sealed to it. */
-  PROXY_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`').optional(),
+  PROXY_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
+    .optional(),
   /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),

@@ -1,5 +1,5 @@
 import { idempotent, requestFingerprint, type StoredResponse } from '@warren/conversations';
-import { withTenant, type Pool, type TenantTx } from '@warren/db';
+import { type Pool, type TenantTx, withTenant } from '@warren/db';
 import type { FastifyReply } from 'fastify';
 
 /**

@@ -1,2 +1,2 @@
-export { buildApi, type ApiOptions } from './app.ts';
-export { loadApiConfig, apiConfigSchema, type ApiConfig } from './config.ts';
+export { type ApiOptions, buildApi } from './app.ts';
+export { type ApiConfig, apiConfigSchema, loadApiConfig } from './config.ts';

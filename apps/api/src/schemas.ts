@@ -1,6 +1,6 @@
+import { type Conversation, type Message, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from '@warren/conversations';
 import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
-import { TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem, type Conversation, type Message } from '@warren/conversations';
-import { tenantLimitBounds, tenantLimitKeys, type ApiKeyInfo, type Tenant, type TenantLimits } from '@warren/tenancy';
+import { type ApiKeyInfo, type Tenant, type TenantLimits, tenantLimitBounds, tenantLimitKeys } from '@warren/tenancy';
 import { z } from 'zod';
 
 // The API's resource shapes: one zod schema each, used for validation, serialization and OpenAPI.
@@ -12,7 +12,9 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 // Nesting is bounded by the body parser (MAX_JSON_DEPTH) before this runs.
 const metadata = z
   .record(text().max(100), z.unknown())
-  .check(problemCheck((m) => jsonTextProblem(m) ?? (JSON.stringify(m).length > 16_384 ? 'metadata must serialise to at most 16 KiB' : null)))
+  .check(
+    problemCheck((m) => jsonTextProblem(m) ?? (JSON.stringify(m).length > 16_384 ? 'metadata must serialise to at most 16 KiB' : null)),
+  )
   .describe('Free-form JSON kept with the resource (at most 16 KiB).');
 
 export const pageQuery = z.strictObject({
@@ -90,16 +92,13 @@ export const apiKeyIdParams = z.strictObject({ id: idSchema('apiKey') });
 
 // ---- conversations
 
-const triggerPattern = text()
-  .min(1)
-  .max(TRIGGER_PATTERN_MAX_LENGTH)
-  .check(problemCheck(triggerPatternProblem));
+const triggerPattern = text().min(1).max(TRIGGER_PATTERN_MAX_LENGTH).check(problemCheck(triggerPatternProblem));
 
 export const triggerSchema = z
   .strictObject({
-    mode: z.enum(['always', 'mention', 'never']).describe(
-      'always: every message wakes the assistant; mention: only messages naming it; never: store only.',
-    ),
+    mode: z
+      .enum(['always', 'mention', 'never'])
+      .describe('always: every message wakes the assistant; mention: only messages naming it; never: store only.'),
     pattern: triggerPattern
       .nullable()
       .optional()
@@ -125,10 +124,7 @@ export const createConversationBody = z.strictObject({
   metadata: conversationFields.metadata.optional(),
 });
 
-export const updateConversationBody = createConversationBody.refine(
-  (b) => Object.keys(b).length > 0,
-  'send at least one field to change',
-);
+export const updateConversationBody = createConversationBody.refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 
 export const conversationSchema = z.object({
   id: z.string(),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPS_TOKEN, startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 let h: ApiHarness;
 
@@ -179,14 +179,17 @@ describe('API keys and tenant lifecycle', () => {
     expect(await eventually(async () => (await h.call(t.key, 'GET', '/v1/conversations')).statusCode, 403)).toBe(403);
   });
 
-  it('changes a tenant\'s limits for ops; null restores the default', async () => {
+  it("changes a tenant's limits for ops; null restores the default", async () => {
     const t = await h.tenant();
     const set = await h.call(OPS_TOKEN, 'PATCH', `/v1/admin/tenants/${t.id}`, { maxConcurrentTurns: 7, requestsPerMinute: 30 });
     expect(set.statusCode).toBe(200);
     expect(set.json()).toMatchObject({ maxConcurrentTurns: 7, requestsPerMinute: 30, monthlyTokenBudget: null });
     const reset = await h.call(OPS_TOKEN, 'PATCH', `/v1/admin/tenants/${t.id}`, { maxConcurrentTurns: null });
     expect(reset.json()).toMatchObject({ maxConcurrentTurns: null, requestsPerMinute: 30 });
-    expect((await h.call(OPS_TOKEN, 'GET', `/v1/admin/tenants/${t.id}`)).json()).toMatchObject({ maxConcurrentTurns: null, requestsPerMinute: 30 });
+    expect((await h.call(OPS_TOKEN, 'GET', `/v1/admin/tenants/${t.id}`)).json()).toMatchObject({
+      maxConcurrentTurns: null,
+      requestsPerMinute: 30,
+    });
     const missing = await h.call(OPS_TOKEN, 'PATCH', '/v1/admin/tenants/ten_01h2xcejqtf2nbrexx3vqjhp41', { maxConcurrentTurns: 2 });
     expect(missing.statusCode).toBe(404);
   });

@@ -1,6 +1,6 @@
 import { generateProxyKeyPair, openSealed, type ProxyKeyPair } from '@warren/credentials';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, startApiHarness } from './harness.ts';
 
 let h: ApiHarness;
 let proxyKeys: ProxyKeyPair;

@@ -1,7 +1,7 @@
 import { withTenant } from '@warren/db';
 import { claimTurn } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, startApiHarness } from './harness.ts';
 
 // Tenant A's key used with tenant B's ids: every tenant route must answer 404 and never
 // return or change anything of B's.
@@ -21,7 +21,11 @@ beforeAll(async () => {
   await h.call(b.key, 'POST', `/v1/conversations/${bConv}/messages`, { content: 'B secret message' });
   bKeyId = (await h.call(b.key, 'POST', '/v1/api-keys', { name: 'b-second' })).json().id;
   // a turn of B's, as a worker would have claimed it
-  bTurn = await withTenant(h.db.pool, b.id, async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId);
+  bTurn = await withTenant(
+    h.db.pool,
+    b.id,
+    async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId,
+  );
 });
 afterAll(() => h.close());
 
@@ -67,7 +71,12 @@ describe("tenant A's key with tenant B's ids", () => {
     const served = Object.entries(spec.paths)
       .filter(([path]) => path.includes('{id}') && !path.startsWith('/v1/admin/'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    const probed = routes.map(([m, url]) => `${m} ${url().split('?')[0]!.replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`);
+    const probed = routes.map(
+      ([m, url]) =>
+        `${m} ${url()
+          .split('?')[0]!
+          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`,
+    );
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);
   });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, freePort, type TestDatabase } from '@warren/testkit';

@@ -1,8 +1,8 @@
 import { createLogger } from '@warren/core';
+import { TurnQueue } from '@warren/queue';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { TurnQueue } from '@warren/queue';
-import { buildApi, type ApiOptions } from '../src/app.ts';
+import { type ApiOptions, buildApi } from '../src/app.ts';
 
 export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
 
@@ -17,7 +17,10 @@ export interface ApiHarness {
 
 export async function startApiHarness(
   overrides: Partial<
-    Pick<ApiOptions, 'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'>
+    Pick<
+      ApiOptions,
+      'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'
+    >
   > = {},
 ) {
   const db = await createTestDatabase();

@@ -1,9 +1,9 @@
-import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@warren/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, startApiHarness } from './harness.ts';
 
 // Errors that happen before a route runs — in the router, in Node's HTTP parser, or while a body
 // is still arriving — are problem+json like the rest, over a real socket; and request logs
@@ -76,7 +76,11 @@ describe('HTTP parser errors', () => {
 
 describe('router errors', () => {
   it('bad %-encoding → 400', async () => {
-    expectProblem(await rawExchange('GET /v1/conversations/%E0%A4%A HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'), 400, 'malformed-request');
+    expectProblem(
+      await rawExchange('GET /v1/conversations/%E0%A4%A HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n'),
+      400,
+      'malformed-request',
+    );
   });
 
   it('a path parameter over the router limit → 414', async () => {

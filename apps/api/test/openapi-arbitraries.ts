@@ -19,7 +19,25 @@ export interface Schema {
 
 /** Strings that have broken servers: NUL, lone surrogates, escapes, SQL, long runs. */
 export const hostileString = fc.oneof(
-  fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', 'x\udfff', '\udc00\ud800', '%00', '%ZZ', "'; DROP TABLE messages--", '__proto__', '\\', '"', '{}', '(a+)+$', '\u202e', '\ufeff'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    'x\udfff',
+    '\udc00\ud800',
+    '%00',
+    '%ZZ',
+    "'; DROP TABLE messages--",
+    '__proto__',
+    '\\',
+    '"',
+    '{}',
+    '(a+)+$',
+    '\u202e',
+    '\ufeff',
+  ),
   fc.string({ unit: fc.constantFrom('a', ' ', '\u0000', '\ud800', '\udc00', '%', '{', '"', '\\', 'é', '𝔘', '\n'), maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 60 }),
   fc.integer({ min: 150, max: 2_000 }).map((n) => 'x'.repeat(n)),
@@ -79,7 +97,10 @@ function validFor(schema: Schema, known: (pattern: string) => string[]): fc.Arbi
     case 'object': {
       if (!schema.properties) {
         // Free-form JSON (metadata): ordinary, hostile keys and values, or deep.
-        return fc.oneof(fc.dictionary(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }), fc.dictionary(hostileString, hostileValue, { maxKeys: 3 }));
+        return fc.oneof(
+          fc.dictionary(fc.string({ maxLength: 20 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 }),
+          fc.dictionary(hostileString, hostileValue, { maxKeys: 3 }),
+        );
       }
       const props = Object.fromEntries(Object.entries(schema.properties).map(([k, s]) => [k, valueFor(s, known)]));
       const record = fc.record(props, { requiredKeys: (schema.required ?? []) as never[] });

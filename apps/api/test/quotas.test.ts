@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPS_TOKEN, startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 // The rate limit is per key, so a tenant minting keys multiplies it; conversations each cost a
 // sandbox and a workspace. Both are counted per tenant, race-safe, and ops can move the limit.
@@ -10,7 +10,12 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const expectQuotaProblem = (res: { statusCode: number; headers: Record<string, unknown>; json(): unknown }, type: string, quota: string, limit: number) => {
+const expectQuotaProblem = (
+  res: { statusCode: number; headers: Record<string, unknown>; json(): unknown },
+  type: string,
+  quota: string,
+  limit: number,
+) => {
   expect(res.statusCode).toBe(409);
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.json()).toMatchObject({ type: `urn:warren:problem:${type}`, status: 409, quota, limit });
@@ -35,7 +40,9 @@ describe('API keys per tenant', () => {
     );
     expect(codes.filter((c) => c === 201)).toHaveLength(2);
     expect(codes.filter((c) => c === 409)).toHaveLength(10);
-    const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM control.api_keys WHERE tenant_id = $1 AND revoked_at IS NULL', [t.id]);
+    const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM control.api_keys WHERE tenant_id = $1 AND revoked_at IS NULL', [
+      t.id,
+    ]);
     expect(rows[0].n).toBe(3);
   });
 
@@ -52,7 +59,9 @@ describe('conversations per tenant', () => {
   it('refuses the conversation past the quota, also when they race, and only for that tenant', async () => {
     const t = await h.tenant();
     const other = await h.tenant();
-    const codes = (await Promise.all(Array.from({ length: 10 }, () => h.call(t.key, 'POST', '/v1/conversations', {})))).map((r) => r.statusCode);
+    const codes = (await Promise.all(Array.from({ length: 10 }, () => h.call(t.key, 'POST', '/v1/conversations', {})))).map(
+      (r) => r.statusCode,
+    );
     expect(codes.filter((c) => c === 201)).toHaveLength(4);
     expect(codes.filter((c) => c === 409)).toHaveLength(6);
     expectQuotaProblem(await h.call(t.key, 'POST', '/v1/conversations', {}), 'conversation-quota-exceeded', 'maxConversations', 4);
@@ -94,7 +103,10 @@ describe('every per-tenant limit through the ops API', () => {
     expect(patched.json()).toMatchObject({ ...limits, workspaceBytes: null, sandboxCpuPercent: 50 });
 
     expect((await h.call(OPS_TOKEN, 'PATCH', `/v1/admin/tenants/${id}`, nulls)).json()).toMatchObject(nulls);
-    const { rows } = await h.db.pool.query('SELECT workspace_bytes, turn_max_outputs, sandbox_cpu_percent FROM control.tenants WHERE id = $1', [id]);
+    const { rows } = await h.db.pool.query(
+      'SELECT workspace_bytes, turn_max_outputs, sandbox_cpu_percent FROM control.tenants WHERE id = $1',
+      [id],
+    );
     expect(rows[0]).toEqual({ workspace_bytes: null, turn_max_outputs: null, sandbox_cpu_percent: null });
   });
 

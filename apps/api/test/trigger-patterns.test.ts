@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, startApiHarness } from './harness.ts';
 
 // A tenant's trigger pattern runs on the API's event loop, inside the message's transaction.
 // With a backtracking engine `(a+)+$` against 30 a's and a '!' held the loop for minutes: no
@@ -24,7 +24,8 @@ const post = (key: string, path: string, body: unknown) =>
   });
 
 const queuedTurns = async (conversationId: string) =>
-  (await h.db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'turn' AND singleton_key = $1`, [conversationId])).rows[0].n;
+  (await h.db.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'turn' AND singleton_key = $1`, [conversationId])).rows[0]
+    .n;
 
 describe('trigger patterns', () => {
   it('a catastrophic pattern matches in linear time while other tenants are answered', async () => {
@@ -36,7 +37,7 @@ describe('trigger patterns', () => {
 
     // Sent together: on a backtracking engine the first never finishes, and neither do the others.
     const [evil, health, others] = await Promise.all([
-      post(attacker.key, `/v1/conversations/${conv}/messages`, { content: 'a'.repeat(60_000) + '!' }),
+      post(attacker.key, `/v1/conversations/${conv}/messages`, { content: `${'a'.repeat(60_000)}!` }),
       fetch(`${base}/healthz`),
       fetch(`${base}/v1/conversations`, { headers: { authorization: `Bearer ${other.key}` } }),
     ]);
@@ -58,7 +59,9 @@ describe('trigger patterns', () => {
     expect(create.statusCode).toBe(400);
     expect(create.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(create.json().errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: 'trigger.pattern', message: expect.stringMatching(/RE2|complex|at most 200/) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ path: 'trigger.pattern', message: expect.stringMatching(/RE2|complex|at most 200/) }),
+      ]),
     );
 
     const conv = (await h.call(key, 'POST', '/v1/conversations', {})).json().id;

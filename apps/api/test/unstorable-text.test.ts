@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPS_TOKEN, startApiHarness, type ApiHarness } from './harness.ts';
+import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 // Input Postgres cannot store (NUL, lone surrogates), JSON nested past any sane depth and
 // numbers past their column's type: each once reached the database or JSON.stringify and came
@@ -18,7 +18,7 @@ afterAll(() => h.close());
 
 const NUL = 'a\u0000b';
 const LONE = 'a\ud800b';
-const deep = (levels: number) => '{"k":'.repeat(levels) + '1' + '}'.repeat(levels);
+const deep = (levels: number) => `${'{"k":'.repeat(levels)}1${'}'.repeat(levels)}`;
 
 type Case = [name: string, method: string, url: () => string, body: unknown, key?: () => string];
 const tenantKey = () => t.key;
@@ -26,7 +26,10 @@ const ops = () => OPS_TOKEN;
 const msgs = () => `/v1/conversations/${conv}/messages`;
 
 const cases: Case[] = [];
-for (const [what, bad] of [['NUL', NUL], ['a lone surrogate', LONE]] as const) {
+for (const [what, bad] of [
+  ['NUL', NUL],
+  ['a lone surrogate', LONE],
+] as const) {
   cases.push(
     [`${what} in content`, 'POST', msgs, { content: bad }],
     [`${what} in sender`, 'POST', msgs, { content: 'x', sender: bad }],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { canReach } from '@warren/core';
-import { postgresRunAs, sharedDir, SHARED_ROOT } from '@warren/db';
+import { postgresRunAs, SHARED_ROOT, sharedDir } from '@warren/db';
 import { sandboxUser } from '@warren/sandbox';
 
 export interface LocalPlaces {
@@ -25,7 +25,9 @@ export function localPlaces(dataDir: string, sharedRoot: string = SHARED_ROOT): 
   const postgres = postgresRunAs();
   const reachable = !postgres || (canReach(dataDir, postgres) && canReach(dataDir, sandboxUser));
   const real = realpathSync(dataDir);
-  const base = reachable ? dataDir : sharedDir(`${basename(join(real, '..'))}-${createHash('sha256').update(real).digest('hex').slice(0, 12)}`, sharedRoot);
+  const base = reachable
+    ? dataDir
+    : sharedDir(`${basename(join(real, '..'))}-${createHash('sha256').update(real).digest('hex').slice(0, 12)}`, sharedRoot);
   return {
     pgData: join(base, 'pg'),
     sandboxRoot: join(base, 'sandboxes'),

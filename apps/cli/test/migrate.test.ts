@@ -66,10 +66,9 @@ describe('warren migrate across tenants', () => {
     expect(first.stdout).toMatch(new RegExp(`FAILED ${broken} at ${ADDED}: relation "messages" does not exist`));
     expect(await appliedCount()).toBe(TENANTS - 1);
     // the failed tenant was left exactly as it was: no half-applied migration
-    const column = await admin.query(
-      `SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'priority'`,
-      [schema],
-    );
+    const column = await admin.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = $1 AND column_name = 'priority'`, [
+      schema,
+    ]);
     expect(column.rowCount).toBe(0);
 
     await admin.query(`ALTER TABLE "${schema}".messages_moved RENAME TO messages`);

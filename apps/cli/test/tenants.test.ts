@@ -20,7 +20,10 @@ const limitsOf = async (id: string) =>
 
 describe('warren tenants', () => {
   it('creates a tenant with limits and changes them; `default` clears one', async () => {
-    const created = await runCli(['tenants', 'create', '--name', 'acme', '--max-concurrent-turns', '3', '--requests-per-minute', '60'], env);
+    const created = await runCli(
+      ['tenants', 'create', '--name', 'acme', '--max-concurrent-turns', '3', '--requests-per-minute', '60'],
+      env,
+    );
     expect(created.code).toBe(0);
     const id = /tenant: +(ten_\w+)/.exec(created.stdout)![1]!;
     expect(await limitsOf(id)).toEqual({ budget: null, rpm: 60, turns: 3 });
@@ -78,7 +81,12 @@ describe('warren tenants: quota and sandbox limits', () => {
   it('refuses values outside the column type or range', async () => {
     const created = await runCli(['tenants', 'create', '--name', 'bounded'], env);
     const id = /tenant: +(ten_\w+)/.exec(created.stdout)![1]!;
-    const bad = [['--max-conversations', String(2 ** 31)], ['--turn-max-output-bytes', '1.5'], ['--sandbox-cpu-percent', '0'], ['--workspace-bytes', '1e30']];
+    const bad = [
+      ['--max-conversations', String(2 ** 31)],
+      ['--turn-max-output-bytes', '1.5'],
+      ['--sandbox-cpu-percent', '0'],
+      ['--workspace-bytes', '1e30'],
+    ];
     for (const args of bad) {
       expect((await runCli(['tenants', 'limits', id, ...args], env)).code, args.join(' ')).toBe(64);
     }

@@ -10,7 +10,10 @@ export const proxyConfigSchema = z
   .object({
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
     /** Unix socket the sandboxes connect to. */
-    PROXY_SOCKET_PATH: z.string().min(1).default(join(tmpdir(), 'warren-credential-proxy', 'proxy.sock')),
+    PROXY_SOCKET_PATH: z
+      .string()
+      .min(1)
+      .default(join(tmpdir(), 'warren-credential-proxy', 'proxy.sock')),
     /** Optional TCP listener, for container hosts where a socket cannot be shared. */
     PROXY_TCP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     PROXY_TCP_HOST: z.string().default('127.0.0.1'),
@@ -25,7 +28,11 @@ export const proxyConfigSchema = z
     DEFAULT_MONTHLY_TOKEN_BUDGET: optionalNumber,
     DEFAULT_REQUESTS_PER_MINUTE: optionalNumber,
     /** Larger request bodies get 413; a body's size bounds the input tokens the proxy reserves for it. */
-    PROXY_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+    PROXY_BODY_LIMIT_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(8 * 1024 * 1024),
     USAGE_FLUSH_MS: z.coerce.number().int().positive().default(1000),
     TENANT_CACHE_MS: z.coerce.number().int().positive().default(10_000),
     LOG_LEVEL: logLevel,

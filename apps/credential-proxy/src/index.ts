@@ -1,2 +1,2 @@
-export { startProxy, type RunningProxy } from './start.ts';
-export { loadProxyConfig, proxyConfigSchema, type ProxyConfig } from './config.ts';
+export { loadProxyConfig, type ProxyConfig, proxyConfigSchema } from './config.ts';
+export { type RunningProxy, startProxy } from './start.ts';

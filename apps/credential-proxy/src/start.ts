@@ -64,7 +64,10 @@ export async function startProxy(config: ProxyConfig, logger: Logger): Promise<R
     servers.push(createServer(proxy.handle));
     await listen(servers[1]!, config.PROXY_TCP_PORT, config.PROXY_TCP_HOST);
   }
-  logger.info({ socket: config.PROXY_SOCKET_PATH, tcpPort: config.PROXY_TCP_PORT, upstream: config.ANTHROPIC_UPSTREAM }, 'credential proxy listening');
+  logger.info(
+    { socket: config.PROXY_SOCKET_PATH, tcpPort: config.PROXY_TCP_PORT, upstream: config.ANTHROPIC_UPSTREAM },
+    'credential proxy listening',
+  );
 
   return {
     socketPath: config.PROXY_SOCKET_PATH,

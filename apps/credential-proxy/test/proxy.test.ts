@@ -4,16 +4,16 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import Anthropic from '@anthropic-ai/sdk';
 import { createLogger } from '@warren/core';
-import { generateProxyKeyPair, mintTurnToken, sealForProxy, type ProxyKeyPair } from '@warren/credentials';
+import { generateProxyKeyPair, mintTurnToken, type ProxyKeyPair, sealForProxy } from '@warren/credentials';
 import { controlDb, withTenant } from '@warren/db';
-import { startFakeAnthropic, type FakeAnthropic } from '@warren/fake-anthropic';
+import { type FakeAnthropic, startFakeAnthropic } from '@warren/fake-anthropic';
 import { provisionTenant, storeCredential } from '@warren/tenancy';
 import { createTestDatabase, freePort, openTurn, type TestDatabase } from '@warren/testkit';
 import { commitTurn } from '@warren/turns';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxyConfigSchema } from '../src/config.ts';
-import { startProxy, type RunningProxy } from '../src/start.ts';
+import { type RunningProxy, startProxy } from '../src/start.ts';
 
 const PLATFORM_KEY = 'sk-ant-platform-key-that-must-never-leak-0001';
 const TENANT_OWN_KEY = 'sk-ant-tenant-own-key-that-must-never-leak-0002';
@@ -34,7 +34,13 @@ let ownKeyTenant: { id: string };
 const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 const BODY_LIMIT = 1024 * 1024;
 function mint(tenantId: string, turn = { turnId: 'turn_none', attempt: 1 }, expiresAt = inAnHour()) {
-  const t = mintTurnToken(TOKEN_SECRET, { tenantId, sandboxId: `sbx-${tokens.length}`, turnId: turn.turnId, attempt: turn.attempt, expiresAt });
+  const t = mintTurnToken(TOKEN_SECRET, {
+    tenantId,
+    sandboxId: `sbx-${tokens.length}`,
+    turnId: turn.turnId,
+    attempt: turn.attempt,
+    expiresAt,
+  });
   tokens.push(t);
   return t;
 }
@@ -73,7 +79,10 @@ async function raw(path: string, init: { method?: string; headers?: Record<strin
   const res = await undiciFetch(`http://credential-proxy${path}`, {
     method,
     headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01', ...init.headers },
-    body: method === 'GET' ? null : (init.body ?? JSON.stringify({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })),
+    body:
+      method === 'GET'
+        ? null
+        : (init.body ?? JSON.stringify({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })),
     dispatcher: new Agent({ connect: { socketPath: proxy.socketPath } }),
   });
   return { status: res.status, body: (await res.json()) as { type: string; error: { type: string; message: string } } };
@@ -163,7 +172,13 @@ describe('credential proxy over its unix socket', () => {
 
   it('carries a tool_use round trip', async () => {
     const sdk = client(await token(tenant.id));
-    const tools = [{ name: 'bash', description: 'run a command', input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } } }];
+    const tools = [
+      {
+        name: 'bash',
+        description: 'run a command',
+        input_schema: { type: 'object' as const, properties: { command: { type: 'string' } } },
+      },
+    ];
     const first = await sdk.messages.create({
       model: MODEL,
       max_tokens: 200,
@@ -205,13 +220,29 @@ describe('refusals', () => {
     ['no token', () => ({})],
     ['a real-looking provider key', () => ({ 'x-api-key': 'sk-ant-api03-whatever' })],
     ['a malformed token', () => ({ 'x-api-key': 'wst1.not-a-token' })],
-    ['a token signed with another secret', () => ({ 'x-api-key': mintTurnToken('another-secret-0123456789-0123456789', { tenantId: tenant.id, sandboxId: 's', turnId: 'turn_x', attempt: 1, expiresAt: inAnHour() }) })],
+    [
+      'a token signed with another secret',
+      () => ({
+        'x-api-key': mintTurnToken('another-secret-0123456789-0123456789', {
+          tenantId: tenant.id,
+          sandboxId: 's',
+          turnId: 'turn_x',
+          attempt: 1,
+          expiresAt: inAnHour(),
+        }),
+      }),
+    ],
     ['an expired token', () => ({ 'x-api-key': mint(tenant.id, undefined, Math.floor(Date.now() / 1000) - 1) })],
-    ['a token moved to another tenant', () => {
-      const [prefix, , signature] = mint(tenant.id).split('.');
-      const claims = Buffer.from(JSON.stringify({ t: ownKeyTenant.id, s: 'sbx', u: 'turn_none', a: 1, e: inAnHour() })).toString('base64url');
-      return { 'x-api-key': `${prefix}.${claims}.${signature}` };
-    }],
+    [
+      'a token moved to another tenant',
+      () => {
+        const [prefix, , signature] = mint(tenant.id).split('.');
+        const claims = Buffer.from(JSON.stringify({ t: ownKeyTenant.id, s: 'sbx', u: 'turn_none', a: 1, e: inAnHour() })).toString(
+          'base64url',
+        );
+        return { 'x-api-key': `${prefix}.${claims}.${signature}` };
+      },
+    ],
     ['a valid token of a tenant that does not exist', () => ({ 'x-api-key': mint('ten_01h2xcejqtf2nbrexx3vqjhp41') })],
     ['an old sandbox token', () => ({ 'x-api-key': 'wst1.eyJ0IjoidGVuXzAxIn0.c2ln' })],
   ])('refuses %s with 401 before calling upstream', async (_name, headers) => {
@@ -225,7 +256,13 @@ describe('refusals', () => {
   it('forwards only the Messages API', async () => {
     fake.reset();
     const auth = { 'x-api-key': await token(tenant.id) };
-    for (const [method, path] of [['GET', '/v1/models'], ['POST', '/v1/complete'], ['POST', '/v1/messages/batches'], ['POST', '/v1/files'], ['GET', '/v1/messages']]) {
+    for (const [method, path] of [
+      ['GET', '/v1/models'],
+      ['POST', '/v1/complete'],
+      ['POST', '/v1/messages/batches'],
+      ['POST', '/v1/files'],
+      ['GET', '/v1/messages'],
+    ]) {
       const res = await raw(path!, { method, headers: auth });
       expect(res.status).toBe(403);
       expect(res.body.error.type).toBe('permission_error');
@@ -254,7 +291,9 @@ describe('metering and budgets', () => {
       input += m.usage.input_tokens;
       output += m.usage.output_tokens;
     }
-    const streamed = await sdk.messages.stream({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: '#fake long 500' }] }).finalMessage();
+    const streamed = await sdk.messages
+      .stream({ model: MODEL, max_tokens: 1000, messages: [{ role: 'user', content: '#fake long 500' }] })
+      .finalMessage();
     input += streamed.usage.input_tokens;
     output += streamed.usage.output_tokens;
 
@@ -298,7 +337,9 @@ describe('budgets that hold', () => {
       .finalMessage()
       .catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
-    expect((refused as Error).message).toMatch(/monthly token budget exceeded: this call could use \d+ tokens .* 3000 of the monthly budget of 3000 are left/);
+    expect((refused as Error).message).toMatch(
+      /monthly token budget exceeded: this call could use \d+ tokens .* 3000 of the monthly budget of 3000 are left/,
+    );
     expect(fake.requests).toHaveLength(0);
     expect(await usageOf(t.id)).toBe(0);
   });
@@ -311,14 +352,21 @@ describe('budgets that hold', () => {
       { model: MODEL, messages },
       { model: MODEL, max_tokens: 'plenty', messages },
       { model: MODEL, max_tokens: 0, messages },
-      { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'http://x/y.png' } }] }] },
+      {
+        model: MODEL,
+        max_tokens: 10,
+        messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'http://x/y.png' } }] }],
+      },
       { model: MODEL, max_tokens: 10, messages, tools: [{ type: 'web_search_20250305', name: 'web_search' }] },
     ]) {
       const res = await raw('/v1/messages', { headers: auth, body: JSON.stringify(body) });
       expect(res.status).toBe(400);
       expect(res.body.error.type).toBe('invalid_request_error');
     }
-    const huge = await raw('/v1/messages', { headers: auth, body: JSON.stringify({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(BODY_LIMIT) }] }) });
+    const huge = await raw('/v1/messages', {
+      headers: auth,
+      body: JSON.stringify({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(BODY_LIMIT) }] }),
+    });
     expect(huge.status).toBe(413);
     expect(huge.body.error.type).toBe('request_too_large');
     expect(fake.requests).toHaveLength(0);
@@ -332,7 +380,9 @@ describe('budgets that hold', () => {
     // each answer is 4,000 output tokens; each call's worst case ~5,100 (input bound + max_tokens)
     const results = await Promise.all(
       Array.from({ length: 20 }, () =>
-        sdk.messages.create({ model: MODEL, max_tokens: 4000, messages: [{ role: 'user', content: '#fake long 16000' }] }).catch((e: unknown) => e),
+        sdk.messages
+          .create({ model: MODEL, max_tokens: 4000, messages: [{ role: 'user', content: '#fake long 16000' }] })
+          .catch((e: unknown) => e),
       ),
     );
     const served = results.filter((r): r is Anthropic.Message => !(r instanceof Error));
@@ -363,12 +413,19 @@ describe('budgets that hold', () => {
     expect(await stream.finalMessage().catch((e: unknown) => e)).toBeInstanceOf(Error);
     const metered = await until(() => proxy.meter.spentBy(t.id) || undefined);
     await proxy.meter.flush();
-    const { rows } = await db.pool.query('SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output FROM control.usage WHERE tenant_id = $1', [t.id]);
+    const { rows } = await db.pool.query(
+      'SELECT sum(input_tokens)::int AS input, sum(output_tokens)::int AS output FROM control.usage WHERE tenant_id = $1',
+      [t.id],
+    );
     expect(rows[0].output).toBeGreaterThanOrEqual(received);
     expect(rows[0].output).toBeLessThanOrEqual(2000);
     expect(rows[0].input + rows[0].output).toBe(metered);
     // and the same figure is on the turn
-    const usage = await withTenant(db.pool, t.id, async (tx) => (await tx.client.query('SELECT usage FROM turns WHERE id = $1', [turn.turnId])).rows[0].usage);
+    const usage = await withTenant(
+      db.pool,
+      t.id,
+      async (tx) => (await tx.client.query('SELECT usage FROM turns WHERE id = $1', [turn.turnId])).rows[0].usage,
+    );
     expect(usage).toEqual({ inputTokens: rows[0].input, outputTokens: rows[0].output });
   });
 });
@@ -389,9 +446,13 @@ describe('the turn window', () => {
 
   it('refuses a token of an attempt that was taken over, or whose lease lapsed', async () => {
     const turn = await openTurn(db.pool, tenant.id);
-    const stale = await raw('/v1/messages', { headers: { 'x-api-key': mint(tenant.id, { turnId: turn.turnId, attempt: turn.attempt + 1 }) } });
+    const stale = await raw('/v1/messages', {
+      headers: { 'x-api-key': mint(tenant.id, { turnId: turn.turnId, attempt: turn.attempt + 1 }) },
+    });
     expect(stale.status).toBe(403);
-    await withTenant(db.pool, tenant.id, (tx) => tx.client.query(`UPDATE turns SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [turn.turnId]));
+    await withTenant(db.pool, tenant.id, (tx) =>
+      tx.client.query(`UPDATE turns SET lease_expires_at = now() - interval '1 second' WHERE id = $1`, [turn.turnId]),
+    );
     const lapsed = await raw('/v1/messages', { headers: { 'x-api-key': mint(tenant.id, turn) } });
     expect(lapsed.status).toBe(403);
     expect(lapsed.body.error.type).toBe('permission_error');
@@ -401,9 +462,15 @@ describe('the turn window', () => {
     const turn = await openTurn(db.pool, tenant.id);
     const sdk = client(mint(tenant.id, turn));
     const one = await sdk.messages.create({ model: MODEL, max_tokens: 500, messages: [{ role: 'user', content: '#fake long 300' }] });
-    const two = await sdk.messages.stream({ model: MODEL, max_tokens: 500, messages: [{ role: 'user', content: '#fake long 200' }] }).finalMessage();
+    const two = await sdk.messages
+      .stream({ model: MODEL, max_tokens: 500, messages: [{ role: 'user', content: '#fake long 200' }] })
+      .finalMessage();
     // read at once: the figure was durable before the answer ended
-    const usage = await withTenant(db.pool, tenant.id, async (tx) => (await tx.client.query('SELECT usage FROM turns WHERE id = $1', [turn.turnId])).rows[0].usage);
+    const usage = await withTenant(
+      db.pool,
+      tenant.id,
+      async (tx) => (await tx.client.query('SELECT usage FROM turns WHERE id = $1', [turn.turnId])).rows[0].usage,
+    );
     expect(usage).toEqual({
       inputTokens: one.usage.input_tokens + two.usage.input_tokens,
       outputTokens: one.usage.output_tokens + two.usage.output_tokens,
@@ -426,14 +493,21 @@ describe('upstream failures', () => {
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ type: 'error', error: { type: 'api_error' } });
     await startUpstream();
-    const ok = await client(await token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'back' }] });
+    const ok = await client(await token(tenant.id)).messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'back' }],
+    });
     expect(ok.content[0]?.type).toBe('text');
   });
 
   it('drops the upstream call when its client goes away mid-call', async () => {
     const stop = new AbortController();
     const call = client(await token(tenant.id))
-      .messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 10000' }] }, { signal: stop.signal })
+      .messages.create(
+        { model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 10000' }] },
+        { signal: stop.signal },
+      )
       .catch((err: Error) => err);
     const upstreamCall = await until(() => fake.requests.find((r) => JSON.stringify(r.body).includes('#fake sleep 10000')));
     stop.abort();
@@ -443,10 +517,18 @@ describe('upstream failures', () => {
   }, 20_000);
 
   it('keeps serving other requests while one upstream call is slow', async () => {
-    const slow = client(await token(tenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: '#fake sleep 1500' }] });
+    const slow = client(await token(tenant.id)).messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user', content: '#fake sleep 1500' }],
+    });
     let slowDone = false;
     void slow.then(() => (slowDone = true));
-    const quick = await client(await token(ownKeyTenant.id)).messages.create({ model: MODEL, max_tokens: 10, messages: [{ role: 'user', content: 'quick' }] });
+    const quick = await client(await token(ownKeyTenant.id)).messages.create({
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'quick' }],
+    });
     expect(quick.content[0]?.type).toBe('text');
     expect(slowDone).toBe(false);
     await slow;

@@ -32,7 +32,7 @@ it('logs a failed flush with its stack, keeps the rows, and logs what is lost at
   await meter.close();
   const lost = logs.records.find((r) => r.msg.startsWith('usage not written before the meter closed'));
   expect(lost?.level).toBe(50);
-  expect(lost?.['lost']).toEqual(
+  expect(lost?.lost).toEqual(
     expect.arrayContaining([
       { tenantId: tenant.id, model: 'm', requests: 1, inputTokens: 10, outputTokens: 5 },
       { tenantId: unknownTenant, model: 'm', requests: 1, inputTokens: 1, outputTokens: 1 },

@@ -8,7 +8,10 @@ const positive = (fallback: number) => z.coerce.number().int().positive().defaul
 export const workerConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   /** The credential proxy's socket on this host (the sidecar). */
-  PROXY_SOCKET_PATH: z.string().min(1).default(join(tmpdir(), 'warren-credential-proxy', 'proxy.sock')),
+  PROXY_SOCKET_PATH: z
+    .string()
+    .min(1)
+    .default(join(tmpdir(), 'warren-credential-proxy', 'proxy.sock')),
   PROXY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Host folder holding tenants' sandbox folders; every folder on the way must be traversable by uid 65534. */
   SANDBOX_ROOT: z.string().min(1).default(join(tmpdir(), 'warren-sandboxes')),

@@ -1,8 +1,17 @@
 import type { Logger } from '@warren/core';
-import { withTenant, type Pool } from '@warren/db';
-import { startFetchLoops, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TURN_READY_CHANNEL, TurnQueue, turnCapTiers, turnJobSchema } from '@warren/queue';
+import { type Pool, withTenant } from '@warren/db';
+import {
+  startFetchLoops,
+  TURN_DEAD_LETTER_QUEUE,
+  TURN_MAX_ATTEMPTS,
+  TURN_QUEUE,
+  TURN_READY_CHANNEL,
+  TurnQueue,
+  turnCapTiers,
+  turnJobSchema,
+} from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { abandonTurns, runTurnJob, type OutputLimits, type TurnJobDeps } from '@warren/turns';
+import { abandonTurns, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
@@ -92,6 +101,10 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
     // the cap is only the fetch pre-filter's; the claim enforces the tenant's own
     if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS, null);
-    if (result !== 'none') logger.warn({ tenantId, conversationId, result }, result === 'retry' ? 'dead-lettered turn sent again' : 'dead-lettered turn marked failed');
+    if (result !== 'none')
+      logger.warn(
+        { tenantId, conversationId, result },
+        result === 'retry' ? 'dead-lettered turn sent again' : 'dead-lettered turn marked failed',
+      );
   });
 }

@@ -1,2 +1,2 @@
-export { startWorker, type RunningWorker } from './start.ts';
-export { loadWorkerConfig, workerConfigSchema, type WorkerConfig } from './config.ts';
+export { loadWorkerConfig, type WorkerConfig, workerConfigSchema } from './config.ts';
+export { type RunningWorker, startWorker } from './start.ts';

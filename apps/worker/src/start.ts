@@ -72,7 +72,12 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     sandboxes,
     model: config.MODEL,
     turnTimeoutMs: config.TURN_TIMEOUT_MS,
-    limits: { maxIterations: config.TURN_MAX_ITERATIONS, maxTokens: config.TURN_MAX_TOKENS, bashTimeoutMs: 120_000, toolOutputBytes: 65_536 },
+    limits: {
+      maxIterations: config.TURN_MAX_ITERATIONS,
+      maxTokens: config.TURN_MAX_TOKENS,
+      bashTimeoutMs: 120_000,
+      toolOutputBytes: 65_536,
+    },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
     ownership,

@@ -2,7 +2,7 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { startCrashablePostgres, startModelStack, type CrashablePostgres, type ModelStack } from '@warren/testkit';
+import { type CrashablePostgres, type ModelStack, startCrashablePostgres, startModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, spawnWorker, stopProcess } from './helpers.ts';
@@ -27,7 +27,8 @@ const startWorker = (n: number) =>
 
 /** The three send_message outputs a trigger asks for, in order. */
 const partsOf = (trigger: string) => ['p1', 'p2', 'p3'].map((p) => `${p} of ${trigger}`);
-const script = (trigger: string) => [trigger, ...partsOf(trigger).map((text) => `#fake tool send_message ${JSON.stringify({ text })}`)].join('\n');
+const script = (trigger: string) =>
+  [trigger, ...partsOf(trigger).map((text) => `#fake tool send_message ${JSON.stringify({ text })}`)].join('\n');
 
 /** Per conversation: its triggers, the turns that sent output with their covered ranges and outputs, and its cursor. */
 async function audit(on = { pool: stack.db.pool, conversations }) {
@@ -132,7 +133,10 @@ function expectExactlyOnce(report: Audit) {
     for (const t of c.turns) {
       const parts = c.users.filter((u) => t.from < u.seq && u.seq <= t.to).flatMap((u) => partsOf(u.trigger));
       const stored = c.outputs.filter((o) => o.turnId === t.id);
-      expect(stored.map((o) => o.outSeq), `out_seq of ${t.id}`).toEqual(stored.map((_, i) => i));
+      expect(
+        stored.map((o) => o.outSeq),
+        `out_seq of ${t.id}`,
+      ).toEqual(stored.map((_, i) => i));
       const contents = stored.map((o) => o.content);
       if (t.status === 'succeeded') expect(contents).toEqual([...parts, expect.stringMatching(/^tool result: sent/)]);
       else expect(contents, `outputs of failed ${t.id}`).toEqual(parts.slice(0, contents.length));
@@ -193,7 +197,11 @@ describe('chaos: Postgres crashes and restarts', () => {
     ownQueue = await TurnQueue.start(own.db.url, own.logger);
     for (let t = 0; t < 3; t++) {
       const { tenant } = await provisionTenant(own.db.pool, { name: `crash-${t}` });
-      for (let c = 0; c < 5; c++) convs.push({ tenantId: tenant.id, id: await withTenant(own.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id) });
+      for (let c = 0; c < 5; c++)
+        convs.push({
+          tenantId: tenant.id,
+          id: await withTenant(own.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id),
+        });
     }
   }, 120_000);
 
@@ -207,13 +215,20 @@ describe('chaos: Postgres crashes and restarts', () => {
     const workers = [spawnWorker(own, 'crash-0', env), spawnWorker(own, 'crash-1', env)];
     const exits: Array<number | null> = [];
     const send = (round: number) =>
-      Promise.all(convs.map((c, n) => withTenant(own.db.pool, c.tenantId, (tx) => ingestMessage(tx, ownQueue, c.id, { content: script(`crash c${n} r${round}`) }))));
+      Promise.all(
+        convs.map((c, n) =>
+          withTenant(own.db.pool, c.tenantId, (tx) => ingestMessage(tx, ownQueue, c.id, { content: script(`crash c${n} r${round}`) })),
+        ),
+      );
     /** When the first turn after `since` finished, if one did. */
     const firstAnswerAfter = async (since: Date) => {
       const times = await Promise.all(
         convs.map((c) =>
           withTenant(own.db.pool, c.tenantId, async (tx) => {
-            const { rows } = await tx.client.query<{ at: Date | null }>(`SELECT min(finished_at) AS at FROM turns WHERE conversation_id = $1 AND status = 'succeeded' AND finished_at > $2`, [c.id, since]);
+            const { rows } = await tx.client.query<{ at: Date | null }>(
+              `SELECT min(finished_at) AS at FROM turns WHERE conversation_id = $1 AND status = 'succeeded' AND finished_at > $2`,
+              [c.id, since],
+            );
             return rows[0]?.at?.getTime() ?? Infinity;
           }),
         ),
@@ -238,7 +253,8 @@ describe('chaos: Postgres crashes and restarts', () => {
     expect(first).toBeLessThan(Infinity);
     console.log(`first turn answered ${((first - back.getTime()) / 1000).toFixed(1)} s after Postgres was back`);
 
-    const pending = async () => (await audit({ pool: own.db.pool, conversations: convs })).filter((c) => c.processed < (c.users.at(-1)?.seq ?? 0)).length;
+    const pending = async () =>
+      (await audit({ pool: own.db.pool, conversations: convs })).filter((c) => c.processed < (c.users.at(-1)?.seq ?? 0)).length;
     expect(await eventually(pending, (n) => n === 0, 180_000)).toBe(0);
     // turns caught by the crash wait for their jobs' heartbeats to lapse and their retries' backoff
     console.log(`all answered ${((Date.now() - back.getTime()) / 1000).toFixed(1)} s after Postgres was back`);

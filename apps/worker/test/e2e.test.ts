@@ -1,8 +1,8 @@
-import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, type ModelStack } from '@warren/testkit';
 import type { ChildProcess } from 'node:child_process';
+import { provisionTenant } from '@warren/tenancy';
+import { type ModelStack, startModelStack } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, spawnApi, spawnWorker, stopProcess, type ApiProcess } from './helpers.ts';
+import { type ApiProcess, eventually, spawnApi, spawnWorker, stopProcess } from './helpers.ts';
 
 // The whole path with real processes: API → Postgres queue → worker → bubblewrap sandbox →
 // credential proxy → fake Messages API → reply readable through the API.
@@ -73,7 +73,9 @@ describe('end to end', () => {
   it('a turn that writes past its output quota ends failed with the reason, and the conversation goes on', async () => {
     const tight = (await provisionTenant(stack.db.pool, { name: 'e2e-quota', turnMaxOutputs: 2, turnMaxOutputBytes: 2000 })).apiKey.key;
     const assistantMessages = async (id: string) =>
-      (await call('GET', `/v1/conversations/${id}/messages`, undefined, tight)).body.data.filter((m: { role: string }) => m.role === 'assistant');
+      (await call('GET', `/v1/conversations/${id}/messages`, undefined, tight)).body.data.filter(
+        (m: { role: string }) => m.role === 'assistant',
+      );
     const failedTurn = async (id: string) => {
       const turns = await eventually(
         () => call('GET', `/v1/conversations/${id}/turns`, undefined, tight),
@@ -86,14 +88,20 @@ describe('end to end', () => {
     const chatty = (await call('POST', '/v1/conversations', {}, tight)).body;
     const sends = [1, 2, 3, 4].map((n) => `#fake tool send_message {"text":"part ${n}"}`).join('\n');
     await call('POST', `/v1/conversations/${chatty.id}/messages`, { content: sends }, tight);
-    expect((await failedTurn(chatty.id)).error).toEqual({ kind: 'output_quota', message: 'the turn tried to send more than its limit of 2 messages' });
+    expect((await failedTurn(chatty.id)).error).toEqual({
+      kind: 'output_quota',
+      message: 'the turn tried to send more than its limit of 2 messages',
+    });
     const stored = (await assistantMessages(chatty.id)).map((m: { content: string }) => m.content);
     expect(stored).toEqual(['part 1', 'part 2']);
 
     // a final reply over the byte limit is not stored
     const verbose = (await call('POST', '/v1/conversations', {}, tight)).body;
     await call('POST', `/v1/conversations/${verbose.id}/messages`, { content: '#fake long 5000' }, tight);
-    expect((await failedTurn(verbose.id)).error).toEqual({ kind: 'output_quota', message: "the turn's output exceeded its limit of 2000 bytes" });
+    expect((await failedTurn(verbose.id)).error).toEqual({
+      kind: 'output_quota',
+      message: "the turn's output exceeded its limit of 2000 bytes",
+    });
     expect(await assistantMessages(verbose.id)).toEqual([]);
 
     // the quota ends one turn, not the conversation
@@ -107,7 +115,8 @@ describe('end to end', () => {
   it('a turn that fills its workspace quota ends failed with the reason, and a turn that frees it goes on', async () => {
     const small = (await provisionTenant(stack.db.pool, { name: 'e2e-workspace', workspaceBytes: 32 * 1024 * 1024 })).apiKey.key;
     const conv = (await call('POST', '/v1/conversations', {}, small)).body;
-    const bash = (command: string) => call('POST', `/v1/conversations/${conv.id}/messages`, { content: `#fake tool bash ${JSON.stringify({ command })}` }, small);
+    const bash = (command: string) =>
+      call('POST', `/v1/conversations/${conv.id}/messages`, { content: `#fake tool bash ${JSON.stringify({ command })}` }, small);
     const turns = (n: number) =>
       eventually(
         () => call('GET', `/v1/conversations/${conv.id}/turns`, undefined, small),
@@ -115,7 +124,10 @@ describe('end to end', () => {
       );
     await bash('head -c 40000000 /dev/zero > big; echo wrote');
     const [filled] = (await turns(1)).body.data;
-    expect(filled).toMatchObject({ status: 'failed', error: { kind: 'workspace_quota', message: expect.stringContaining('No space left on device') } });
+    expect(filled).toMatchObject({
+      status: 'failed',
+      error: { kind: 'workspace_quota', message: expect.stringContaining('No space left on device') },
+    });
     await bash('rm big; echo freed');
     const after = (await turns(2)).body.data;
     expect(after.map((t: { status: string }) => t.status).sort()).toEqual(['failed', 'succeeded']);

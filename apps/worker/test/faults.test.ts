@@ -5,7 +5,7 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { freePort, startCrashablePostgres, startModelStack, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { freePort, type ModelStack, startCrashablePostgres, startModelStack, TEST_TOKEN_SECRET } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, spawnWorker, startProgram, stopProcess } from './helpers.ts';
@@ -29,7 +29,8 @@ afterAll(async () => {
 });
 
 const newConversation = () => withTenant(stack.db.pool, tenantId, async (tx) => (await createConversation(tx, {})).id);
-const post = (conversationId: string, content: string) => withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
+const post = (conversationId: string, content: string) =>
+  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
 
 /** The conversation's latest turn once it ended, with its reply. */
 async function endedTurn(conversationId: string, count: number) {
@@ -116,11 +117,25 @@ describe('started while Postgres is down', () => {
       await pg.crash();
       const proxySocket = join(stack.dir, 'down-proxy', 'proxy.sock');
       children.push(
-        startProgram('apps/api/src/main.ts', { LOG_LEVEL: 'fatal', DATABASE_URL: pg.db.url, OPS_TOKEN: 'faults-ops-token-0123456789abcdef', PORT: String(port) }),
-        startProgram('apps/credential-proxy/src/main.ts', { LOG_LEVEL: 'fatal', DATABASE_URL: pg.db.url, PROXY_SOCKET_PATH: proxySocket, PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET }),
+        startProgram('apps/api/src/main.ts', {
+          LOG_LEVEL: 'fatal',
+          DATABASE_URL: pg.db.url,
+          OPS_TOKEN: 'faults-ops-token-0123456789abcdef',
+          PORT: String(port),
+        }),
+        startProgram('apps/credential-proxy/src/main.ts', {
+          LOG_LEVEL: 'fatal',
+          DATABASE_URL: pg.db.url,
+          PROXY_SOCKET_PATH: proxySocket,
+          PROXY_TOKEN_SECRET: TEST_TOKEN_SECRET,
+        }),
       );
       for (const child of children) child.once('exit', (code) => exits.push(code));
-      const ready = () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      const ready = () =>
+        fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.status,
+          () => 0,
+        );
       await expect.poll(ready, { timeout: 30_000 }).toBe(503);
       await pg.start();
       await expect.poll(ready, { timeout: 30_000 }).toBe(200);

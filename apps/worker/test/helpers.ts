@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, TEST_TOKEN_SECRET, type ModelStack } from '@warren/testkit';
+import { freePort, type ModelStack, TEST_TOKEN_SECRET } from '@warren/testkit';
 import { vi } from 'vitest';
 
 /** Polls `probe` every 100 ms until `done` accepts its value or `ms` pass; returns the last value. */
@@ -45,6 +45,7 @@ export function spawnWorker(stack: ModelStack, sandboxes: string, env: Record<st
 export interface ApiProcess {
   process: ChildProcess;
   /** One request with a tenant's API key; the answer's status and parsed body. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read answers by shape
   call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: any }>;
 }
 

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { tenantSchemaName, withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, superuserClient, type ModelStack } from '@warren/testkit';
+import { type ModelStack, startModelStack, superuserClient } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { spawnApi, spawnWorker, stopProcess, type ApiProcess } from './helpers.ts';
+import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from './helpers.ts';
 
 // A turn's send_message outputs end to end, with real processes (API, two workers, sandboxes,
 // credential proxy, fake model): many conversations at once, each turn sending three messages
@@ -31,7 +31,8 @@ async function ended(c: Conversation, count: number): Promise<ApiTurn> {
     async () => {
       const turns: ApiTurn[] = (await api.call('GET', `/v1/conversations/${c.id}/turns`, c.key)).body.data;
       const newest = turns[0];
-      if (turns.length < count || !newest || newest.status === 'queued' || newest.status === 'running') throw new Error(`turn ${count} still open`);
+      if (turns.length < count || !newest || newest.status === 'queued' || newest.status === 'running')
+        throw new Error(`turn ${count} still open`);
       return newest;
     },
     { timeout: 180_000, interval: 500 },
@@ -76,7 +77,12 @@ describe('send_message outputs end to end', () => {
   it.each([
     { round: 1, variant: 'parallel calls in one model answer', script: (p: string[]) => p.map(sendLine) },
     // bash sleeps between the calls, so their files reach the host in separate reads
-    { round: 2, variant: 'calls spread over time', script: (p: string[]) => p.flatMap((text, i) => (i === 0 ? [sendLine(text)] : [`#fake tool bash {"command":"sleep 0.3"}`, sendLine(text)])) },
+    {
+      round: 2,
+      variant: 'calls spread over time',
+      script: (p: string[]) =>
+        p.flatMap((text, i) => (i === 0 ? [sendLine(text)] : [`#fake tool bash {"command":"sleep 0.3"}`, sendLine(text)])),
+    },
   ])(
     `$variant: ${TENANTS * CONVERSATIONS_PER_TENANT} conversations at once, three outputs per turn: each stored once, in the agent's order, before the answer`,
     async ({ round, script }) => {
@@ -100,33 +106,40 @@ describe('send_message outputs end to end', () => {
   it.each([
     { outSeq: 1, what: 'the second send_message output', stored: ['p1'] },
     { outSeq: 3, what: 'the final answer', stored: ['p1', 'p2', 'p3'] },
-  ])('a database that refuses $what fails the turn visibly, keeps the outputs before it, and the conversation goes on', async ({ outSeq, what, stored }) => {
-    const c = conversations[0]!;
-    const before = (await api.call('GET', `/v1/conversations/${c.id}/turns`, c.key)).body.data.length as number;
-    // a real refusal by Postgres: a trigger in the tenant's schema, made by a superuser
-    const schema = tenantSchemaName(c.tenantId);
-    const admin = await superuserClient(new URL(stack.db.url).pathname.slice(1));
-    try {
-      await admin.query(`CREATE FUNCTION ${schema}.refuse_output() RETURNS trigger LANGUAGE plpgsql AS $$
+  ])(
+    'a database that refuses $what fails the turn visibly, keeps the outputs before it, and the conversation goes on',
+    async ({ outSeq, what, stored }) => {
+      const c = conversations[0]!;
+      const before = (await api.call('GET', `/v1/conversations/${c.id}/turns`, c.key)).body.data.length as number;
+      // a real refusal by Postgres: a trigger in the tenant's schema, made by a superuser
+      const schema = tenantSchemaName(c.tenantId);
+      const admin = await superuserClient(new URL(stack.db.url).pathname.slice(1));
+      try {
+        await admin.query(`CREATE FUNCTION ${schema}.refuse_output() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN RAISE EXCEPTION 'injected failure: output % refused', NEW.out_seq; END $$`);
-      await admin.query(
-        `CREATE TRIGGER refuse_output BEFORE INSERT ON ${schema}.messages FOR EACH ROW
+        await admin.query(
+          `CREATE TRIGGER refuse_output BEFORE INSERT ON ${schema}.messages FOR EACH ROW
            WHEN (NEW.conversation_id = '${c.id}' AND NEW.out_seq = ${outSeq}) EXECUTE FUNCTION ${schema}.refuse_output()`,
-      );
-      await post(c, ['p1', 'p2', 'p3'].map(sendLine).join('\n'));
-      const turn = await ended(c, before + 1);
-      const shown = (await api.call('GET', `/v1/turns/${turn.id}`, c.key)).body as ApiTurn;
-      expect(shown).toMatchObject({ status: 'failed', outputSent: true, error: { message: `injected failure: output ${outSeq} refused` } });
-      // the outputs before the refused one are stored once each; the refused one and those after it are not
-      expect((await outputsOf(c, turn.id)).contents, what).toEqual(stored);
-    } finally {
-      await admin.query(`DROP TRIGGER IF EXISTS refuse_output ON ${schema}.messages; DROP FUNCTION IF EXISTS ${schema}.refuse_output()`);
-      await admin.end();
-    }
-    // a failure after output is not retried: the next message gets the next turn
-    await post(c, 'still there?');
-    const next = await ended(c, before + 2);
-    expect(next.status).toBe('succeeded');
-    expect((await outputsOf(c, next.id)).contents).toEqual([expect.stringContaining('still there?')]);
-  });
+        );
+        await post(c, ['p1', 'p2', 'p3'].map(sendLine).join('\n'));
+        const turn = await ended(c, before + 1);
+        const shown = (await api.call('GET', `/v1/turns/${turn.id}`, c.key)).body as ApiTurn;
+        expect(shown).toMatchObject({
+          status: 'failed',
+          outputSent: true,
+          error: { message: `injected failure: output ${outSeq} refused` },
+        });
+        // the outputs before the refused one are stored once each; the refused one and those after it are not
+        expect((await outputsOf(c, turn.id)).contents, what).toEqual(stored);
+      } finally {
+        await admin.query(`DROP TRIGGER IF EXISTS refuse_output ON ${schema}.messages; DROP FUNCTION IF EXISTS ${schema}.refuse_output()`);
+        await admin.end();
+      }
+      // a failure after output is not retried: the next message gets the next turn
+      await post(c, 'still there?');
+      const next = await ended(c, before + 2);
+      expect(next.status).toBe('succeeded');
+      expect((await outputsOf(c, next.id)).contents).toEqual([expect.stringContaining('still there?')]);
+    },
+  );
 });

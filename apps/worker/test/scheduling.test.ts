@@ -2,7 +2,7 @@ import { appendUserMessage, createConversation } from '@warren/conversations';
 import { asAppRole, controlDb, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TurnQueue } from '@warren/queue';
 import { provisionTenant, setTenantStatus } from '@warren/tenancy';
-import { startModelStack, type ModelStack } from '@warren/testkit';
+import { type ModelStack, startModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +20,8 @@ const startWorker = (env: Record<string, string>) => spawnWorker(stack, `schedul
 async function tenantWith(conversations: number, maxConcurrentTurns: number | null = null) {
   const { tenant } = await provisionTenant(stack.db.pool, { name: `scheduling-${run}`, maxConcurrentTurns });
   const ids: string[] = [];
-  for (let i = 0; i < conversations; i++) ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
+  for (let i = 0; i < conversations; i++)
+    ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
   return { tenantId: tenant.id, ids, maxConcurrentTurns };
 }
 
@@ -37,7 +38,10 @@ function mostAtOnce(turns: Array<{ started_at: Date; finished_at: Date }>): numb
   edges.sort((a, b) => a.at - b.at || a.step - b.step); // a turn that ends as another starts does not overlap it
   let now = 0;
   let most = 0;
-  for (const edge of edges) most = Math.max(most, (now += edge.step));
+  for (const edge of edges) {
+    now += edge.step;
+    most = Math.max(most, now);
+  }
   return most;
 }
 
@@ -58,12 +62,15 @@ const turnRows = (tenantId: string) =>
 
 /** Every finished turn of a tenant, with its time window. */
 const windows = (tenantId: string) =>
-  withTenant(stack.db.pool, tenantId, async (tx) =>
-    (
-      await tx.client.query(
-        `SELECT conversation_id, kind, status, started_at, finished_at FROM turns WHERE status = 'succeeded' ORDER BY started_at`,
-      )
-    ).rows as Array<{ conversation_id: string; kind: string; status: string; started_at: Date; finished_at: Date }>,
+  withTenant(
+    stack.db.pool,
+    tenantId,
+    async (tx) =>
+      (
+        await tx.client.query(
+          `SELECT conversation_id, kind, status, started_at, finished_at FROM turns WHERE status = 'succeeded' ORDER BY started_at`,
+        )
+      ).rows as Array<{ conversation_id: string; kind: string; status: string; started_at: Date; finished_at: Date }>,
   );
 
 beforeAll(async () => {
@@ -85,25 +92,37 @@ describe('worker scheduling', () => {
     try {
       for (const id of capped.ids) await post(capped.tenantId, id, '#fake sleep 500');
       await post(other.tenantId, other.ids[0]!, '#fake sleep 500');
-      const done = await eventually(() => windows(capped.tenantId), (w) => w.length === capped.ids.length);
+      const done = await eventually(
+        () => windows(capped.tenantId),
+        (w) => w.length === capped.ids.length,
+      );
       expect(done.map((w) => w.conversation_id).sort()).toEqual([...capped.ids].sort());
       expect(mostAtOnce(done)).toBe(1);
       // the other tenant was not queued behind the capped one
-      const [theirs] = await eventually(() => windows(other.tenantId), (w) => w.length === 1);
+      const [theirs] = await eventually(
+        () => windows(other.tenantId),
+        (w) => w.length === 1,
+      );
       expect(theirs!.started_at.getTime()).toBeLessThan(done.at(-1)!.started_at.getTime());
     } finally {
       await Promise.all(workers.map((w) => stopProcess(w)));
     }
   }, 120_000);
 
-  it('applies a tenant\'s own cap instead of the workers\' default, above it and below it', async () => {
+  it("applies a tenant's own cap instead of the workers' default, above it and below it", async () => {
     const roomy = await tenantWith(4, 3);
     const tight = await tenantWith(3, 1);
     const worker = startWorker({ WORKER_CONCURRENCY: '8', TENANT_CONCURRENCY: '2' });
     try {
       for (const t of [roomy, tight]) for (const id of t.ids) await post(t.tenantId, id, '#fake sleep 1500', t.maxConcurrentTurns);
-      const roomyDone = await eventually(() => windows(roomy.tenantId), (w) => w.length === roomy.ids.length);
-      const tightDone = await eventually(() => windows(tight.tenantId), (w) => w.length === tight.ids.length);
+      const roomyDone = await eventually(
+        () => windows(roomy.tenantId),
+        (w) => w.length === roomy.ids.length,
+      );
+      const tightDone = await eventually(
+        () => windows(tight.tenantId),
+        (w) => w.length === tight.ids.length,
+      );
       expect(mostAtOnce(roomyDone)).toBe(3);
       expect(mostAtOnce(tightDone)).toBe(1);
     } finally {
@@ -118,18 +137,31 @@ describe('worker scheduling', () => {
     try {
       await post(t.tenantId, id, '#fake sleep 1500');
       await eventually(
-        () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount),
+        () =>
+          withTenant(
+            stack.db.pool,
+            t.tenantId,
+            async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount,
+          ),
         (n) => n === 1,
       );
       for (const content of ['second', 'third', 'fourth']) await post(t.tenantId, id, content);
-      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 2);
+      const done = await eventually(
+        () => windows(t.tenantId),
+        (w) => w.length === 2,
+      );
       expect(done).toHaveLength(2);
       expect(done[1]!.started_at.getTime()).toBeGreaterThanOrEqual(done[0]!.finished_at.getTime());
-      const ranges = await withTenant(stack.db.pool, t.tenantId, async (tx) =>
-        (await tx.client.query('SELECT from_seq::int, to_seq::int FROM turns ORDER BY started_at')).rows,
+      const ranges = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query('SELECT from_seq::int, to_seq::int FROM turns ORDER BY started_at')).rows,
       );
       // seq 5 is the first reply, written after the three arrived: the second turn covers it too
-      expect(ranges).toEqual([{ from_seq: 0, to_seq: 1 }, { from_seq: 1, to_seq: 5 }]);
+      expect(ranges).toEqual([
+        { from_seq: 0, to_seq: 1 },
+        { from_seq: 1, to_seq: 5 },
+      ]);
     } finally {
       await stopProcess(worker);
     }
@@ -145,21 +177,26 @@ describe('worker scheduling', () => {
     });
     const worker = startWorker({ WORKER_CONCURRENCY: '1' });
     try {
-      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 4);
+      const done = await eventually(
+        () => windows(t.tenantId),
+        (w) => w.length === 4,
+      );
       expect(done.map((w) => w.conversation_id)).toEqual([t.ids[3], ...t.ids.slice(0, 3)]);
     } finally {
       await stopProcess(worker);
     }
   }, 120_000);
 
-  it('retries a turn that fails before any output as often as promised, even past its job\'s own retries, then marks it failed', async () => {
+  it("retries a turn that fails before any output as often as promised, even past its job's own retries, then marks it failed", async () => {
     const t = await tenantWith(1);
     const id = t.ids[0]!;
     await withTenant(stack.db.pool, t.tenantId, (tx) => appendUserMessage(tx, id, { content: '#fake error 400 refused every time' }));
     // the job as ingest sends it, but with one retry a second later instead of the queue's five:
     // the turn's attempts are counted on the turn, and a dead-lettered job with attempts left is sent again
     const data = { tenantId: t.tenantId, conversationId: id, kind: 'message' as const };
-    await withBoss((boss) => boss.send(TURN_QUEUE, data, { singletonKey: id, group: { id: t.tenantId }, retryLimit: 1, retryDelay: 1, retryBackoff: false }));
+    await withBoss((boss) =>
+      boss.send(TURN_QUEUE, data, { singletonKey: id, group: { id: t.tenantId }, retryLimit: 1, retryDelay: 1, retryBackoff: false }),
+    );
     const worker = startWorker({ WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1' });
     try {
       const rows = await eventually(
@@ -170,12 +207,20 @@ describe('worker scheduling', () => {
       expect(rows[0]).toMatchObject({ status: 'failed', attempt: TURN_MAX_ATTEMPTS });
       expect(rows[0].error.message).toMatch(/400/);
       const dead = await eventually(
-        () => stack.db.pool.query(`SELECT data FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND data->>'conversationId' = $2`, [TURN_DEAD_LETTER_QUEUE, id]),
+        () =>
+          stack.db.pool.query(`SELECT data FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND data->>'conversationId' = $2`, [
+            TURN_DEAD_LETTER_QUEUE,
+            id,
+          ]),
         (r) => r.rowCount === 1,
       );
       expect(dead.rows[0].data).toEqual(data);
       // the conversation is not stuck on it: its range counts as processed
-      const cursor = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT processed_seq::int AS p FROM cursors')).rows[0].p);
+      const cursor = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query('SELECT processed_seq::int AS p FROM cursors')).rows[0].p,
+      );
       expect(cursor).toBe(1);
     } finally {
       await stopProcess(worker);
@@ -197,27 +242,45 @@ describe('worker scheduling', () => {
     await withBoss((boss) => boss.send(TURN_DEAD_LETTER_QUEUE, { tenantId: t.tenantId, conversationId: id, kind: 'message' }));
     const worker = startWorker({ WORKER_CONCURRENCY: '1' });
     try {
-      const rows = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
-      expect(rows).toEqual([{ conversation_id: id, status: 'failed', error: { message: 'the queue gave up on this turn after 6 attempt(s)', kind: 'dead_lettered' } }]);
+      const rows = await eventually(
+        () => turnRows(t.tenantId),
+        (r) => r[0]?.status === 'failed',
+      );
+      expect(rows).toEqual([
+        {
+          conversation_id: id,
+          status: 'failed',
+          error: { message: 'the queue gave up on this turn after 6 attempt(s)', kind: 'dead_lettered' },
+        },
+      ]);
       // the next trigger starts after the abandoned range instead of re-running it
       await post(t.tenantId, id, 'next question');
-      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);
+      const done = await eventually(
+        () => windows(t.tenantId),
+        (w) => w.length === 1,
+      );
       expect(done).toHaveLength(1);
-      const covered = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT from_seq::int, to_seq::int FROM turns WHERE status = 'succeeded'`)).rows);
+      const covered = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query(`SELECT from_seq::int, to_seq::int FROM turns WHERE status = 'succeeded'`)).rows,
+      );
       expect(covered).toEqual([{ from_seq: 1, to_seq: 2 }]);
     } finally {
       await stopProcess(worker);
     }
   }, 120_000);
 
-  it('answers every message when the turn\'s worker is killed while new triggers arrive, again and again', async () => {
+  it("answers every message when the turn's worker is killed while new triggers arrive, again and again", async () => {
     const t = await tenantWith(1);
     const id = t.ids[0]!;
-    const turns = () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT status, attempt, error FROM turns')).rows);
+    const turns = () =>
+      withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT status, attempt, error FROM turns')).rows);
     // Each attempt sleeps (the directive is in the turn's input), so there is time to kill its worker.
     await post(t.tenantId, id, '#fake sleep 2000');
     // restarted on one host: each worker clears what the killed one left in the sandbox folder
-    const restart = () => spawnWorker(stack, 'scheduling-kills', { WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1', QUEUE_SUPERVISE_SECONDS: '1' });
+    const restart = () =>
+      spawnWorker(stack, 'scheduling-kills', { WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1', QUEUE_SUPERVISE_SECONDS: '1' });
     for (let kill = 1; kill <= 2; kill++) {
       const worker = restart();
       await eventually(turns, (rows) => rows[0]?.status === 'running' && rows[0].attempt === kill);
@@ -229,8 +292,16 @@ describe('worker scheduling', () => {
     try {
       const done = await eventually(turns, (rows) => rows.length > 0 && rows.every((r) => r.status === 'succeeded'), 90_000);
       expect(done.map((r) => r.status)).toEqual(done.map(() => 'succeeded'));
-      const cursor = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query('SELECT processed_seq::int AS p, seen_seq::int AS s FROM cursors')).rows[0]);
-      const lastUser = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT max(seq)::int AS m FROM messages WHERE role = 'user'`)).rows[0].m);
+      const cursor = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query('SELECT processed_seq::int AS p, seen_seq::int AS s FROM cursors')).rows[0],
+      );
+      const lastUser = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query(`SELECT max(seq)::int AS m FROM messages WHERE role = 'user'`)).rows[0].m,
+      );
       expect(cursor.p).toBeGreaterThanOrEqual(lastUser);
     } finally {
       // gracefully: its sandboxes' mounts go with them
@@ -245,17 +316,28 @@ describe('worker scheduling', () => {
     await post(t.tenantId, id, ['#fake tool send_message {"text":"on it"}', '#fake tool bash {"command":"sleep 60"}'].join('\n'));
     const worker = startWorker({ WORKER_CONCURRENCY: '1', QUEUE_POLL_SECONDS: '1', TURN_TIMEOUT_MS: '3000' });
     try {
-      const [timedOut] = await eventually(() => turnRows(t.tenantId), (r) => r[0]?.status === 'failed');
-      expect(timedOut).toMatchObject({ status: 'failed', error: { kind: 'timeout', message: 'the turn ran longer than its limit of 3 s' } });
+      const [timedOut] = await eventually(
+        () => turnRows(t.tenantId),
+        (r) => r[0]?.status === 'failed',
+      );
+      expect(timedOut).toMatchObject({
+        status: 'failed',
+        error: { kind: 'timeout', message: 'the turn ran longer than its limit of 3 s' },
+      });
       // it had sent output: not re-run; the conversation goes on
       await post(t.tenantId, id, 'and now?');
-      expect(await eventually(() => windows(t.tenantId), (w) => w.length === 1)).toHaveLength(1);
+      expect(
+        await eventually(
+          () => windows(t.tenantId),
+          (w) => w.length === 1,
+        ),
+      ).toHaveLength(1);
     } finally {
       await stopProcess(worker, 'SIGTERM');
     }
   }, 120_000);
 
-  it('holds a suspended tenant\'s turns until it is resumed, then answers them', async () => {
+  it("holds a suspended tenant's turns until it is resumed, then answers them", async () => {
     const t = await tenantWith(1);
     const id = t.ids[0]!;
     const statusOf = (status: 'active' | 'suspended') => setTenantStatus(controlDb(stack.db.pool), t.tenantId, status);
@@ -265,12 +347,19 @@ describe('worker scheduling', () => {
     try {
       // the worker has fetched the job and sent it back for later, without claiming a turn
       await eventually(
-        () => stack.db.pool.query(`SELECT 1 FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2 AND state = 'completed'`, [TURN_QUEUE, id]),
+        () =>
+          stack.db.pool.query(`SELECT 1 FROM ${QUEUE_SCHEMA}.job WHERE name = $1 AND singleton_key = $2 AND state = 'completed'`, [
+            TURN_QUEUE,
+            id,
+          ]),
         (r) => r.rowCount === 1,
       );
       expect(await turnRows(t.tenantId)).toEqual([]);
       await statusOf('active');
-      const done = await eventually(() => windows(t.tenantId), (w) => w.length === 1);
+      const done = await eventually(
+        () => windows(t.tenantId),
+        (w) => w.length === 1,
+      );
       expect(done.map((w) => w.conversation_id)).toEqual([id]);
     } finally {
       await stopProcess(worker);
@@ -284,7 +373,11 @@ describe('worker scheduling', () => {
     try {
       await post(t.tenantId, id, '#fake sleep 45000');
       const running = () =>
-        withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT attempt FROM turns WHERE status = 'running'`)).rows);
+        withTenant(
+          stack.db.pool,
+          t.tenantId,
+          async (tx) => (await tx.client.query(`SELECT attempt FROM turns WHERE status = 'running'`)).rows,
+        );
       await eventually(running, (rows) => rows.length === 1);
       // what a second worker's claim does when the queue hands the job on
       await withTenant(stack.db.pool, t.tenantId, (tx) => tx.client.query('UPDATE turns SET attempt = attempt + 1'));
@@ -296,7 +389,11 @@ describe('worker scheduling', () => {
       );
       expect(job.rows[0].state).toBe('completed');
       expect(await running()).toEqual([{ attempt: 2 }]); // the taker's turn, untouched
-      const replies = await withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM messages WHERE role = 'assistant'`)).rowCount);
+      const replies = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query(`SELECT 1 FROM messages WHERE role = 'assistant'`)).rowCount,
+      );
       expect(replies).toBe(0);
     } finally {
       await stopProcess(worker);
@@ -309,7 +406,12 @@ describe('worker scheduling', () => {
     try {
       await post(t.tenantId, t.ids[0]!, '#fake sleep 2000');
       await eventually(
-        () => withTenant(stack.db.pool, t.tenantId, async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount),
+        () =>
+          withTenant(
+            stack.db.pool,
+            t.tenantId,
+            async (tx) => (await tx.client.query(`SELECT 1 FROM turns WHERE status = 'running'`)).rowCount,
+          ),
         (n) => n === 1,
       );
       await post(t.tenantId, t.ids[1]!, 'arrives during shutdown');

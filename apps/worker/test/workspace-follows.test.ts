@@ -5,7 +5,7 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { startModelStack, type ModelStack } from '@warren/testkit';
+import { type ModelStack, startModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { eventually, spawnWorker, stopProcess } from './helpers.ts';
@@ -80,7 +80,8 @@ function sharedImages(): string[] {
 it('each turn sees every file earlier turns wrote, whichever worker runs it; never two live sandboxes of one conversation', async () => {
   const { tenant } = await provisionTenant(stack.db.pool, { name: 'follows', maxConcurrentTurns: CONVERSATIONS });
   const ids: string[] = [];
-  for (let i = 0; i < CONVERSATIONS; i++) ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
+  for (let i = 0; i < CONVERSATIONS; i++)
+    ids.push(await withTenant(stack.db.pool, tenant.id, async (tx) => (await createConversation(tx, {})).id));
   const env = { WORKER_CONCURRENCY: '4', SANDBOX_WORKSPACE_MB: '32', LOG_LEVEL: process.env.FOLLOW_LOG_LEVEL ?? 'error' };
   const roots = ['host-a', 'host-a', 'host-b'];
   const workers: ChildProcess[] = roots.map((root) => spawnWorker(stack, root, env));
@@ -99,8 +100,12 @@ it('each turn sees every file earlier turns wrote, whichever worker runs it; nev
 
   const replies = (id: string) =>
     withTenant(stack.db.pool, tenant.id, async (tx) =>
-      (await tx.client.query<{ content: string }>(`SELECT content FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY seq`, [id]))
-        .rows.map((r) => r.content),
+      (
+        await tx.client.query<{ content: string }>(
+          `SELECT content FROM messages WHERE conversation_id = $1 AND role = 'assistant' ORDER BY seq`,
+          [id],
+        )
+      ).rows.map((r) => r.content),
     );
   try {
     for (let turn = 1; turn <= TURNS; turn++) {

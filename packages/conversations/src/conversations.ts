@@ -1,5 +1,5 @@
 import { AppError, newId, notFound } from '@warren/core';
-import { tenantSchema, type TenantTx } from '@warren/db';
+import { type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
 
 const { conversations, cursors, sessions } = tenantSchema;
@@ -31,7 +31,10 @@ const externalIdTaken = (externalId: unknown) =>
 export async function createConversation(tx: TenantTx, input: ConversationInput): Promise<Conversation> {
   const id = newId('conversation');
   try {
-    const [row] = await tx.db.insert(conversations).values({ id, ...input }).returning();
+    const [row] = await tx.db
+      .insert(conversations)
+      .values({ id, ...input })
+      .returning();
     await tx.db.insert(cursors).values({ conversationId: id });
     await tx.db.insert(sessions).values({ conversationId: id });
     return row!;
@@ -47,9 +50,14 @@ export async function createConversation(tx: TenantTx, input: ConversationInput)
  */
 export async function createConversationWithinQuota(tx: TenantTx, input: ConversationInput, max: number): Promise<Conversation> {
   await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.conversation-quota.' || current_schema(), 0))`);
-  const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations LIMIT $1) held', [max]);
+  const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations LIMIT $1) held', [
+    max,
+  ]);
   if (rows[0]!.n >= max) {
-    throw new AppError('conversation_quota_exceeded', `this tenant may hold ${max} conversations`, { quota: 'maxConversations', limit: max });
+    throw new AppError('conversation_quota_exceeded', `this tenant may hold ${max} conversations`, {
+      quota: 'maxConversations',
+      limit: max,
+    });
   }
   return createConversation(tx, input);
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '@warren/core';
-import { tenantSchema, type TenantTx } from '@warren/db';
+import { type TenantTx, tenantSchema } from '@warren/db';
 import { and, eq } from 'drizzle-orm';
 
 const { idempotencyKeys } = tenantSchema;

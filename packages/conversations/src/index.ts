@@ -1,15 +1,15 @@
 export {
-  createConversation,
-  createConversationWithinQuota,
-  getConversation,
-  findConversationByExternalId,
-  listConversations,
-  updateConversation,
   type Conversation,
   type ConversationInput,
+  createConversation,
+  createConversationWithinQuota,
+  findConversationByExternalId,
+  getConversation,
+  listConversations,
   type TriggerMode,
+  updateConversation,
 } from './conversations.ts';
-export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
 export { stripInternalTags } from './internal-tags.ts';
-export { isTrigger, triggerPatternProblem, TRIGGER_PATTERN_MAX_LENGTH } from './trigger.ts';
+export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
+export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';

@@ -1,7 +1,7 @@
 import { newId, notFound } from '@warren/core';
-import { tenantSchema, type TenantTx } from '@warren/db';
-import type { Conversation } from './conversations.ts';
+import { type TenantTx, tenantSchema } from '@warren/db';
 import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Conversation } from './conversations.ts';
 
 const { messages } = tenantSchema;
 
@@ -26,7 +26,9 @@ export async function appendUserMessage(
   conversationId: string,
   input: NewUserMessage,
 ): Promise<{ message: Message; trigger: TriggerSettings }> {
-  const { rows } = await tx.client.query<MessageRow & { trigger_mode: Conversation['triggerMode']; trigger_pattern: string | null; assistant_name: string }>(
+  const { rows } = await tx.client.query<
+    MessageRow & { trigger_mode: Conversation['triggerMode']; trigger_pattern: string | null; assistant_name: string }
+  >(
     `WITH conv AS (
        UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
         WHERE id = $1 RETURNING id, last_seq, trigger_mode, trigger_pattern, assistant_name
@@ -47,11 +49,7 @@ export async function appendUserMessage(
 }
 
 /** Messages with seq > `after`, oldest first. */
-export function listMessages(
-  tx: TenantTx,
-  conversationId: string,
-  page: { after: number; limit: number },
-): Promise<Message[]> {
+export function listMessages(tx: TenantTx, conversationId: string, page: { after: number; limit: number }): Promise<Message[]> {
   return tx.db
     .select()
     .from(messages)

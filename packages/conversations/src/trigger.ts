@@ -58,10 +58,7 @@ const mentionOf = (name: string) => `(?:^|${notWordChar})${RE2JS.quote(name)}(?:
  * RE2 that RE2 refuses counts as absent, so naming the assistant still wakes it. Messages that
  * do not trigger are still stored and become context for the next turn.
  */
-export function isTrigger(
-  conversation: Pick<Conversation, 'triggerMode' | 'triggerPattern' | 'assistantName'>,
-  content: string,
-): boolean {
+export function isTrigger(conversation: Pick<Conversation, 'triggerMode' | 'triggerPattern' | 'assistantName'>, content: string): boolean {
   switch (conversation.triggerMode) {
     case 'always':
       return true;

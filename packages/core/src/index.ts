@@ -1,7 +1,7 @@
-export { newId, idSchema, idPrefixes, type IdKind } from './ids.ts';
-export { text, textProblem, jsonTextProblem, problemCheck } from './text.ts';
-export { parseEnv, ConfigError, envBoolean, logLevel } from './config.ts';
+export { ConfigError, envBoolean, logLevel, parseEnv } from './config.ts';
+export { type IdKind, idPrefixes, idSchema, newId } from './ids.ts';
 export { createLogger, type Logger } from './logger.ts';
-export { AppError, notFound, problemKinds, problemType, type ProblemKind } from './problems.ts';
-export { runService } from './service.ts';
+export { AppError, notFound, type ProblemKind, problemKinds, problemType } from './problems.ts';
 export { canReach, type UnixIds } from './reachable.ts';
+export { runService } from './service.ts';
+export { jsonTextProblem, problemCheck, text, textProblem } from './text.ts';

@@ -6,10 +6,7 @@ import { createLogger, type Logger } from './logger.ts';
  * SIGINT or SIGTERM and exit 0. A bad configuration exits 78 (EX_CONFIG) with the message on
  * stderr; any other start-up failure is thrown.
  */
-export async function runService(
-  name: string,
-  start: (logger: Logger) => Promise<{ stop(): Promise<void> }>,
-): Promise<void> {
+export async function runService(name: string, start: (logger: Logger) => Promise<{ stop(): Promise<void> }>): Promise<void> {
   const logger = createLogger(name);
   let service: { stop(): Promise<void> };
   try {

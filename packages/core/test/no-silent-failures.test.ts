@@ -11,9 +11,8 @@ const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const forbidden: Array<[RegExp, string]> = [
   [/\.catch\(\(\) => (\{\}|undefined|null)\)/, 'a catch that drops every error'],
   [/\.(on|once)\('error', \(\) => \{\}\)/, 'an empty error listener'],
-  [/\berr: \(?err( as Error)?\)?\.message\b/, "an error logged without its stack: log `{ err }`"],
+  [/\berr: \(?err( as Error)?\)?\.message\b/, 'an error logged without its stack: log `{ err }`'],
 ];
-
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

@@ -1,2 +1,2 @@
-export { mintTurnToken, verifyTurnToken, type TurnTokenClaims, type TurnTokenCheck } from './turn-token.ts';
-export { generateProxyKeyPair, sealForProxy, openSealed, isProxyKey, type ProxyKeyPair } from './sealed-key.ts';
+export { generateProxyKeyPair, isProxyKey, openSealed, type ProxyKeyPair, sealForProxy } from './sealed-key.ts';
+export { mintTurnToken, type TurnTokenCheck, type TurnTokenClaims, verifyTurnToken } from './turn-token.ts';

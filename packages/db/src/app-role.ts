@@ -38,7 +38,7 @@ async function appRoleInherits(db: Queryable): Promise<boolean> {
 
 function appRoleInheritsMessage(): string {
   return (
-    'the app role has INHERIT: on Postgres 15 it would read every tenant\'s tables without switching role. ' +
+    "the app role has INHERIT: on Postgres 15 it would read every tenant's tables without switching role. " +
     'Make it NOINHERIT as a superuser (ALTER ROLE <app role> NOINHERIT) and run warren migrate again'
   );
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { embeddedBinDir } from './embedded-binaries.ts';
-import { startPostgresServer, type PostgresServerHandle } from './postgres-server.ts';
+import { type PostgresServerHandle, startPostgresServer } from './postgres-server.ts';
 
 export type EmbeddedPostgresHandle = PostgresServerHandle;
 

@@ -1,30 +1,30 @@
-export * as controlSchema from './schema/control.ts';
-export * as tenantSchema from './schema/tenant.ts';
-export { createPool, controlDb, type Pool, type PoolClient, type PoolOptions, type ControlDb } from './pool.ts';
-export { withTenant, asAppRole, tenantSchemaName, enterTenantSql, type TenantTx, type TenantDb } from './tenant-tx.ts';
+export { ensureAppRoleNoInherit, grantTenantRoleToApp } from './app-role.ts';
+export { AUTH_CHANGED_CHANNEL, ChangeListener, type ChangeListenerOptions } from './change-listener.ts';
 export { migrateControl } from './control-migrations.ts';
 export {
-  loadTenantMigrations,
+  type EmbeddedPostgresHandle,
+  ensureAppDatabase,
+  freePort,
+  startEmbeddedPostgres,
+  startTemporaryPostgres,
+} from './embedded.ts';
+export { reachableBinDir } from './embedded-binaries.ts';
+export { MigrationLockBusyError, withMigrationLock } from './migration-lock.ts';
+export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
+export { type ControlDb, controlDb, createPool, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
+export { type PostgresServerHandle, type PostgresServerOptions, startPostgresServer } from './postgres-server.ts';
+export { postgresRunAs } from './postgres-user.ts';
+export * as controlSchema from './schema/control.ts';
+export * as tenantSchema from './schema/tenant.ts';
+export { checkServerVersion, MIN_POSTGRES_MAJOR, supportedMajor, UnsupportedPostgresError } from './server-version.ts';
+export { copyOnce, SHARED_ROOT, sharedDir } from './shared-dir.ts';
+export {
   applyTenantMigrations,
+  loadTenantMigrations,
   migrateTenants,
   type TenantMigration,
   type TenantMigrationFailure,
   type TenantMigrationReport,
 } from './tenant-migrations.ts';
-export { withMigrationLock, MigrationLockBusyError } from './migration-lock.ts';
-export {
-  startEmbeddedPostgres,
-  startTemporaryPostgres,
-  ensureAppDatabase,
-  freePort,
-  type EmbeddedPostgresHandle,
-} from './embedded.ts';
-export { startPostgresServer, type PostgresServerHandle, type PostgresServerOptions } from './postgres-server.ts';
-export { postgresRunAs } from './postgres-user.ts';
-export { sharedDir, copyOnce, SHARED_ROOT } from './shared-dir.ts';
-export { reachableBinDir } from './embedded-binaries.ts';
-export { checkServerVersion, supportedMajor, MIN_POSTGRES_MAJOR, UnsupportedPostgresError } from './server-version.ts';
-export { grantTenantRoleToApp, ensureAppRoleNoInherit } from './app-role.ts';
-export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
-export { ChangeListener, AUTH_CHANGED_CHANNEL, type ChangeListenerOptions } from './change-listener.ts';
+export { asAppRole, enterTenantSql, type TenantDb, type TenantTx, tenantSchemaName, withTenant } from './tenant-tx.ts';
 export { isDatabaseUnreachable, retryWhileUnreachable } from './unreachable.ts';

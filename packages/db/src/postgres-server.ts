@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -29,9 +29,14 @@ export interface PostgresServerOptions {
 export async function startPostgresServer(options: PostgresServerOptions): Promise<PostgresServerHandle> {
   const runAs = postgresRunAs();
   if (runAs) {
-    for (const [what, path] of [['binaries', join(options.binDir, 'postgres')], ['data folder', options.dataDir]] as const) {
+    for (const [what, path] of [
+      ['binaries', join(options.binDir, 'postgres')],
+      ['data folder', options.dataDir],
+    ] as const) {
       if (!canReach(path, runAs)) {
-        throw new Error(`Postgres runs as the user postgres, which cannot reach its ${what} at ${path}: a folder on the way is closed to it`);
+        throw new Error(
+          `Postgres runs as the user postgres, which cannot reach its ${what} at ${path}: a folder on the way is closed to it`,
+        );
       }
     }
   }
@@ -44,7 +49,14 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
     writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
     if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
     try {
-      const initdb = [`--pgdata=${options.dataDir}`, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'];
+      const initdb = [
+        `--pgdata=${options.dataDir}`,
+        '--username=postgres',
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+      ];
       await runToEnd(spawn(join(options.binDir, 'initdb'), initdb, { ...ids, env: { LC_ALL: 'C' } }), 'initdb', options.onLog);
     } finally {
       rmSync(pwfile, { force: true });
@@ -52,7 +64,18 @@ export async function startPostgresServer(options: PostgresServerOptions): Promi
   }
   const server = spawn(
     join(options.binDir, 'postgres'),
-    ['-D', options.dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    [
+      '-D',
+      options.dataDir,
+      '-p',
+      String(options.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+    ],
     // Its own process group: a Ctrl-C to the terminal's group reaches the parent, which stops
     // the services first and the database last, not the database under their feet.
     { ...ids, env: { LC_ALL: 'C' }, detached: true },
@@ -102,6 +125,8 @@ function untilReady(server: ChildProcess, onLog?: (line: string) => void): Promi
       if (output.includes('database system is ready to accept connections')) resolve();
     });
     server.once('error', reject);
-    server.once('exit', (code, signal) => reject(new Error(`postgres exited (${signal ?? `exit ${code}`}) before it was ready: ${output.trim()}`)));
+    server.once('exit', (code, signal) =>
+      reject(new Error(`postgres exited (${signal ?? `exit ${code}`}) before it was ready: ${output.trim()}`)),
+    );
   });
 }

@@ -17,7 +17,9 @@ export interface Queryable {
 export function supportedMajor(versionNum: number, version: string): number {
   const major = Math.floor(versionNum / 10_000);
   if (!Number.isInteger(major) || major < MIN_POSTGRES_MAJOR) {
-    throw new UnsupportedPostgresError(`Warren needs PostgreSQL ${MIN_POSTGRES_MAJOR} or later; this server runs ${version} (DATABASE_URL)`);
+    throw new UnsupportedPostgresError(
+      `Warren needs PostgreSQL ${MIN_POSTGRES_MAJOR} or later; this server runs ${version} (DATABASE_URL)`,
+    );
   }
   return major;
 }

@@ -39,21 +39,17 @@ export function loadTenantMigrations(dir = tenantMigrationsDir): TenantMigration
  * tenant role, so a tenant migration can only ever touch that tenant's schema; the version
  * records are written as the app role, in the same transaction.
  */
-export async function applyTenantMigrations(
-  client: PoolClient,
-  tenantId: string,
-  migrations: readonly TenantMigration[],
-): Promise<void> {
+export async function applyTenantMigrations(client: PoolClient, tenantId: string, migrations: readonly TenantMigration[]): Promise<void> {
   if (migrations.length === 0) return;
   await client.query(enterTenantSql(tenantSchemaName(tenantId)));
   for (const migration of migrations) {
     for (const statement of migration.statements) await client.query(statement);
   }
   await client.query('RESET ROLE; RESET search_path');
-  await client.query(
-    `INSERT INTO control.tenant_migrations (tenant_id, version) SELECT $1, unnest($2::text[])`,
-    [tenantId, migrations.map((m) => m.version)],
-  );
+  await client.query(`INSERT INTO control.tenant_migrations (tenant_id, version) SELECT $1, unnest($2::text[])`, [
+    tenantId,
+    migrations.map((m) => m.version),
+  ]);
 }
 
 export interface TenantMigrationFailure {

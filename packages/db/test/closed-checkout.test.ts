@@ -4,8 +4,8 @@ import { dirname, join } from 'node:path';
 import { canReach, type UnixIds } from '@warren/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, postgresRunAs, reachableBinDir, startPostgresServer } from '../src/index.ts';
 import { embeddedBinDir } from '../src/embedded-binaries.ts';
+import { freePort, postgresRunAs, reachableBinDir, startPostgresServer } from '../src/index.ts';
 
 // A checkout in root's 0700 home: the binaries are there, closed to the postgres user.
 const asRoot = process.getuid?.() === 0;
@@ -25,8 +25,15 @@ describe.skipIf(!asRoot)('Postgres binaries in a folder closed to the postgres u
 
   it('are refused with a message naming the folder, before initdb fails with EACCES', async () => {
     expect(canReach(join(native, 'bin', 'postgres'), runAs)).toBe(false);
-    const start = startPostgresServer({ binDir: join(native, 'bin'), dataDir: join(work, 'refused'), port: await freePort(), password: 'x' });
-    await expect(start).rejects.toThrow(`Postgres runs as the user postgres, which cannot reach its binaries at ${join(native, 'bin', 'postgres')}`);
+    const start = startPostgresServer({
+      binDir: join(native, 'bin'),
+      dataDir: join(work, 'refused'),
+      port: await freePort(),
+      password: 'x',
+    });
+    await expect(start).rejects.toThrow(
+      `Postgres runs as the user postgres, which cannot reach its binaries at ${join(native, 'bin', 'postgres')}`,
+    );
   });
 
   it('are copied where it reaches them, and the server starts from the copy', async () => {

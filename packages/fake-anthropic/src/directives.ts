@@ -1,4 +1,4 @@
-import { errorStatuses, invalidRequest, isErrorStatus, type ErrorStatus } from './errors.ts';
+import { type ErrorStatus, errorStatuses, invalidRequest, isErrorStatus } from './errors.ts';
 
 /**
  * Scripting: lines of the last user message that start with `#fake` tell the fake how to answer

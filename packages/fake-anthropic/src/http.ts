@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { once } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FakeApiError, retryAfterSeconds } from './errors.ts';
+import { type FakeApiError, retryAfterSeconds } from './errors.ts';
 
 /** The real API's limit for a Messages request. */
 export const maxBodyBytes = 32 * 1024 * 1024;

@@ -1,1 +1,1 @@
-export { startFakeAnthropic, type FakeAnthropic, type FakeAnthropicOptions, type RecordedRequest } from './server.ts';
+export { type FakeAnthropic, type FakeAnthropicOptions, type RecordedRequest, startFakeAnthropic } from './server.ts';

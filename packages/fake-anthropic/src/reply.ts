@@ -1,14 +1,12 @@
 import { lastUserMessage, messageText, toolResults, toolResultText } from './content.ts';
-import { parseDirectives, type Directive } from './directives.ts';
+import { type Directive, parseDirectives } from './directives.ts';
 import { FakeApiError } from './errors.ts';
 import { fillerText } from './filler.ts';
 import { newToolUseId } from './ids.ts';
 import type { CreateMessageBody } from './request-schema.ts';
 import { inputChars, jsonChars, tokensFor } from './usage.ts';
 
-export type ReplyBlock =
-  | { type: 'text'; text: string }
-  | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
+export type ReplyBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
 export type StopReason = 'end_turn' | 'tool_use' | 'max_tokens';
 

@@ -103,7 +103,13 @@ async function handle(
     const json = text === '' ? undefined : parseJson(text);
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const recorded: RecordedRequest = { method, path, headers: plainHeaders(req.headers), body: json?.ok ? json.value : text || undefined, clientWentAway: signal.aborted };
+    const recorded: RecordedRequest = {
+      method,
+      path,
+      headers: plainHeaders(req.headers),
+      body: json?.ok ? json.value : text || undefined,
+      clientWentAway: signal.aborted,
+    };
     requests.push(recorded);
     signal.addEventListener('abort', () => (recorded.clientWentAway = true), { once: true });
 

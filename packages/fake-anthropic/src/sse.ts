@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { write, wait } from './http.ts';
+import { wait, write } from './http.ts';
 import { contentBlock, messageObject, usageObject } from './message.ts';
 import type { Reply } from './reply.ts';
 

@@ -2,13 +2,13 @@ import {
   APIError,
   AuthenticationError,
   BadRequestError,
+  ContentTooLargeError,
+  GatewayTimeoutError,
   InternalServerError,
   NotFoundError,
   OverloadedError,
   PaymentRequiredError,
   PermissionDeniedError,
-  ContentTooLargeError,
-  GatewayTimeoutError,
   RateLimitError,
 } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
@@ -96,8 +96,16 @@ describe('invalid requests', () => {
     ['fractional max_tokens', { ...valid, max_tokens: 1.5 }, 'max_tokens: '],
     ['no messages', { ...valid, messages: [] }, 'messages: at least one message is required'],
     ['an unknown role', { ...valid, messages: [{ role: 'robot', content: 'hi' }] }, 'messages.0.role: '],
-    ['content of the wrong type', { ...valid, messages: [{ role: 'user', content: 42 }] }, 'messages.0.content: Invalid input: expected string or array'],
-    ['a text block without text', { ...valid, messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages.0.content.0.text: Field required'],
+    [
+      'content of the wrong type',
+      { ...valid, messages: [{ role: 'user', content: 42 }] },
+      'messages.0.content: Invalid input: expected string or array',
+    ],
+    [
+      'a text block without text',
+      { ...valid, messages: [{ role: 'user', content: [{ type: 'text' }] }] },
+      'messages.0.content.0.text: Field required',
+    ],
     ['an unknown block type', { ...valid, messages: [{ role: 'user', content: [{ type: 'telepathy' }] }] }, 'messages.0.content.0.type: '],
     [
       'a tool_result without its tool_use_id',

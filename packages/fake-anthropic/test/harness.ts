@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../src/index.ts';
+import { type FakeAnthropic, startFakeAnthropic } from '../src/index.ts';
 
 export const model = 'claude-fake-1';
 export const apiKey = 'sk-test-key';

@@ -4,8 +4,7 @@ import { ask, model, post, useFakeAnthropic } from './harness.ts';
 
 const server = useFakeAnthropic();
 
-const textOf = (message: Anthropic.Message) =>
-  message.content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
+const textOf = (message: Anthropic.Message) => message.content.map((b) => (b.type === 'text' ? b.text : `[${b.type}]`)).join('');
 
 describe('POST /v1/messages without stream', () => {
   it('echoes the last user message by default', async () => {
@@ -77,7 +76,7 @@ describe('POST /v1/messages without stream', () => {
   });
 
   it('counts tokens the same way on /v1/messages/count_tokens', async () => {
-    const params = ask('#fake text whatever\n' + 'q'.repeat(100));
+    const params = ask(`#fake text whatever\n${'q'.repeat(100)}`);
     const [counted, created] = await Promise.all([
       server.client.messages.countTokens({ model, messages: params.messages }),
       server.client.messages.create(params),

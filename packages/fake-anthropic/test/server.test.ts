@@ -1,8 +1,8 @@
-import { APIConnectionError, AuthenticationError } from '@anthropic-ai/sdk';
-import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { APIConnectionError, AuthenticationError } from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { startFakeAnthropic } from '../src/index.ts';
 import { apiKey, ask, clientFor, post } from './harness.ts';
@@ -30,7 +30,10 @@ describe('startFakeAnthropic', () => {
           { socketPath, path: '/v1/messages', method: 'POST', headers: { 'x-api-key': 'k', 'content-type': 'application/json' } },
           (res) => {
             let text = '';
-            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
+            res
+              .setEncoding('utf8')
+              .on('data', (chunk: string) => (text += chunk))
+              .on('end', () => resolve(text));
           },
         );
         req.on('error', reject);
@@ -84,7 +87,9 @@ describe('authentication', () => {
   it('accepts only the configured key when one is set', async () => {
     const fake = await startFakeAnthropic({ apiKey });
     try {
-      const err = await clientFor(fake, { apiKey: 'wrong' }).messages.create(ask('hi')).catch((e: unknown) => e);
+      const err = await clientFor(fake, { apiKey: 'wrong' })
+        .messages.create(ask('hi'))
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(AuthenticationError);
       expect(err).toMatchObject({ status: 401, type: 'authentication_error' });
       expect((await post(fake, '/v1/messages', JSON.stringify(ask('hi')), { 'x-api-key': 'wrong' })).status).toBe(401);

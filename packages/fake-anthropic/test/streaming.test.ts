@@ -62,7 +62,9 @@ describe('POST /v1/messages with stream: true', () => {
     ]);
     const toolStart = events[4];
     expect(toolStart).toMatchObject({ content_block: { type: 'tool_use', name: 'get_weather', input: {} } });
-    const json = events.flatMap((e) => (e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? [e.delta.partial_json] : []));
+    const json = events.flatMap((e) =>
+      e.type === 'content_block_delta' && e.delta.type === 'input_json_delta' ? [e.delta.partial_json] : [],
+    );
     expect(json.length).toBeGreaterThan(1);
     expect(JSON.parse(json.join(''))).toEqual(input);
     expect(events.at(-2)).toMatchObject({ type: 'message_delta', delta: { stop_reason: 'tool_use' } });

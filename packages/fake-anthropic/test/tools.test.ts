@@ -30,10 +30,19 @@ describe('tool use', () => {
     const first = await server.client.messages.create({ model, max_tokens: 1024, tools, messages });
     expect(first.stop_reason).toBe('tool_use');
     expect(first.content).toEqual([
-      { type: 'tool_use', id: expect.stringMatching(/^toolu_01[0-9A-Za-z]{22}$/), name: 'get_weather', input: { city: 'Paris' }, caller: { type: 'direct' } },
+      {
+        type: 'tool_use',
+        id: expect.stringMatching(/^toolu_01[0-9A-Za-z]{22}$/),
+        name: 'get_weather',
+        input: { city: 'Paris' },
+        caller: { type: 'direct' },
+      },
     ]);
 
-    messages.push({ role: 'assistant', content: first.content }, toolResultsFor(first, (input) => `sunny in ${(input as { city: string }).city}`));
+    messages.push(
+      { role: 'assistant', content: first.content },
+      toolResultsFor(first, (input) => `sunny in ${(input as { city: string }).city}`),
+    );
     const second = await server.client.messages.create({ model, max_tokens: 1024, tools, messages });
     expect(second.stop_reason).toBe('end_turn');
     expect(second.content).toMatchObject([{ type: 'text', text: 'tool result: sunny in Paris' }]);
@@ -55,7 +64,10 @@ describe('tool use', () => {
     expect(first.stop_reason).toBe('tool_use');
     expect(first.content.map((b) => (b.type === 'tool_use' ? b.input : b.type))).toEqual(['text', { city: 'Oslo' }, { city: 'Rome' }]);
 
-    messages.push({ role: 'assistant', content: first.content }, toolResultsFor(first, (input) => `${(input as { city: string }).city}: 12°C`));
+    messages.push(
+      { role: 'assistant', content: first.content },
+      toolResultsFor(first, (input) => `${(input as { city: string }).city}: 12°C`),
+    );
     const second = await server.client.messages.stream({ model, max_tokens: 1024, tools, messages }).finalMessage();
     expect(second.stop_reason).toBe('end_turn');
     expect(second.content).toMatchObject([{ type: 'text', text: 'tool result: Oslo: 12°C\ntool result: Rome: 12°C' }]);

@@ -1,16 +1,16 @@
-export { ipcFolders, CLOSE_SENTINEL, MAX_IPC_FILE_BYTES, sandboxPaths, type IpcFolder } from './layout.ts';
+export { type ReadResult, readIpcFile, writeJsonAtomic } from './files.ts';
+export { CLOSE_SENTINEL, type IpcFolder, ipcFolders, MAX_IPC_FILE_BYTES, sandboxPaths } from './layout.ts';
 export {
-  turnInputSchema,
-  runnerEventSchema,
-  outboundMessageSchema,
-  taskRequestSchema,
-  ipcResponseSchema,
   historyEntry,
-  usageSchema,
-  type TurnInput,
-  type RunnerEvent,
-  type OutboundMessage,
-  type TaskRequest,
   type IpcResponse,
+  ipcResponseSchema,
+  type OutboundMessage,
+  outboundMessageSchema,
+  type RunnerEvent,
+  runnerEventSchema,
+  type TaskRequest,
+  type TurnInput,
+  taskRequestSchema,
+  turnInputSchema,
+  usageSchema,
 } from './schemas.ts';
-export { writeJsonAtomic, readIpcFile, type ReadResult } from './files.ts';

@@ -46,7 +46,8 @@ export class TenantBudgets {
     const perMinute = policy.requestsPerMinute ?? this.defaults.requestsPerMinute;
     if (perMinute !== null) {
       const taken = this.limiter.take(tenantId, perMinute);
-      if (!taken.ok) return { ok: false, message: `request rate limit exceeded: ${perMinute} requests per minute`, retryAfterS: taken.retryAfterS };
+      if (!taken.ok)
+        return { ok: false, message: `request rate limit exceeded: ${perMinute} requests per minute`, retryAfterS: taken.retryAfterS };
     }
     this.held.set(tenantId, (this.held.get(tenantId) ?? 0) + tokens);
     let settled = false;

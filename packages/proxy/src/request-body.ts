@@ -69,7 +69,10 @@ export function worstCaseOf(body: Buffer): { ok: true; worstCase: WorstCase } | 
   const parsed = messagesRequestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { ok: false, message: `${issue.path.join('.') || 'body'}: ${issue.message} (this proxy forwards text, tool and thinking content and custom tools only)` };
+    return {
+      ok: false,
+      message: `${issue.path.join('.') || 'body'}: ${issue.message} (this proxy forwards text, tool and thinking content and custom tools only)`,
+    };
   }
   return { ok: true, worstCase: { inputTokens: body.length + INPUT_ALLOWANCE_TOKENS, maxTokens: parsed.data.max_tokens } };
 }

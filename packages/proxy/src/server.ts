@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@warren/core';
 import { verifyTurnToken } from '@warren/credentials';
-import { withTenant, type Pool } from '@warren/db';
+import { type Pool, withTenant } from '@warren/db';
 import { addTurnUsage, leaseIsLive } from '@warren/turns';
 import { Pool as HttpPool } from 'undici';
 import { TenantBudgets } from './budgets.ts';
 import { sendAnthropicError } from './errors.ts';
-import { readBody, worstCaseOf, type WorstCase } from './request-body.ts';
+import { readBody, type WorstCase, worstCaseOf } from './request-body.ts';
 import type { TenantPolicies, TenantPolicy } from './tenant-policies.ts';
 import type { Usage, UsageMeter } from './usage-meter.ts';
 import { UsageTap } from './usage-tap.ts';
@@ -84,7 +84,9 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     // The body is read whole: its size bounds the input, and max_tokens the output.
     const body = await readBody(req, options.bodyLimitBytes);
     if (body === 'too_large') {
-      return sendAnthropicError(res, 413, 'request_too_large', `the request body is larger than ${options.bodyLimitBytes} bytes`, { connection: 'close' });
+      return sendAnthropicError(res, 413, 'request_too_large', `the request body is larger than ${options.bodyLimitBytes} bytes`, {
+        connection: 'close',
+      });
     }
     let worstCase = FREE;
     if (path === MESSAGES_PATH) {
@@ -106,7 +108,12 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     if (policy.status !== 'active') return sendAnthropicError(res, 403, 'permission_error', 'this tenant is suspended');
     if (!live) {
       log.warn({ path }, 'refused a call outside its turn');
-      return sendAnthropicError(res, 403, 'permission_error', 'this turn is not running (it ended or was taken over): the model is reachable only while its turn runs');
+      return sendAnthropicError(
+        res,
+        403,
+        'permission_error',
+        'this turn is not running (it ended or was taken over): the model is reachable only while its turn runs',
+      );
     }
     const key = policy.ownKey ?? options.platformKey;
     if (!key) return sendAnthropicError(res, 500, 'api_error', 'no provider key is configured for this tenant');
@@ -124,7 +131,8 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
       reservation.settle(usage);
       if (!usage) return true;
       try {
-        if (!(await withTenant(options.pool, tenantId, (tx) => addTurnUsage(tx, turnId, usage)))) log.warn('the turn is gone; its usage stays on the tenant only');
+        if (!(await withTenant(options.pool, tenantId, (tx) => addTurnUsage(tx, turnId, usage))))
+          log.warn('the turn is gone; its usage stays on the tenant only');
         return true;
       } catch (err) {
         log.error({ err }, 'writing the turn usage failed; the response is cut so the turn fails');
@@ -158,7 +166,9 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     } catch (err) {
       if (clientGone.signal.aborted) {
         // upstream may have produced a whole answer no one saw: the call costs its worst case
-        await meter(worstCase === FREE ? null : { model: 'unknown', inputTokens: worstCase.inputTokens, outputTokens: worstCase.maxTokens });
+        await meter(
+          worstCase === FREE ? null : { model: 'unknown', inputTokens: worstCase.inputTokens, outputTokens: worstCase.maxTokens },
+        );
         return log.info({ path }, 'client went away before the answer');
       }
       await meter(null);
@@ -189,7 +199,15 @@ export function createCredentialProxy(options: ProxyOptions): CredentialProxy {
     if (cut || !recorded) res.destroy();
     else res.end();
     log.info(
-      { path, status: upstreamRes.statusCode, cut, model: usage?.model, inputTokens: usage?.inputTokens, outputTokens: usage?.outputTokens, ms: Math.round(performance.now() - started) },
+      {
+        path,
+        status: upstreamRes.statusCode,
+        cut,
+        model: usage?.model,
+        inputTokens: usage?.inputTokens,
+        outputTokens: usage?.outputTokens,
+        ms: Math.round(performance.now() - started),
+      },
       'forwarded',
     );
   };

@@ -1,5 +1,5 @@
-import { openSealed, type ProxyKeyPair } from '@warren/credentials';
 import type { Logger } from '@warren/core';
+import { openSealed, type ProxyKeyPair } from '@warren/credentials';
 import { AUTH_CHANGED_CHANNEL, ChangeListener, type Pool } from '@warren/db';
 
 export interface TenantPolicy {

@@ -63,7 +63,13 @@ export class UsageMeter {
         await this.pool.query(
           `INSERT INTO control.usage (tenant_id, model, requests, input_tokens, output_tokens)
            SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::bigint[])`,
-          [rows.map((r) => r.tenantId), rows.map((r) => r.model), rows.map((r) => r.requests), rows.map((r) => r.input), rows.map((r) => r.output)],
+          [
+            rows.map((r) => r.tenantId),
+            rows.map((r) => r.model),
+            rows.map((r) => r.requests),
+            rows.map((r) => r.input),
+            rows.map((r) => r.output),
+          ],
         );
         for (const r of rows) this.flushed.set(r.tenantId, this.flushedBy(r.tenantId) + r.input + r.output);
       } catch (err) {
@@ -71,7 +77,10 @@ export class UsageMeter {
         for (const r of rows) {
           const key = `${r.tenantId}\u0000${r.model}`;
           const newer = this.pending.get(key);
-          this.pending.set(key, newer ? { ...r, requests: r.requests + newer.requests, input: r.input + newer.input, output: r.output + newer.output } : r);
+          this.pending.set(
+            key,
+            newer ? { ...r, requests: r.requests + newer.requests, input: r.input + newer.input, output: r.output + newer.output } : r,
+          );
         }
       }
     });
@@ -83,7 +92,13 @@ export class UsageMeter {
     clearInterval(this.timer);
     await this.flush();
     if (this.pending.size === 0) return;
-    const lost = [...this.pending.values()].map(({ tenantId, model, requests, input, output }) => ({ tenantId, model, requests, inputTokens: input, outputTokens: output }));
+    const lost = [...this.pending.values()].map(({ tenantId, model, requests, input, output }) => ({
+      tenantId,
+      model,
+      requests,
+      inputTokens: input,
+      outputTokens: output,
+    }));
     this.logger.error({ lost }, 'usage not written before the meter closed; it is lost');
   }
 }

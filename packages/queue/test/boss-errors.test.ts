@@ -21,7 +21,9 @@ afterAll(async () => {
 });
 
 it('logs a queue connection the server ends, with its stack, and the queue goes on sending', async () => {
-  await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+  await admin.query(
+    'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+  );
   await expect.poll(() => logs.records.find((r) => r.msg === 'queue error')).toBeDefined();
   const line = logs.records.find((r) => r.msg === 'queue error')!;
   expect(line.level).toBe(50);

@@ -10,7 +10,16 @@ export class SandboxSpecError extends Error {
 /** Host paths never to bind whole: they hold other users, host config or secrets. */
 const forbiddenExact = ['/', '/root', '/home', '/run', '/var', '/tmp', '/mnt', '/media', '/opt', '/srv'];
 /** Host trees no read-only path may point into, and sandbox paths none may cover. */
-const forbiddenTrees = ['/etc', '/proc', '/sys', '/dev', '/boot', sandboxPaths.workspace, sandboxPaths.ipc, dirname(sandboxPaths.proxySocket)];
+const forbiddenTrees = [
+  '/etc',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+  sandboxPaths.workspace,
+  sandboxPaths.ipc,
+  dirname(sandboxPaths.proxySocket),
+];
 
 const within = (path: string, tree: string) => path === tree || path.startsWith(tree === '/' ? '/' : `${tree}/`);
 
@@ -39,7 +48,9 @@ export function checkBindSources(spec: { workspaceDir: string; ipcDir: string; p
 function checkProxySocketDirectory(socket: string): void {
   const others = readdirSync(dirname(socket)).filter((name) => name !== basename(socket));
   if (others.length > 0) {
-    throw new SandboxSpecError(`the proxy socket's directory ${dirname(socket)} must hold only the socket (every sandbox sees it), but holds ${others.join(', ')}`);
+    throw new SandboxSpecError(
+      `the proxy socket's directory ${dirname(socket)} must hold only the socket (every sandbox sees it), but holds ${others.join(', ')}`,
+    );
   }
 }
 

@@ -1,8 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { bwrapArgs } from './bwrap-args.ts';
-import { checkBindSources, checkConnectableBySandboxUser, checkReachableBySandboxUser, checkReadOnlyPaths, SandboxSpecError } from './bind-guards.ts';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createLogger, type Logger } from '@warren/core';
-import { sandboxSpecSchema, type AppliedLimits, type SandboxDriver, type SandboxProcess, type SandboxSpec } from './driver.ts';
+import {
+  checkBindSources,
+  checkConnectableBySandboxUser,
+  checkReachableBySandboxUser,
+  checkReadOnlyPaths,
+  SandboxSpecError,
+} from './bind-guards.ts';
+import { bwrapArgs } from './bwrap-args.ts';
+import { type AppliedLimits, type SandboxDriver, type SandboxProcess, type SandboxSpec, sandboxSpecSchema } from './driver.ts';
 import { checkBwrapVersion, findExecutable, HOST_PATH } from './host-tools.ts';
 import { ResourceLimits, type ResourceLimitsOptions, type SandboxLimitsHandle } from './resource-limits.ts';
 import { attachSandbox, BWRAP_FDS, LAUNCHER_STDIO } from './sandbox-process.ts';
@@ -70,7 +76,8 @@ export class BwrapDriver implements SandboxDriver {
       checkReachableBySandboxUser([spec.workspaceDir, spec.ipcDir, spec.proxySocket, ...spec.readOnlyPaths]);
       checkConnectableBySandboxUser(spec.proxySocket);
     }
-    await (this.versionChecked ??= checkBwrapVersion(this.bwrap));
+    this.versionChecked ??= checkBwrapVersion(this.bwrap);
+    await this.versionChecked;
     this.systemMounts ??= systemMountArgs();
 
     const limits = await this.withWorkspace(await this.limits.apply(spec, spec.limits), spec);
@@ -92,7 +99,13 @@ export class BwrapDriver implements SandboxDriver {
       await limits.release();
       throw err;
     }
-    return attachSandbox(child, spec.sandboxId, limits, bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }), this.logger);
+    return attachSandbox(
+      child,
+      spec.sandboxId,
+      limits,
+      bwrapArgs({ ...spec, systemMounts: this.systemMounts, fds: BWRAP_FDS }),
+      this.logger,
+    );
   }
 
   async cleanupLeftovers(root: string, options: { mounts?: boolean } = {}): Promise<void> {
@@ -117,7 +130,9 @@ export class BwrapDriver implements SandboxDriver {
       applied: { ...limits.applied, workspace: workspace.applied },
       release: async () => {
         await limits.release();
-        await workspace.detach().catch((err: unknown) => this.logger.error({ err, sandboxId: spec.sandboxId }, 'could not unmount the workspace image'));
+        await workspace
+          .detach()
+          .catch((err: unknown) => this.logger.error({ err, sandboxId: spec.sandboxId }, 'could not unmount the workspace image'));
       },
     };
   }

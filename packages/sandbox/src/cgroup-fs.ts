@@ -1,4 +1,4 @@
-import { readFile, readdir, rmdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readMountInfo } from './mounts.ts';
 

@@ -77,7 +77,11 @@ export async function limitGroups(
 }
 
 /** The handle for a sandbox in `paths`; releasing also drops its tenant's and this host's folders once unused. */
-function groupHandle(applied: BackendLimits, sandbox: { sandboxId: string; tenantId: string }, paths: SandboxGroupPath[]): SandboxLimitsHandle {
+function groupHandle(
+  applied: BackendLimits,
+  sandbox: { sandboxId: string; tenantId: string },
+  paths: SandboxGroupPath[],
+): SandboxLimitsHandle {
   const groups = paths.map((p) => p.group);
   let released: Promise<void> | undefined;
   return {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupDir, readCgroupMounts, readOwnCgroups } from './cgroup-fs.ts';
-import { claimGroups, DEFAULT_CPU_SHARES, limitGroups, sandboxGroupPath, writeOptional, type SandboxGroupPath } from './cgroup-group.ts';
+import { claimGroups, DEFAULT_CPU_SHARES, limitGroups, type SandboxGroupPath, sandboxGroupPath, writeOptional } from './cgroup-group.ts';
 import type { SandboxLimits } from './driver.ts';
 import type { LimitsBackend } from './limits-backend.ts';
 

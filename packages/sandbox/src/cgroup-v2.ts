@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cgroupDir, readCgroupMounts, readOwnCgroups } from './cgroup-fs.ts';
-import { claimGroups, DEFAULT_CPU_SHARES, limitGroups, sandboxGroupPath, writeOptional, type SandboxGroupPath } from './cgroup-group.ts';
+import { claimGroups, DEFAULT_CPU_SHARES, limitGroups, type SandboxGroupPath, sandboxGroupPath, writeOptional } from './cgroup-group.ts';
 import type { SandboxLimits } from './driver.ts';
 import type { LimitsBackend } from './limits-backend.ts';
 
@@ -50,7 +50,8 @@ async function applyV2(parent: string, controllers: string[], sandbox: { sandbox
 /** Equal weight for every tenant group; the sandbox's own weight and ceiling below it. */
 async function applyCpu({ tenantDir, group }: SandboxGroupPath, limits: SandboxLimits): Promise<boolean> {
   let applied = await writeOptional(join(tenantDir, 'cpu.weight'), String(sharesToWeight(DEFAULT_CPU_SHARES)));
-  if (limits.cpuShares !== undefined) applied = (await writeOptional(join(group, 'cpu.weight'), String(sharesToWeight(limits.cpuShares)))) && applied;
+  if (limits.cpuShares !== undefined)
+    applied = (await writeOptional(join(group, 'cpu.weight'), String(sharesToWeight(limits.cpuShares)))) && applied;
   if (limits.cpuPercent !== undefined) {
     const quota = Math.round((limits.cpuPercent / 100) * CPU_PERIOD_US);
     applied = (await writeOptional(join(group, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`)) && applied;

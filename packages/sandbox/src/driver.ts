@@ -6,7 +6,10 @@ import { z } from 'zod';
 /** Host paths reach bwrap's argv and cgroup paths: absolute, normalised, no NUL. */
 const hostPath = z
   .string()
-  .refine((p) => isAbsolute(p) && normalize(p) === p && !p.includes('\0') && p !== '/', 'must be an absolute, normalised path other than /');
+  .refine(
+    (p) => isAbsolute(p) && normalize(p) === p && !p.includes('\0') && p !== '/',
+    'must be an absolute, normalised path other than /',
+  );
 
 /** Smaller ext4 images are mostly metadata and journal. */
 const MIN_WORKSPACE_BYTES = 32 * 1024 * 1024;
@@ -14,7 +17,10 @@ const MIN_WORKSPACE_BYTES = 32 * 1024 * 1024;
 export const sandboxIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'must be 1–128 of [A-Za-z0-9_-]');
 
 export const sandboxLimitsSchema = z.object({
-  memoryBytes: z.number().int().min(16 * 1024 * 1024),
+  memoryBytes: z
+    .number()
+    .int()
+    .min(16 * 1024 * 1024),
   pids: z.number().int().min(8),
   /** Relative CPU weight among the tenant's sandboxes, cgroup-v1 style (default 1024). */
   cpuShares: z.number().int().min(2).max(262_144).optional(),
@@ -39,7 +45,10 @@ export const sandboxSpecSchema = z.object({
   /** Host paths bound read-only at the same path inside (runner code, node_modules, node's folder). */
   readOnlyPaths: z.array(hostPath),
   /** The only environment inside, besides PATH/HOME/LANG defaults it may override. */
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string().refine((v) => !v.includes('\0'))),
+  env: z.record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/),
+    z.string().refine((v) => !v.includes('\0')),
+  ),
   limits: sandboxLimitsSchema,
 });
 

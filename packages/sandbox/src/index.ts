@@ -1,39 +1,39 @@
+export { SandboxSpecError } from './bind-guards.ts';
+export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.ts';
 export type {
-  SandboxDriver,
-  SandboxSpec,
-  SandboxProcess,
-  SandboxExit,
-  SandboxLimits,
   AppliedLimits,
   LimitMechanism,
+  SandboxDriver,
+  SandboxExit,
+  SandboxLimits,
+  SandboxProcess,
+  SandboxSpec,
 } from './driver.ts';
-export { sandboxSpecSchema, sandboxIdSchema } from './driver.ts';
-export { BwrapDriver, type BwrapDriverOptions } from './bwrap-driver.ts';
-export { SandboxSpecError } from './bind-guards.ts';
-export { ResourceLimits, type ResourceLimitsOptions } from './resource-limits.ts';
-export { prepareSandboxFolders, type SandboxFolders } from './workspace.ts';
-export { sandboxUser } from './sandbox-user.ts';
-export { measureSandbox, type SandboxTimings } from './measure.ts';
+export { sandboxIdSchema, sandboxSpecSchema } from './driver.ts';
 export { IpcChannel, type IpcHandlers } from './ipc-channel.ts';
+export { measureSandbox, type SandboxTimings } from './measure.ts';
+export { unmountAllUnder } from './mounts.ts';
+export { descendantsOf } from './process-tree.ts';
+export { ResourceLimits, type ResourceLimitsOptions } from './resource-limits.ts';
 export {
-  SandboxPool,
-  WarmSandbox,
   SandboxCapacityError,
   SandboxCrashedError,
+  SandboxPool,
   type SandboxPoolOptions,
-  type WorkspaceCopy,
-  type WorkspaceSync,
   type TurnCallbacks,
   type TurnOutcome,
+  WarmSandbox,
+  type WorkspaceCopy,
+  type WorkspaceSync,
 } from './sandbox-pool.ts';
-export { descendantsOf } from './process-tree.ts';
-export { unmountAllUnder } from './mounts.ts';
+export { sandboxUser } from './sandbox-user.ts';
+export { prepareSandboxFolders, type SandboxFolders } from './workspace.ts';
+export { mountWorkspaceImage } from './workspace-image.ts';
 export {
   localWorkspaceVersion,
   restoreWorkspace,
   setLocalWorkspaceVersion,
   snapshotWorkspace,
-  workspaceWrites,
   WorkspaceSnapshotTooLarge,
+  workspaceWrites,
 } from './workspace-snapshot.ts';
-export { mountWorkspaceImage } from './workspace-image.ts';

@@ -1,20 +1,20 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '@warren/core';
 import {
   CLOSE_SENTINEL,
+  type IpcResponse,
   ipcFolders,
+  type OutboundMessage,
   outboundMessageSchema,
+  type RunnerEvent,
   readIpcFile,
   runnerEventSchema,
-  taskRequestSchema,
-  writeJsonAtomic,
-  type IpcResponse,
-  type OutboundMessage,
-  type RunnerEvent,
   type TaskRequest,
   type TurnInput,
+  taskRequestSchema,
+  writeJsonAtomic,
 } from '@warren/ipc';
 import type { z } from 'zod';
 import { IpcRefusals, unlinkName } from './ipc-refusals.ts';
@@ -131,7 +131,9 @@ export class IpcChannel {
   }
 
   private async drainOnce(folder: string): Promise<void> {
-    const names = (await readdir(join(this.dir, folder))).filter((n) => !n.startsWith('.') && !this.refusals.isLeftInPlace(folder, n)).sort();
+    const names = (await readdir(join(this.dir, folder)))
+      .filter((n) => !n.startsWith('.') && !this.refusals.isLeftInPlace(folder, n))
+      .sort();
     for (const name of names) {
       if (this.closed) return;
       if (folder === ipcFolders.events) {
@@ -162,7 +164,13 @@ export class IpcChannel {
       use(read.value);
     } catch (err) {
       if (!(err instanceof RefusedFile)) throw err;
-      await this.refusals.refuse(folder, name, err.message, { entry: 'file', content: Buffer.from(JSON.stringify(read.value)) }, err.details);
+      await this.refusals.refuse(
+        folder,
+        name,
+        err.message,
+        { entry: 'file', content: Buffer.from(JSON.stringify(read.value)) },
+        err.details,
+      );
       return;
     }
     await unlinkName(path);

@@ -1,4 +1,4 @@
-import { readMountInfo, runTool, unmount } from './mounts.ts';
+import { runTool, unmount } from './mounts.ts';
 import { prepareIpcFolders } from './workspace.ts';
 
 /** The tmpfs's name in mountinfo: how leftover cleanup knows the mounts are ours. */

@@ -25,13 +25,19 @@ export async function readMountInfo(): Promise<MountEntry[]> {
     if (!left || !right) continue;
     const fields = left.split(' ');
     const [fstype = '', source = '', superOptions = ''] = right.split(' ');
-    mounts.push({ root: unescape(fields[3] ?? '/'), mountPoint: unescape(fields[4] ?? ''), fstype, source: unescape(source), superOptions });
+    mounts.push({
+      root: unescapeOctal(fields[3] ?? '/'),
+      mountPoint: unescapeOctal(fields[4] ?? ''),
+      fstype,
+      source: unescapeOctal(source),
+      superOptions,
+    });
   }
   return mounts;
 }
 
 /** mountinfo writes space, tab, newline and backslash as octal escapes. */
-function unescape(p: string): string {
+function unescapeOctal(p: string): string {
   return p.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 

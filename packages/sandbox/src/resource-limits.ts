@@ -6,7 +6,7 @@ import { detectCgroupV1 } from './cgroup-v1.ts';
 import { detectCgroupV2 } from './cgroup-v2.ts';
 import type { LimitMechanism, SandboxLimits } from './driver.ts';
 import { isHostInstanceAlive, isHostInstanceName, ownHostInstance } from './host-instance.ts';
-import { noLimits, type LimitsBackend, type SandboxLimitsHandle } from './limits-backend.ts';
+import { type LimitsBackend, noLimits, type SandboxLimitsHandle } from './limits-backend.ts';
 import { rlimitBackend } from './rlimits.ts';
 
 export type { SandboxLimitsHandle } from './limits-backend.ts';
@@ -36,7 +36,12 @@ export class ResourceLimits {
   private backend: Promise<LimitsBackend> | undefined;
 
   constructor(options: ResourceLimitsOptions = {}) {
-    this.options = { ...options, mechanism: options.mechanism ?? 'auto', groupName: options.groupName ?? 'warren', prlimitPath: options.prlimitPath ?? '/usr/bin/prlimit' };
+    this.options = {
+      ...options,
+      mechanism: options.mechanism ?? 'auto',
+      groupName: options.groupName ?? 'warren',
+      prlimitPath: options.prlimitPath ?? '/usr/bin/prlimit',
+    };
     if (!/^[A-Za-z0-9_-]+$/.test(this.options.groupName)) throw new Error('groupName must be [A-Za-z0-9_-]+');
   }
 

@@ -1,5 +1,5 @@
 import type { SandboxLimits } from './driver.ts';
-import { staticHandle, type LimitsBackend } from './limits-backend.ts';
+import { type LimitsBackend, staticHandle } from './limits-backend.ts';
 
 /**
  * V8 reserves about half a GiB of writable address space before it allocates anything, which

@@ -80,7 +80,14 @@ export class WarmSandbox {
   lastUsed = performance.now();
   alive = true;
   private current:
-    | { turnId: string; callbacks: TurnCallbacks; outputs: TurnOutputs; ending: boolean; done(outcome: TurnOutcome): void; fail(err: Error): void }
+    | {
+        turnId: string;
+        callbacks: TurnCallbacks;
+        outputs: TurnOutputs;
+        ending: boolean;
+        done(outcome: TurnOutcome): void;
+        fail(err: Error): void;
+      }
     | undefined;
   private readonly logger: Logger;
 
@@ -149,8 +156,14 @@ export class WarmSandbox {
           (err) => this.cutOff(err),
         ),
         ending: false,
-        done: (outcome) => (finish(), resolve(outcome)),
-        fail: (err) => (finish(), reject(err)),
+        done: (outcome) => {
+          finish();
+          resolve(outcome);
+        },
+        fail: (err) => {
+          finish();
+          reject(err);
+        },
       };
       if (callbacks.signal?.aborted) return onAbort();
       callbacks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -162,7 +175,10 @@ export class WarmSandbox {
   onEvent(event: RunnerEvent): void {
     const current = this.current;
     if (event.type === 'ready' || current?.turnId !== event.turnId) return;
-    if (event.type === 'turn_started') return current.callbacks.onStarted?.(event.at);
+    if (event.type === 'turn_started') {
+      current.callbacks.onStarted?.(event.at);
+      return;
+    }
     if (current.ending) return;
     current.ending = true;
     current.outputs.settled(event.outputs, OUTPUTS_GRACE_MS).then(

@@ -32,7 +32,15 @@ export function attachSandbox(
   bwrapOptions: string[],
   logger: Logger,
 ): Promise<SandboxProcess> {
-  const [lifeline, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [Writable, Readable, Readable, Duplex, Duplex, Readable, Duplex];
+  const [lifeline, stdout, stderr, passwd, group, info, options] = child.stdio as unknown as [
+    Writable,
+    Readable,
+    Readable,
+    Duplex,
+    Duplex,
+    Readable,
+    Duplex,
+  ];
   const log = logger.child({ sandboxId });
   for (const stream of [lifeline, passwd, group, info, options]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {

@@ -25,7 +25,10 @@ export class TurnOutputs {
 
   add(message: OutboundMessage): void {
     if (this.failure || message.seq < this.next || this.waiting.has(message.seq)) return;
-    if (this.waiting.size >= MAX_WAITING) return this.failWith(new Error(`more than ${MAX_WAITING} outputs arrived out of order`));
+    if (this.waiting.size >= MAX_WAITING) {
+      this.failWith(new Error(`more than ${MAX_WAITING} outputs arrived out of order`));
+      return;
+    }
     this.waiting.set(message.seq, message);
     this.chain = this.chain.then(() => this.handleInOrder());
   }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, chown, lstat, open, rmdir, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SandboxSpecError } from './bind-guards.ts';
-import { readMountInfo, runTool, unmount, unmountLeftover, type MountEntry } from './mounts.ts';
+import { type MountEntry, readMountInfo, runTool, unmount, unmountLeftover } from './mounts.ts';
 import { sandboxUser } from './sandbox-user.ts';
 
 /**

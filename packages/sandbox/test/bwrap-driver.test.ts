@@ -46,7 +46,13 @@ describe('inside a bwrap sandbox', () => {
       gid: 65534,
       hostname: 'sandbox',
       cwd: '/workspace',
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/workspace', LANG: 'C.UTF-8', PWD: '/workspace', WARREN_SANDBOX_TOKEN: 'token-for-this-sandbox' },
+      env: {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: '/workspace',
+        LANG: 'C.UTF-8',
+        PWD: '/workspace',
+        WARREN_SANDBOX_TOKEN: 'token-for-this-sandbox',
+      },
     });
     expect(result.code).toBe(0);
   });
@@ -55,7 +61,10 @@ describe('inside a bwrap sandbox', () => {
     const ids = newIds();
     const first = await runSandbox(
       driver,
-      await host.spec({ command: bashProbe('echo persisted > /workspace/note.txt && mkdir -p /workspace/src && echo "{}" > /ipc/events/e1.json') }, ids),
+      await host.spec(
+        { command: bashProbe('echo persisted > /workspace/note.txt && mkdir -p /workspace/src && echo "{}" > /ipc/events/e1.json') },
+        ids,
+      ),
     );
     expect(first.code).toBe(0);
     const { workspaceDir, ipcDir } = await host.folders(ids.tenantId, ids.conversationId);
@@ -173,7 +182,9 @@ describe('ending a sandbox', () => {
   it('kill("SIGTERM") lets the program shut down by itself', async () => {
     const sandbox = await driver.start(
       await host.spec({
-        command: nodeProbe(`process.on('SIGTERM', () => { console.log('cleaning up'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 1000);`),
+        command: nodeProbe(
+          `process.on('SIGTERM', () => { console.log('cleaning up'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 1000);`,
+        ),
       }),
     );
     const output = text(sandbox.stdout);
@@ -279,7 +290,9 @@ describe('refusing to start', () => {
     const spec = await host.spec({ command: bashProbe('true') });
     const hidden = join(host.privateDir(), 'locked');
     mkdirSync(join(hidden, 'bin'), { recursive: true, mode: 0o700 });
-    await expect(driver.start({ ...spec, readOnlyPaths: [join(hidden, 'bin')] })).rejects.toThrow(/not reachable by the sandbox user 65534/);
+    await expect(driver.start({ ...spec, readOnlyPaths: [join(hidden, 'bin')] })).rejects.toThrow(
+      /not reachable by the sandbox user 65534/,
+    );
   });
 
   it('rejects start() when the sandbox cannot be set up, with bwrap’s error, and leaves no group behind', async () => {

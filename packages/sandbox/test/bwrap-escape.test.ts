@@ -132,9 +132,14 @@ describe('a sandbox cannot see the host', () => {
   });
 
   it('sees only its own processes', async () => {
-    const result = await attack(bashProbe('ps -eo pid=,args=; echo ---; ls /proc | grep -cE "^[0-9]+$"; cat /proc/*/cmdline | tr "\\0" " "'));
+    const result = await attack(
+      bashProbe('ps -eo pid=,args=; echo ---; ls /proc | grep -cE "^[0-9]+$"; cat /proc/*/cmdline | tr "\\0" " "'),
+    );
     const [ps = '', rest = ''] = result.stdout.split('---');
-    const pids = ps.trim().split('\n').map((line) => Number(line.trim().split(/\s+/)[0]));
+    const pids = ps
+      .trim()
+      .split('\n')
+      .map((line) => Number(line.trim().split(/\s+/)[0]));
     expect(Math.max(...pids)).toBeLessThan(10); // a fresh pid namespace: bwrap's init, bash, ps
     expect(pids.length).toBeLessThanOrEqual(4);
     expect(rest).not.toContain('vitest');
@@ -164,8 +169,12 @@ describe('a sandbox has no network', () => {
   const abstractName = `\0warren-test-${randomBytes(6).toString('hex')}`;
 
   beforeAll(async () => {
-    tcp = createServer((s) => (connections++, s.destroy()));
-    abstract = createServer((s) => (connections++, s.destroy()));
+    const refuse = (s: import('node:net').Socket) => {
+      connections++;
+      s.destroy();
+    };
+    tcp = createServer(refuse);
+    abstract = createServer(refuse);
     await new Promise<void>((resolve) => tcp.listen(0, '127.0.0.1', resolve));
     await new Promise<void>((resolve) => abstract.listen(abstractName, resolve));
   });

@@ -32,7 +32,7 @@ const GROUP_NAME = 'warren-cpu-fairness-test';
 const driver = new BwrapDriver({ groupName: GROUP_NAME });
 const quietTenant = newIds();
 const noisyTenant = newIds();
-let noisy: SandboxProcess[] = [];
+const noisy: SandboxProcess[] = [];
 
 beforeAll(() => host.startProxy());
 afterAll(async () => {
@@ -79,12 +79,15 @@ function weighGroupAgainstOutside(sandboxPid: number): void {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 1000));
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const pause = (signal: 'SIGSTOP' | 'SIGCONT') => noisy.forEach((sandbox) => sandbox.kill(signal));
+const pause = (signal: 'SIGSTOP' | 'SIGCONT') => {
+  for (const sandbox of noisy) sandbox.kill(signal);
+};
 
 describe.runIf(hasCpuController)('CPU between tenants', () => {
   it(`keeps another tenant's CPU-bound task within 1.5× of its quiet time while one tenant spins ${NOISY_SANDBOXES}×${LOOPS_PER_SANDBOX} loops`, async () => {
     const spin = bashProbe(`for i in $(seq ${LOOPS_PER_SANDBOX}); do (while :; do :; done) & done; wait`);
-    for (let i = 0; i < NOISY_SANDBOXES; i++) noisy.push(await driver.start(await host.spec({ command: spin }, { ...noisyTenant, conversationId: newIds().conversationId })));
+    for (let i = 0; i < NOISY_SANDBOXES; i++)
+      noisy.push(await driver.start(await host.spec({ command: spin }, { ...noisyTenant, conversationId: newIds().conversationId })));
     for (const sandbox of noisy) {
       sandbox.stdout.resume();
       sandbox.stderr.resume();
@@ -105,7 +108,14 @@ describe.runIf(hasCpuController)('CPU between tenants', () => {
       pause('SIGSTOP');
     }
     const ratio = median(busy) / median(quiet);
-    console.log('hashing ms, quiet:', quiet.map(Math.round), 'beside the noisy tenant:', busy.map(Math.round), 'ratio of medians:', ratio.toFixed(2));
+    console.log(
+      'hashing ms, quiet:',
+      quiet.map(Math.round),
+      'beside the noisy tenant:',
+      busy.map(Math.round),
+      'ratio of medians:',
+      ratio.toFixed(2),
+    );
     expect(ratio).toBeLessThan(1.5);
   });
 });

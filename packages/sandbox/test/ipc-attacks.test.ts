@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@warren/core';
-import { ipcFolders, writeJsonAtomic, type OutboundMessage } from '@warren/ipc';
+import { ipcFolders, type OutboundMessage, writeJsonAtomic } from '@warren/ipc';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BwrapDriver } from '../src/bwrap-driver.ts';
 import { IpcChannel } from '../src/ipc-channel.ts';
@@ -40,7 +40,12 @@ async function openChannel() {
   const folders = await host.folders(ids.tenantId, ids.conversationId);
   const logs: string[] = [];
   const messages: OutboundMessage[] = [];
-  const sink = new Writable({ write: (chunk, _enc, done) => (logs.push(...String(chunk).split('\n').filter(Boolean)), done()) });
+  const sink = new Writable({
+    write: (chunk, _enc, done) => {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
   const channel = new IpcChannel({
     ipcDir: folders.ipcDir,
     ...ids,
@@ -53,7 +58,14 @@ async function openChannel() {
     expect(result.code).toBe(0);
     return result;
   };
-  const message = (requestId: string): OutboundMessage => ({ type: 'send_message', requestId, turnId: 'turn_1', ...ids, seq: 0, text: 'hi' });
+  const message = (requestId: string): OutboundMessage => ({
+    type: 'send_message',
+    requestId,
+    turnId: 'turn_1',
+    ...ids,
+    seq: 0,
+    text: 'hi',
+  });
   return { ids, folders, logs, messages, channel, attack, message };
 }
 

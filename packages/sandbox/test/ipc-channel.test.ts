@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, readdirSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@warren/core';
-import { MAX_IPC_FILE_BYTES, writeJsonAtomic, type OutboundMessage, type RunnerEvent, type TaskRequest } from '@warren/ipc';
+import { MAX_IPC_FILE_BYTES, type OutboundMessage, type RunnerEvent, type TaskRequest, writeJsonAtomic } from '@warren/ipc';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IpcChannel } from '../src/ipc-channel.ts';
 
@@ -19,7 +19,14 @@ const until = async (check: () => boolean) => {
   return check();
 };
 const message = (over: Partial<OutboundMessage> = {}): OutboundMessage => ({
-  type: 'send_message', requestId: 'r1', turnId: 'turn_1', tenantId, conversationId, seq: 0, text: 'hi', ...over,
+  type: 'send_message',
+  requestId: 'r1',
+  turnId: 'turn_1',
+  tenantId,
+  conversationId,
+  seq: 0,
+  text: 'hi',
+  ...over,
 });
 /** The reasons recorded in errors/ for files named `name`. */
 const errorsFor = (name: string) =>
@@ -33,7 +40,12 @@ beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'warren-ipc-'));
   got = { events: [], messages: [], tasks: [] };
   logs = [];
-  const sink = new Writable({ write: (c, _e, done) => (logs.push(String(c)), done()) });
+  const sink = new Writable({
+    write: (c, _e, done) => {
+      logs.push(String(c));
+      done();
+    },
+  });
   channel = new IpcChannel({
     ipcDir: dir,
     tenantId,
@@ -57,7 +69,13 @@ describe('IpcChannel', () => {
     await writeJsonAtomic(join(dir, 'messages', '002.json'), message({ requestId: 'second' }));
     await writeJsonAtomic(join(dir, 'messages', '001.json'), message({ requestId: 'first' }));
     await writeJsonAtomic(join(dir, 'events', '001.json'), { type: 'ready', at: 1 });
-    await writeJsonAtomic(join(dir, 'tasks', '001.json'), { type: 'list_tasks', requestId: 'q1', turnId: 'turn_1', tenantId, conversationId });
+    await writeJsonAtomic(join(dir, 'tasks', '001.json'), {
+      type: 'list_tasks',
+      requestId: 'q1',
+      turnId: 'turn_1',
+      tenantId,
+      conversationId,
+    });
     expect(await until(() => got.messages.length === 2 && got.events.length === 1 && got.tasks.length === 1)).toBe(true);
     expect(got.messages.map((m) => m.requestId).sort()).toEqual(['first', 'second']);
     expect(readdirSync(join(dir, 'messages'))).toEqual([]);
@@ -66,7 +84,12 @@ describe('IpcChannel', () => {
   it('refuses a request naming another tenant or conversation, logs it, and carries on', async () => {
     await writeJsonAtomic(join(dir, 'messages', 'forged-tenant.json'), message({ tenantId: 'ten_01h2xcejqtf2nbrexx3vqjhp42' }));
     await writeJsonAtomic(join(dir, 'tasks', 'forged-conv.json'), {
-      type: 'cancel_task', requestId: 'q2', turnId: 'turn_1', tenantId, conversationId: 'conv_01h2xcejqtf2nbrexx3vqjhp42', taskId: 'task_x',
+      type: 'cancel_task',
+      requestId: 'q2',
+      turnId: 'turn_1',
+      tenantId,
+      conversationId: 'conv_01h2xcejqtf2nbrexx3vqjhp42',
+      taskId: 'task_x',
     });
     await writeJsonAtomic(join(dir, 'messages', 'z-ok.json'), message({ requestId: 'ok' }));
     expect(await until(() => got.messages.length === 1)).toBe(true);
@@ -113,7 +136,13 @@ describe('IpcChannel', () => {
 
   it('writes turns in order and refuses unsafe response names', async () => {
     const turn = (turnId: string) => ({
-      type: 'turn' as const, turnId, tenantId, conversationId, model: 'm', systemPrompt: '', history: [],
+      type: 'turn' as const,
+      turnId,
+      tenantId,
+      conversationId,
+      model: 'm',
+      systemPrompt: '',
+      history: [],
       newMessages: [{ seq: 1, sender: null, content: 'x' }],
       limits: { maxIterations: 1, maxTokens: 10, bashTimeoutMs: 1000, toolOutputBytes: 2048 },
       proxyToken: 'wtt1.token',

@@ -12,7 +12,10 @@ const base = mkdtempSync(join(tmpdir(), 'warren-ipc-mount-test-'));
 const root = join(base, 'sandboxes');
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const mountsAt = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === dir);
+const mountsAt = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4] === dir);
 
 describe.runIf(asRoot)('the IPC tmpfs', () => {
   it('gives the IPC folder a filesystem of its own; unmounting it drops what a sandbox planted without walking it', async () => {

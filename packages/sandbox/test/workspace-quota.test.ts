@@ -22,7 +22,10 @@ afterAll(async () => {
 });
 
 const limits = (workspaceBytes: number) => ({ memoryBytes: 256 * MiB, pids: 128, workspaceBytes });
-const hostMountsOf = (dir: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === dir);
+const hostMountsOf = (dir: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.split(' ')[4] === dir);
 // found as the driver finds its tools: a login shell's PATH may not hold the system folders
 const loopsOf = (image: string) => execFileSync(findExecutable('losetup'), ['-j', image], { encoding: 'utf8' }).trim();
 

@@ -1,5 +1,5 @@
 import type { ControlDb, Pool } from '@warren/db';
-import { authenticateApiKey, hashApiKey, type ApiKeyPrincipal } from './api-keys.ts';
+import { type ApiKeyPrincipal, authenticateApiKey, hashApiKey } from './api-keys.ts';
 import { ControlCache } from './control-cache.ts';
 
 /**

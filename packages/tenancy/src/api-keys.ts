@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError, newId } from '@warren/core';
-import { controlSchema, type ControlDb } from '@warren/db';
+import { type ControlDb, controlSchema } from '@warren/db';
 import { and, count, desc, eq, isNull } from 'drizzle-orm';
 
 const { apiKeys, tenants } = controlSchema;

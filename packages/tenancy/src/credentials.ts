@@ -1,4 +1,4 @@
-import { controlSchema, type ControlDb } from '@warren/db';
+import { type ControlDb, controlSchema } from '@warren/db';
 import { and, eq } from 'drizzle-orm';
 
 const { credentials } = controlSchema;

@@ -1,16 +1,26 @@
+export { ApiKeyCache } from './api-key-cache.ts';
 export {
+  type ApiKeyInfo,
+  type ApiKeyPrincipal,
+  authenticateApiKey,
   createApiKey,
   createApiKeyWithinQuota,
-  listApiKeys,
-  revokeApiKey,
-  authenticateApiKey,
   hashApiKey,
-  type ApiKeyInfo,
+  listApiKeys,
   type NewApiKey,
-  type ApiKeyPrincipal,
+  revokeApiKey,
 } from './api-keys.ts';
-export { provisionTenant, getTenant, listTenants, setTenantStatus, setTenantLimits, tenantLimitKeys, type Tenant, type TenantLimits, type ProvisionedTenant } from './tenants.ts';
+export { deleteCredential, listCredentials, type Provider, type StoredCredential, storeCredential } from './credentials.ts';
 export { tenantLimitBounds } from './limit-bounds.ts';
-export { ApiKeyCache } from './api-key-cache.ts';
 export { TenantTurnSettings, type TurnSettings } from './tenant-turn-settings.ts';
-export { storeCredential, listCredentials, deleteCredential, type StoredCredential, type Provider } from './credentials.ts';
+export {
+  getTenant,
+  listTenants,
+  type ProvisionedTenant,
+  provisionTenant,
+  setTenantLimits,
+  setTenantStatus,
+  type Tenant,
+  type TenantLimits,
+  tenantLimitKeys,
+} from './tenants.ts';

@@ -1,14 +1,14 @@
 import { newId } from '@warren/core';
 import {
   applyTenantMigrations,
+  type ControlDb,
   controlDb,
   controlSchema,
   grantTenantRoleToApp,
   loadTenantMigrations,
-  tenantSchemaName,
-  type ControlDb,
   type Pool,
   type TenantMigration,
+  tenantSchemaName,
 } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
 import { createApiKey, type NewApiKey } from './api-keys.ts';
@@ -108,11 +108,7 @@ export function listTenants(db: ControlDb, page: { after?: string; limit: number
     .limit(page.limit);
 }
 
-export async function setTenantStatus(
-  db: ControlDb,
-  id: string,
-  status: 'active' | 'suspended',
-): Promise<Tenant | undefined> {
+export async function setTenantStatus(db: ControlDb, id: string, status: 'active' | 'suspended'): Promise<Tenant | undefined> {
   const [row] = await db
     .update(tenants)
     .set({ status, suspendedAt: status === 'suspended' ? new Date() : null })

@@ -34,7 +34,9 @@ describe('ChangeListener', () => {
       await admin.query('NOTIFY warren_test_changes');
       await until(() => calls === 1);
 
-      await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN warren_test_changes'`);
+      await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN warren_test_changes'`,
+      );
       await until(() => !listener.listening);
       await until(() => listener.listening); // back, without anyone calling listen() again
       const afterReconnect = calls; // the loss and the return each count as a change

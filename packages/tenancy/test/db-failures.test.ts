@@ -21,7 +21,9 @@ afterAll(async () => {
 describe('the pool', () => {
   it('logs an idle connection the server ends, with its stack, and goes on with a new one', async () => {
     await db.pool.query('SELECT 1'); // leaves an idle client in the pool
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
     await expect.poll(() => logs.records.find((r) => r.msg.startsWith('an idle database connection failed'))).toBeDefined();
     const line = logs.records.find((r) => r.msg.startsWith('an idle database connection failed'))!;
     expect(line.level).toBe(40);

@@ -1,7 +1,7 @@
-import { provisionTenant } from '../src/index.ts';
+import { type TenantTx, tenantSchema, withTenant } from '@warren/db';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tenantSchema, withTenant, type TenantTx } from '@warren/db';
+import { provisionTenant } from '../src/index.ts';
 
 let db: TestDatabase;
 let a: { id: string; schema: string };

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPool, ensureAppDatabase, freePort, migrateControl, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@warren/db';
+import { createPool, type EmbeddedPostgresHandle, ensureAppDatabase, freePort, migrateControl, startEmbeddedPostgres } from '@warren/db';
 import { installQueue } from '@warren/queue';
 import { expect } from 'vitest';
 import type { TestDatabase } from './database.ts';

@@ -1,6 +1,6 @@
-export { createTestDatabase, superuserClient, type TestDatabase } from './database.ts';
-export { captureLogs, testkitLogger, type LogRecord } from './logger.ts';
 export { freePort } from '@warren/db';
+export { type CrashablePostgres, startCrashablePostgres } from './crashable-postgres.ts';
+export { createTestDatabase, superuserClient, type TestDatabase } from './database.ts';
+export { captureLogs, type LogRecord, testkitLogger } from './logger.ts';
+export { type ModelStack, startModelStack, TEST_PLATFORM_KEY, TEST_TOKEN_SECRET } from './model-stack.ts';
 export { openTurn } from './running-turn.ts';
-export { startModelStack, TEST_PLATFORM_KEY, TEST_TOKEN_SECRET, type ModelStack } from './model-stack.ts';
-export { startCrashablePostgres, type CrashablePostgres } from './crashable-postgres.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { appendUserMessage, createConversation } from '@warren/conversations';
-import { withTenant, type Pool } from '@warren/db';
-import { claimTurn, type ClaimedTurn } from '@warren/turns';
+import { type Pool, withTenant } from '@warren/db';
+import { type ClaimedTurn, claimTurn } from '@warren/turns';
 
 /** A turn running as a worker would leave it after its claim: a new conversation, one message, a live lease. */
 export function openTurn(pool: Pool, tenantId: string, content = 'a message for a test turn'): Promise<ClaimedTurn> {

@@ -1,25 +1,25 @@
 export { ingestMessage } from './ingest.ts';
+export { getTurn, listTurns, type Turn } from './list-turns.ts';
+export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
+export { takeOwnership } from './owner-state.ts';
+export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
+export { OWNER_LEASE_SECONDS, SandboxOwnership } from './sandbox-ownership.ts';
 export {
   abandonTurns,
   addTurnUsage,
+  type ClaimedTurn,
   claimTurn,
   commitTurn,
-  failTurn,
+  type FailureOutcome,
   FencedOutError,
+  failTurn,
   leaseIsLive,
   recordOutput,
   renewLease,
-  tenantHasFreeSlot,
   TURN_LEASE_SECONDS,
-  type ClaimedTurn,
-  type FailureOutcome,
   type TurnError,
   type TurnErrorKind,
   type TurnLease,
+  tenantHasFreeSlot,
 } from './turn-state.ts';
-export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
-export { listTurns, getTurn, type Turn } from './list-turns.ts';
-export { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
-export { SandboxOwnership, OWNER_LEASE_SECONDS } from './sandbox-ownership.ts';
-export { DurableWorkspaces, loadSnapshot, saveSnapshot, type PendingSnapshot } from './workspace-store.ts';
-export { takeOwnership } from './owner-state.ts';
+export { DurableWorkspaces, loadSnapshot, type PendingSnapshot, saveSnapshot } from './workspace-store.ts';

@@ -1,5 +1,5 @@
 import { notFound } from '@warren/core';
-import { tenantSchema, type TenantTx } from '@warren/db';
+import { type TenantTx, tenantSchema } from '@warren/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 
 const { turns } = tenantSchema;

@@ -1,24 +1,24 @@
 import type { Logger } from '@warren/core';
-import { withTenant, type Pool } from '@warren/db';
+import { type Pool, withTenant } from '@warren/db';
 import type { TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
-import { OutputQuota, OutputQuotaExceeded, type OutputLimits } from './output-quota.ts';
+import { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 import type { SandboxOwnership } from './sandbox-ownership.ts';
 import {
+  type ClaimedTurn,
   claimTurn,
   commitTurn,
-  failTurn,
   FencedOutError,
+  failTurn,
   recordOutput,
   renewLease,
-  tenantHasFreeSlot,
   TURN_LEASE_SECONDS,
-  type ClaimedTurn,
   type TurnError,
   type TurnLease,
+  tenantHasFreeSlot,
 } from './turn-state.ts';
-import { WorkspaceQuotaExceeded, type DurableWorkspaces } from './workspace-store.ts';
+import { type DurableWorkspaces, WorkspaceQuotaExceeded } from './workspace-store.ts';
 
 export interface TurnJobDeps {
   pool: Pool;
@@ -158,12 +158,15 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
  */
 function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
   const lost = new AbortController();
-  const timer = setInterval(() => {
-    tenant((tx) => renewLease(tx, turn)).then(
-      (held) => held || lost.abort(new FencedOutError(turn)),
-      (err: unknown) => log.warn({ err }, 'lease renewal failed; retrying'),
-    );
-  }, (TURN_LEASE_SECONDS * 1000) / 3);
+  const timer = setInterval(
+    () => {
+      tenant((tx) => renewLease(tx, turn)).then(
+        (held) => held || lost.abort(new FencedOutError(turn)),
+        (err: unknown) => log.warn({ err }, 'lease renewal failed; retrying'),
+      );
+    },
+    (TURN_LEASE_SECONDS * 1000) / 3,
+  );
   return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@warren/core';
-import { withTenant, type Pool } from '@warren/db';
+import { type Pool, withTenant } from '@warren/db';
 import type { SandboxPool, WarmSandbox } from '@warren/sandbox';
 import { releaseOwnership, renewOwnership, takeOwnership } from './owner-state.ts';
 
@@ -81,7 +81,13 @@ export class SandboxOwnership {
     clearInterval(this.timer);
     await this.ticking;
     for (const [tenantId, rows] of this.byTenant()) {
-      await withTenant(this.deps.pool, tenantId, (tx) => releaseOwnership(tx, rows.map((h) => h.conversationId), this.deps.workerId));
+      await withTenant(this.deps.pool, tenantId, (tx) =>
+        releaseOwnership(
+          tx,
+          rows.map((h) => h.conversationId),
+          this.deps.workerId,
+        ),
+      );
     }
     this.held.clear();
   }
@@ -91,12 +97,19 @@ export class SandboxOwnership {
       let renewed;
       try {
         renewed = await withTenant(this.deps.pool, tenantId, (tx) =>
-          renewOwnership(tx, rows.map((h) => h.conversationId), this.deps.workerId, OWNER_LEASE_SECONDS, ASK_GRACE_SECONDS),
+          renewOwnership(
+            tx,
+            rows.map((h) => h.conversationId),
+            this.deps.workerId,
+            OWNER_LEASE_SECONDS,
+            ASK_GRACE_SECONDS,
+          ),
         );
       } catch (err) {
         this.deps.logger.warn({ err, tenantId }, 'could not renew sandbox ownership; retrying');
         // Past half the lease unrenewed, another worker may soon take the conversation over.
-        for (const h of rows) if (performance.now() - h.renewedAt > (OWNER_LEASE_SECONDS * 1000) / 2) this.lost(h, 'its hold could not be renewed');
+        for (const h of rows)
+          if (performance.now() - h.renewedAt > (OWNER_LEASE_SECONDS * 1000) / 2) this.lost(h, 'its hold could not be renewed');
         continue;
       }
       const answers = new Map(renewed.map((r) => [r.conversationId, r.asked]));
@@ -135,7 +148,10 @@ export class SandboxOwnership {
     this.held.delete(key);
     const sandbox = this.sandboxOf(h);
     if (!sandbox) return;
-    this.deps.logger.warn({ sandboxId: sandbox.sandboxId, tenantId: h.tenantId, conversationId: h.conversationId }, `killing sandbox: ${why}`);
+    this.deps.logger.warn(
+      { sandboxId: sandbox.sandboxId, tenantId: h.tenantId, conversationId: h.conversationId },
+      `killing sandbox: ${why}`,
+    );
     sandbox.process.kill('SIGKILL');
   }
 

@@ -1,6 +1,6 @@
 import { stripInternalTags } from '@warren/conversations';
 import { newId } from '@warren/core';
-import { tenantSchema, type TenantTx } from '@warren/db';
+import { type TenantTx, tenantSchema } from '@warren/db';
 
 // The turn state machine: every statement that moves a turn or a conversation's cursors lives
 // here, written once. A turn goes
@@ -138,11 +138,12 @@ export async function claimTurn(
   );
   if (messages.length === 0) {
     // Nothing new from users: only replies (which take seqs too) since the last turn.
-    await q.query('UPDATE cursors SET processed_seq = $2, seen_seq = GREATEST(seen_seq, $2), updated_at = now() WHERE conversation_id = $1', [
-      job.conversationId,
-      Math.max(processed, toSeq),
-    ]);
-    if (resumed) await q.query(`UPDATE turns SET status = $2, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [resumed.id, SUCCEEDED]);
+    await q.query(
+      'UPDATE cursors SET processed_seq = $2, seen_seq = GREATEST(seen_seq, $2), updated_at = now() WHERE conversation_id = $1',
+      [job.conversationId, Math.max(processed, toSeq)],
+    );
+    if (resumed)
+      await q.query(`UPDATE turns SET status = $2, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [resumed.id, SUCCEEDED]);
     return null;
   }
 
@@ -160,7 +161,9 @@ export async function claimTurn(
     processed,
     toSeq,
   ]);
-  const { rows: session } = await q.query<{ history: unknown[] }>('SELECT history FROM sessions WHERE conversation_id = $1', [job.conversationId]);
+  const { rows: session } = await q.query<{ history: unknown[] }>('SELECT history FROM sessions WHERE conversation_id = $1', [
+    job.conversationId,
+  ]);
   return {
     turnId,
     attempt,
@@ -236,7 +239,12 @@ export async function leaseIsLive(tx: TenantTx, lease: TurnLease): Promise<boole
  * is unique, so writing the same output twice stores it once. Marks the turn as having sent
  * output, after which it is never re-run. Fenced: a taken-over worker cannot write.
  */
-export async function recordOutput(tx: TenantTx, turn: LeasedTurn, outSeq: number, raw: string): Promise<{ messageId: string; seq: number } | null> {
+export async function recordOutput(
+  tx: TenantTx,
+  turn: LeasedTurn,
+  outSeq: number,
+  raw: string,
+): Promise<{ messageId: string; seq: number } | null> {
   const [, written] = await Promise.all([holdLease(tx, turn), insertOutput(tx, turn, outSeq, raw)]);
   return written;
 }
@@ -246,7 +254,12 @@ export async function recordOutput(tx: TenantTx, turn: LeasedTurn, outSeq: numbe
  * the message with the next seq, `output_sent`, and its outbox row — or the stored message when
  * this output was written before.
  */
-async function insertOutput(tx: TenantTx, turn: LeasedTurn, outSeq: number, raw: string): Promise<{ messageId: string; seq: number } | null> {
+async function insertOutput(
+  tx: TenantTx,
+  turn: LeasedTurn,
+  outSeq: number,
+  raw: string,
+): Promise<{ messageId: string; seq: number } | null> {
   const content = stripInternalTags(raw);
   if (content === '') return null; // nothing a customer should see
   const { rows } = await tx.client.query<{ id: string; seq: string }>(
@@ -299,7 +312,11 @@ export async function addTurnUsage(tx: TenantTx, turnId: string, usage: { inputT
  * usage: the credential proxy adds what it metered (`addTurnUsage`). The writes are pipelined
  * behind the fence, and a refused fence rolls them back with the transaction.
  */
-export async function commitTurn(tx: TenantTx, turn: LeasedTurn, result: { finalText: string; finalOutSeq: number; history: unknown[] }): Promise<void> {
+export async function commitTurn(
+  tx: TenantTx,
+  turn: LeasedTurn,
+  result: { finalText: string; finalOutSeq: number; history: unknown[] },
+): Promise<void> {
   // pipelined: after the first statement that fails, the others fail with "current transaction is aborted"; report the cause
   const settled = await Promise.allSettled([
     holdLease(tx, turn),
@@ -309,7 +326,10 @@ export async function commitTurn(tx: TenantTx, turn: LeasedTurn, result: { final
       JSON.stringify(result.history),
     ]),
     closeRange(tx, turn.conversationId, turn.toSeq),
-    tx.client.query(`UPDATE turns SET status = $2, error = NULL, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [turn.turnId, SUCCEEDED]),
+    tx.client.query(`UPDATE turns SET status = $2, error = NULL, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [
+      turn.turnId,
+      SUCCEEDED,
+    ]),
   ]);
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
@@ -339,7 +359,11 @@ export async function failTurn(tx: TenantTx, lease: TurnLease, error: TurnError,
  * caller sends a new job for it ('retry'). Otherwise it is marked failed, visible in the API,
  * and its range closed ('closed'). 'live' while a worker still holds its lease (look again later).
  */
-export async function abandonTurns(tx: TenantTx, conversationId: string, maxAttempts: number): Promise<'closed' | 'retry' | 'live' | 'none'> {
+export async function abandonTurns(
+  tx: TenantTx,
+  conversationId: string,
+  maxAttempts: number,
+): Promise<'closed' | 'retry' | 'live' | 'none'> {
   const { rows } = await tx.client.query<{ id: string; to_seq: string; attempt: number; output_sent: boolean; live: boolean }>(
     `SELECT id, to_seq, attempt, output_sent, (status = $3 AND lease_expires_at > now()) AS live FROM turns
       WHERE conversation_id = $1 AND status IN ($2, $3) FOR UPDATE`,

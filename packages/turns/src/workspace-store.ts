@@ -1,12 +1,12 @@
 import type { Logger } from '@warren/core';
-import { withTenant, type Pool, type TenantTx } from '@warren/db';
+import { type Pool, type TenantTx, withTenant } from '@warren/db';
 import {
   localWorkspaceVersion,
   restoreWorkspace,
   setLocalWorkspaceVersion,
-  WorkspaceSnapshotTooLarge,
   type WarmSandbox,
   type WorkspaceCopy,
+  WorkspaceSnapshotTooLarge,
   type WorkspaceSync,
 } from '@warren/sandbox';
 
@@ -21,7 +21,9 @@ export class WorkspaceQuotaExceeded extends Error {
 }
 
 export async function snapshotVersion(tx: TenantTx, conversationId: string): Promise<number | null> {
-  const { rows } = await tx.client.query<{ version: string }>('SELECT version FROM workspace_snapshots WHERE conversation_id = $1', [conversationId]);
+  const { rows } = await tx.client.query<{ version: string }>('SELECT version FROM workspace_snapshots WHERE conversation_id = $1', [
+    conversationId,
+  ]);
   return rows[0] ? Number(rows[0].version) : null;
 }
 
@@ -108,13 +110,19 @@ export class DurableWorkspaces implements WorkspaceSync {
       save: (tx) => saveSnapshot(tx, sandbox.conversationId, { baseVersion, data, workerId: this.deps.workerId }),
       saved: async (version) => {
         if (version === null) {
-          this.deps.logger.error({ sandboxId: sandbox.sandboxId }, 'workspace snapshot refused: another copy is newer; closing the sandbox');
+          this.deps.logger.error(
+            { sandboxId: sandbox.sandboxId },
+            'workspace snapshot refused: another copy is newer; closing the sandbox',
+          );
           sandbox.process.kill('SIGKILL');
           return;
         }
         await setLocalWorkspaceVersion(sandbox.workspaceDir, version);
         await sandbox.markWorkspaceSaved(writes);
-        this.deps.logger.debug({ sandboxId: sandbox.sandboxId, conversationId: sandbox.conversationId, version, bytes: data.length }, 'workspace saved');
+        this.deps.logger.debug(
+          { sandboxId: sandbox.sandboxId, conversationId: sandbox.conversationId, version, bytes: data.length },
+          'workspace saved',
+        );
       },
     };
   }

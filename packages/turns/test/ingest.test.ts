@@ -2,7 +2,7 @@ import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { TURN_READY_CHANNEL, TurnQueue } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
-import { createTestDatabase, testkitLogger, type TestDatabase } from '@warren/testkit';
+import { createTestDatabase, type TestDatabase, testkitLogger } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestMessage } from '../src/index.ts';
 
@@ -86,8 +86,10 @@ describe('ingestMessage', () => {
       }),
     ).rejects.toThrow('after the enqueue');
     expect(await turnJobs(id)).toEqual([]);
-    const count = await withTenant(db.pool, tenantId, async (tx) =>
-      (await tx.client.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [id])).rows[0].n,
+    const count = await withTenant(
+      db.pool,
+      tenantId,
+      async (tx) => (await tx.client.query('SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [id])).rows[0].n,
     );
     expect(count).toBe(0);
   });

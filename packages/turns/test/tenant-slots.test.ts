@@ -3,7 +3,7 @@ import { withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abandonTurns, claimTurn, recordOutput, renewLease, tenantHasFreeSlot, type ClaimedTurn } from '../src/index.ts';
+import { abandonTurns, type ClaimedTurn, claimTurn, recordOutput, renewLease, tenantHasFreeSlot } from '../src/index.ts';
 
 // The per-tenant turn cap and the leases behind it, against real Postgres: claims of one tenant
 // race from many connections, as workers' do.
@@ -29,7 +29,9 @@ async function tenantWith(conversations: number) {
   }
   /** What a worker does with a job: take a slot and claim in one transaction. */
   const claimWithCap = (id: string, cap: number, jobId = `job-${id}`) =>
-    t(async (tx) => ((await tenantHasFreeSlot(tx, id, cap)) ? claimTurn(tx, { conversationId: id, jobId, kind: 'message' }) : 'tenant-busy'));
+    t(async (tx) =>
+      (await tenantHasFreeSlot(tx, id, cap)) ? claimTurn(tx, { conversationId: id, jobId, kind: 'message' }) : 'tenant-busy',
+    );
   return { t, ids, claimWithCap };
 }
 

@@ -1,10 +1,9 @@
-import { createConversation } from '@warren/conversations';
+import { appendUserMessage, createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendUserMessage } from '@warren/conversations';
-import { addTurnUsage, claimTurn, commitTurn, failTurn, FencedOutError, recordOutput } from '../src/index.ts';
+import { addTurnUsage, claimTurn, commitTurn, FencedOutError, failTurn, recordOutput } from '../src/index.ts';
 
 let db: TestDatabase;
 let tenantId: string;
@@ -21,9 +20,16 @@ const post = (id: string, content: string) => t((tx) => appendUserMessage(tx, id
 const claim = (id: string, jobId = 'job-1') => t((tx) => claimTurn(tx, { conversationId: id, jobId, kind: 'message' }));
 const state = (id: string) =>
   t(async (tx) => {
-    const cursor = (await tx.client.query('SELECT seen_seq::int, processed_seq::int FROM cursors WHERE conversation_id = $1', [id])).rows[0];
-    const turns = (await tx.client.query('SELECT status, from_seq::int, to_seq::int, attempt, output_sent FROM turns WHERE conversation_id = $1 ORDER BY created_at', [id])).rows;
-    const messages = (await tx.client.query('SELECT seq::int, role, content FROM messages WHERE conversation_id = $1 ORDER BY seq', [id])).rows;
+    const cursor = (await tx.client.query('SELECT seen_seq::int, processed_seq::int FROM cursors WHERE conversation_id = $1', [id]))
+      .rows[0];
+    const turns = (
+      await tx.client.query(
+        'SELECT status, from_seq::int, to_seq::int, attempt, output_sent FROM turns WHERE conversation_id = $1 ORDER BY created_at',
+        [id],
+      )
+    ).rows;
+    const messages = (await tx.client.query('SELECT seq::int, role, content FROM messages WHERE conversation_id = $1 ORDER BY seq', [id]))
+      .rows;
     return { cursor, turns, messages };
   });
 const ok = { finalOutSeq: 99, history: [{ role: 'user', content: 'x' }], usage: { inputTokens: 5, outputTokens: 7 } };
@@ -34,7 +40,11 @@ describe('turn lifecycle in the database', () => {
     for (const content of ['The build is broken', 'Yeah, the tests fail too', '@Andy can you help debug?']) await post(id, content);
     const turn = await claim(id);
     expect(turn).toMatchObject({ fromSeq: 0, toSeq: 3, attempt: 1 });
-    expect(turn!.newMessages.map((m) => m.content)).toEqual(['The build is broken', 'Yeah, the tests fail too', '@Andy can you help debug?']);
+    expect(turn!.newMessages.map((m) => m.content)).toEqual([
+      'The build is broken',
+      'Yeah, the tests fail too',
+      '@Andy can you help debug?',
+    ]);
     expect((await state(id)).cursor).toEqual({ seen_seq: 3, processed_seq: 0 });
 
     await t((tx) => commitTurn(tx, turn!, { ...ok, finalText: '<internal>look at CI</internal>On it: the fixture is stale.' }));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ipcFolders, runnerEventSchema, writeJsonAtomic, type RunnerEvent } from '@warren/ipc';
+import { ipcFolders, type RunnerEvent, runnerEventSchema, writeJsonAtomic } from '@warren/ipc';
 import { timeOrderedName } from './file-names.ts';
 
 export type EventWriter = (event: RunnerEvent) => Promise<void>;

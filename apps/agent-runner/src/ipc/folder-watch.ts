@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
 
 /** Polling interval behind fs.watch, which can miss events (some mounts never deliver them). */
 export const POLL_MS = 250;

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ipcFolders, outboundMessageSchema, taskRequestSchema, writeJsonAtomic, type OutboundMessage, type TaskRequest } from '@warren/ipc';
+import { ipcFolders, type OutboundMessage, outboundMessageSchema, type TaskRequest, taskRequestSchema, writeJsonAtomic } from '@warren/ipc';
 import { z } from 'zod';
 import { timeOrderedName } from './file-names.ts';
 

@@ -1,6 +1,6 @@
 import { lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ipcFolders, ipcResponseSchema, readIpcFile, type IpcResponse } from '@warren/ipc';
+import { type IpcResponse, ipcFolders, ipcResponseSchema, readIpcFile } from '@warren/ipc';
 import { POLL_MS, watchFolder } from './folder-watch.ts';
 
 export class ResponseTimeoutError extends Error {

@@ -13,7 +13,15 @@ export const sendMessageTool = defineTool({
     const { turnId, tenantId, conversationId } = context.turn;
     // Counted before the write: a write that fails leaves a gap the host sees, and fails the turn.
     const seq = context.outputs.sent++;
-    await writeOutboundMessage(context.ipcDir, { type: 'send_message', requestId: randomUUID(), turnId, tenantId, conversationId, seq, text });
+    await writeOutboundMessage(context.ipcDir, {
+      type: 'send_message',
+      requestId: randomUUID(),
+      turnId,
+      tenantId,
+      conversationId,
+      seq,
+      text,
+    });
     return 'sent';
   },
 });

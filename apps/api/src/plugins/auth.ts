@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@warren/core';
 import type { ApiKeyCache } from '@warren/tenancy';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

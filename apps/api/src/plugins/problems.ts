@@ -1,4 +1,4 @@
-import { AppError, problemKinds, problemType, type ProblemKind } from '@warren/core';
+import { AppError, type ProblemKind, problemKinds, problemType } from '@warren/core';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';

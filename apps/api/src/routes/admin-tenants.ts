@@ -1,10 +1,20 @@
 import { notFound } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
-import { listTenants, provisionTenant, setTenantLimits, setTenantStatus, getTenant } from '@warren/tenancy';
+import { getTenant, listTenants, provisionTenant, setTenantLimits, setTenantStatus } from '@warren/tenancy';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { opsAuth } from '../plugins/auth.ts';
-import { createTenantBody, newApiKeySchema, page, pageQuery, tenantIdParams, tenantLimitsBody, tenantSchema, toApiKey, toTenant } from '../schemas.ts';
+import {
+  createTenantBody,
+  newApiKeySchema,
+  page,
+  pageQuery,
+  tenantIdParams,
+  tenantLimitsBody,
+  tenantSchema,
+  toApiKey,
+  toTenant,
+} from '../schemas.ts';
 
 /** Ops plane: provisioning and lifecycle of tenants, behind the ops token. */
 export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool; opsToken: string }> = async (app, { pool, opsToken }) => {

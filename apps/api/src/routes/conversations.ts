@@ -5,7 +5,7 @@ import {
   listConversations,
   updateConversation,
 } from '@warren/conversations';
-import { withTenant, type Pool } from '@warren/db';
+import { type Pool, withTenant } from '@warren/db';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { sendIdempotent } from '../idempotency.ts';

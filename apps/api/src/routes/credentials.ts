@@ -1,7 +1,7 @@
 import { AppError, notFound, text } from '@warren/core';
 import { sealForProxy } from '@warren/credentials';
 import { controlDb, type Pool } from '@warren/db';
-import { deleteCredential, listCredentials, storeCredential, type StoredCredential } from '@warren/tenancy';
+import { deleteCredential, listCredentials, type StoredCredential, storeCredential } from '@warren/tenancy';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -34,7 +34,13 @@ export const credentialRoutes: FastifyPluginAsyncZod<{ pool: Pool; proxyPublicKe
 
   app.get(
     '/v1/credentials',
-    { schema: { tags, summary: 'Which provider keys this tenant has stored (never the keys)', response: { 200: z.object({ data: z.array(credentialSchema) }) } } },
+    {
+      schema: {
+        tags,
+        summary: 'Which provider keys this tenant has stored (never the keys)',
+        response: { 200: z.object({ data: z.array(credentialSchema) }) },
+      },
+    },
     async (request) => ({ data: (await listCredentials(db, request.tenantId)).map(toCredential) }),
   );
 
@@ -45,7 +51,13 @@ export const credentialRoutes: FastifyPluginAsyncZod<{ pool: Pool; proxyPublicKe
         tags,
         summary: "Store the tenant's own provider key; model calls then bill to it",
         params: providerParams,
-        body: z.strictObject({ apiKey: text().trim().min(20).max(500).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII') }),
+        body: z.strictObject({
+          apiKey: text()
+            .trim()
+            .min(20)
+            .max(500)
+            .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII'),
+        }),
         response: { 200: credentialSchema },
       },
     },
@@ -59,7 +71,14 @@ export const credentialRoutes: FastifyPluginAsyncZod<{ pool: Pool; proxyPublicKe
 
   app.delete(
     '/v1/credentials/:provider',
-    { schema: { tags, summary: 'Remove the stored key; the platform key is used again', params: providerParams, response: { 204: z.null() } } },
+    {
+      schema: {
+        tags,
+        summary: 'Remove the stored key; the platform key is used again',
+        params: providerParams,
+        response: { 204: z.null() },
+      },
+    },
     async (request, reply) => {
       if (!(await deleteCredential(db, request.tenantId, request.params.provider))) throw notFound('credential');
       return reply.code(204).send(null);

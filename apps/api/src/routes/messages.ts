@@ -1,5 +1,5 @@
 import { getConversation, listMessages } from '@warren/conversations';
-import { withTenant, type Pool } from '@warren/db';
+import { type Pool, withTenant } from '@warren/db';
 import type { TurnQueue } from '@warren/queue';
 import { ingestMessage } from '@warren/turns';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -42,7 +42,10 @@ export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: TurnQ
           scope: 'messages.create',
           input: [request.params.id, request.body],
         },
-        async (tx) => ({ status: 201, body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body, request.tenantTurnCap)).message) }),
+        async (tx) => ({
+          status: 201,
+          body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body, request.tenantTurnCap)).message),
+        }),
       ),
   );
 

@@ -1,6 +1,6 @@
-import { idSchema } from '@warren/core';
 import { getConversation } from '@warren/conversations';
-import { withTenant, type Pool } from '@warren/db';
+import { idSchema } from '@warren/core';
+import { type Pool, withTenant } from '@warren/db';
 import { getTurn, listTurns, type Turn } from '@warren/turns';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -11,7 +11,9 @@ const turnSchema = z.object({
   conversationId: z.string(),
   kind: z.enum(['message', 'task']),
   status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('queued also means: failed before output, waiting for a retry'),
-  covered: z.object({ afterSeq: z.number().int(), throughSeq: z.number().int() }).describe('The messages this turn answers: seq in (afterSeq, throughSeq].'),
+  covered: z
+    .object({ afterSeq: z.number().int(), throughSeq: z.number().int() })
+    .describe('The messages this turn answers: seq in (afterSeq, throughSeq].'),
   attempt: z.number().int(),
   outputSent: z.boolean(),
   error: z.object({ message: z.string() }).loose().nullable(),

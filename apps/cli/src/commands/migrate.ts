@@ -1,14 +1,14 @@
+import type { TenantMigrationReport } from '@warren/db';
 import {
-  MigrationLockBusyError,
   checkServerVersion,
   createPool,
   ensureAppRoleNoInherit,
   loadTenantMigrations,
+  MigrationLockBusyError,
   migrateControl,
   migrateTenants,
   withMigrationLock,
 } from '@warren/db';
-import type { TenantMigrationReport } from '@warren/db';
 import { installQueue } from '@warren/queue';
 import cliProgress from 'cli-progress';
 import { z } from 'zod';
@@ -54,7 +54,12 @@ export async function runMigrations(databaseUrl: string, opts: MigrateOptions): 
         await migrateControl(pool);
         await installQueue(databaseUrl, cliLogger);
         const bar = new cliProgress.SingleBar(
-          { stream: opts.out, format: 'tenants [{bar}] {value}/{total} {failed} failed, eta {eta_formatted}', noTTYOutput: true, notTTYSchedule: 5000 },
+          {
+            stream: opts.out,
+            format: 'tenants [{bar}] {value}/{total} {failed} failed, eta {eta_formatted}',
+            noTTYOutput: true,
+            notTTYSchedule: 5000,
+          },
           cliProgress.Presets.shades_classic,
         );
         let failed = 0;

@@ -1,8 +1,16 @@
 import { idSchema, text } from '@warren/core';
 import { controlDb, createPool } from '@warren/db';
-import { listTenants, provisionTenant, setTenantLimits, setTenantStatus, tenantLimitBounds, tenantLimitKeys, type TenantLimits } from '@warren/tenancy';
+import {
+  listTenants,
+  provisionTenant,
+  setTenantLimits,
+  setTenantStatus,
+  type TenantLimits,
+  tenantLimitBounds,
+  tenantLimitKeys,
+} from '@warren/tenancy';
 import { z } from 'zod';
-import { UsageError, databaseUrlFromEnv, parseFlags } from '../args.ts';
+import { databaseUrlFromEnv, parseFlags, UsageError } from '../args.ts';
 import { cliLogger } from '../log.ts';
 
 type LimitKey = keyof TenantLimits;
@@ -26,15 +34,19 @@ const limitFlag = (key: LimitKey, orDefault: boolean) => {
 // Typed by the flags' shape (every limit flag has a dash) so that `.extend({ name })` stays apart.
 const limitsSchema = (orDefault: boolean) =>
   z.object(
-    Object.fromEntries(tenantLimitKeys.map((key) => [flagOf(key), limitFlag(key, orDefault)])) as Record<`${string}-${string}`, ReturnType<typeof limitFlag>>,
+    Object.fromEntries(tenantLimitKeys.map((key) => [flagOf(key), limitFlag(key, orDefault)])) as Record<
+      `${string}-${string}`,
+      ReturnType<typeof limitFlag>
+    >,
   );
 
-const shownLimits = (limits: TenantLimits) =>
-  tenantLimitKeys.map((key) => `${flagOf(key)} ${limits[key] ?? 'default'}`).join(', ');
+const shownLimits = (limits: TenantLimits) => tenantLimitKeys.map((key) => `${flagOf(key)} ${limits[key] ?? 'default'}`).join(', ');
 
 /** The limits named on the command line, by their TenantLimits key. */
 const namedLimits = (flags: Record<string, unknown>) =>
-  Object.fromEntries(tenantLimitKeys.flatMap((key) => (flags[flagOf(key)] === undefined ? [] : [[key, flags[flagOf(key)]]]))) as Partial<TenantLimits>;
+  Object.fromEntries(
+    tenantLimitKeys.flatMap((key) => (flags[flagOf(key)] === undefined ? [] : [[key, flags[flagOf(key)]]])),
+  ) as Partial<TenantLimits>;
 
 export async function tenantsCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -70,7 +82,8 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
       case 'limits': {
         const { flags, positionals } = parseFlags(rest, limitFlags, limitsSchema(true));
         const id = idSchema('tenant').safeParse(positionals[0]);
-        if (!id.success || positionals.length !== 1) throw new UsageError('usage: warren tenants limits TENANT_ID --max-concurrent-turns N|default …');
+        if (!id.success || positionals.length !== 1)
+          throw new UsageError('usage: warren tenants limits TENANT_ID --max-concurrent-turns N|default …');
         const changes = namedLimits(flags);
         if (Object.keys(changes).length === 0) throw new UsageError('name at least one limit to change');
         const tenant = await setTenantLimits(controlDb(pool), id.data, changes);

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canReach, parseEnv } from '@warren/core';
 import { generateProxyKeyPair } from '@warren/credentials';
-import { controlDb, createPool, ensureAppDatabase, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@warren/db';
+import { controlDb, createPool, type EmbeddedPostgresHandle, ensureAppDatabase, startEmbeddedPostgres } from '@warren/db';
 import { sandboxUser } from '@warren/sandbox';
 import { listTenants, provisionTenant } from '@warren/tenancy';
 import { z } from 'zod';
@@ -81,7 +81,9 @@ export async function upCommand(argv: string[]): Promise<number> {
   }
   // The sandboxes run the runner with this Node, as the sandbox user.
   if (process.getuid?.() === 0 && !canReach(process.execPath, sandboxUser, { read: true })) {
-    say(`${process.execPath} is in a folder the sandbox user (uid ${sandboxUser.uid}) cannot reach: start with npm start, or use a Node outside it`);
+    say(
+      `${process.execPath} is in a folder the sandbox user (uid ${sandboxUser.uid}) cannot reach: start with npm start, or use a Node outside it`,
+    );
     return 1;
   }
 
@@ -183,8 +185,12 @@ export async function upCommand(argv: string[]): Promise<number> {
     say(`demo key:   ${state.demoApiKey ?? '(no demo tenant: tenants existed before the first start)'}`);
     say(`ops token:  stored in ${join(env.WARREN_DATA_DIR, 'local.json')}`);
     say(`try:        KEY=${state.demoApiKey ?? '<your key>'}`);
-    say(`            C=$(curl -s -X POST ${base}/v1/conversations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')`);
-    say(`            curl -s -X POST ${base}/v1/conversations/$C/messages -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"content":"hello"}'`);
+    say(
+      `            C=$(curl -s -X POST ${base}/v1/conversations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{}' | sed 's/.*"id":"\\([^"]*\\)".*/\\1/')`,
+    );
+    say(
+      `            curl -s -X POST ${base}/v1/conversations/$C/messages -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"content":"hello"}'`,
+    );
     say(`            curl -s "${base}/v1/conversations/$C/messages" -H "authorization: Bearer $KEY"   # the reply appears here`);
     say('Ctrl-C stops everything.');
   } catch (err) {

@@ -11,7 +11,9 @@ export const tenants = control.table('tenants', {
   name: text().notNull(),
   /** Postgres schema and role holding this tenant's data (same name for both). */
   schemaName: text('schema_name').notNull().unique(),
-  status: text({ enum: ['provisioning', 'active', 'suspended'] }).notNull().default('active'),
+  status: text({ enum: ['provisioning', 'active', 'suspended'] })
+    .notNull()
+    .default('active'),
   /** Budgets enforced by the credential proxy; null means the platform default. */
   monthlyTokenBudget: bigint('monthly_token_budget', { mode: 'number' }),
   requestsPerMinute: integer('requests_per_minute'),
@@ -70,9 +72,7 @@ export const usage = control.table(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    day: date({ mode: 'string' })
-      .notNull()
-      .default(sql`current_date`),
+    day: date({ mode: 'string' }).notNull().default(sql`current_date`),
     model: text().notNull(),
     requests: integer().notNull().default(0),
     inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),

@@ -1,17 +1,5 @@
 import { sql } from 'drizzle-orm';
-import {
-  bigint,
-  boolean,
-  customType,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // Tenant tables are declared WITHOUT a schema: the same definitions serve every tenant,
 // and `withTenant` points search_path at the tenant's own schema.
@@ -91,7 +79,9 @@ export const turns = pgTable(
     conversationId: text('conversation_id')
       .notNull()
       .references(() => conversations.id, { onDelete: 'cascade' }),
-    kind: text({ enum: ['message', 'task'] }).notNull().default('message'),
+    kind: text({ enum: ['message', 'task'] })
+      .notNull()
+      .default('message'),
     taskId: text('task_id'),
     status: text({ enum: turnStatuses }).notNull().default('queued'),
     /** The covered range (from_seq, to_seq]. */
@@ -183,7 +173,9 @@ export const tasks = pgTable(
     scheduleValue: text('schedule_value').notNull(),
     /** Runs in the sandbox first; only `{"wakeAgent": true}` costs a model call. */
     precheckScript: text('precheck_script'),
-    status: text({ enum: ['active', 'paused', 'cancelled', 'completed'] }).notNull().default('active'),
+    status: text({ enum: ['active', 'paused', 'cancelled', 'completed'] })
+      .notNull()
+      .default('active'),
     nextRunAt: timestamp('next_run_at', { withTimezone: true }),
     lastRunAt: timestamp('last_run_at', { withTimezone: true }),
     createdAt: createdAt(),
@@ -214,7 +206,9 @@ export const outbox = pgTable(
     id: text().primaryKey(),
     event: text().notNull(),
     payload: jsonb().notNull(),
-    status: text({ enum: ['pending', 'delivered', 'failed'] }).notNull().default('pending'),
+    status: text({ enum: ['pending', 'delivered', 'failed'] })
+      .notNull()
+      .default('pending'),
     attempts: integer().notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lastError: text('last_error'),
