@@ -15,6 +15,11 @@ export const workerConfigSchema = z.object({
   PROXY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Host folder holding tenants' sandbox folders; every folder on the way must be traversable by uid 65534. */
   SANDBOX_ROOT: z.string().min(1).default(join(tmpdir(), 'warren-sandboxes')),
+  /** This worker's name in turns and sandbox leases; unique among live workers (a second one with it refuses to start). */
+  WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)')
+    .optional(),
   MODEL: z.string().min(1).default('claude-sonnet-4-5'),
   /** Turns this worker runs at once. */
   WORKER_CONCURRENCY: positive(4),

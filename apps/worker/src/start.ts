@@ -8,7 +8,7 @@ import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/d
 import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
-import { DurableWorkspaces, SandboxOwnership } from '@warren/turns';
+import { DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
@@ -31,7 +31,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   await mkdir(config.SANDBOX_ROOT, { recursive: true });
   await chmod(config.SANDBOX_ROOT, 0o711);
   const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
-  const workerId = `wkr_${randomBytes(8).toString('hex')}`;
+  const workerId = config.WORKER_ID ?? `wkr_${randomBytes(8).toString('hex')}`;
+  const liveness = new WorkerLiveness(pool, workerId, logger);
+  await retryWhileUnreachable(() => liveness.start(), logger, 'liveness lock held');
   const workspaces = new DurableWorkspaces({ pool, workerId, maxBytes: config.WORKSPACE_SNAPSHOT_MAX_MB * 1024 * 1024, logger });
   const sandboxes = new SandboxPool({
     driver: new BwrapDriver({ logger }),
@@ -80,6 +82,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
+    workerId,
     ownership,
     workspaces,
     logger,
@@ -102,6 +105,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       await turns.close();
       await sandboxes.closeAll();
       await ownership.stop();
+      await liveness.stop();
       await tenants.close();
       await pool.end();
     },

@@ -12,6 +12,5 @@ export {
   TURN_READY_CHANNEL,
   type TurnJob,
   TurnQueue,
-  turnCapTiers,
   turnJobSchema,
 } from './turn-queue.ts';

@@ -22,4 +22,5 @@ export {
   type TurnLease,
   tenantHasFreeSlot,
 } from './turn-state.ts';
+export { WorkerLiveness, workerIsAlive } from './worker-liveness.ts';
 export { DurableWorkspaces, loadSnapshot, type PendingSnapshot, saveSnapshot } from './workspace-store.ts';
