@@ -1,3 +1,4 @@
+export { DeletedConversationSweep } from './deleted-conversations.ts';
 export { ingestMessage } from './ingest.ts';
 export { getTurn, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
