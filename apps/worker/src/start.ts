@@ -11,7 +11,7 @@ import { TenantTurnSettings } from '@warren/tenancy';
 import { DeletedConversationSweep, DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
-import { consumeDeadTurns, consumeTurns } from './consumers.ts';
+import { consumeDeadTurns, consumeRetention, consumeTurns } from './consumers.ts';
 
 /**
  * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
@@ -104,6 +104,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     pollSeconds: config.QUEUE_POLL_SECONDS,
   });
   await consumeDeadTurns(boss, pool, logger);
+  await consumeRetention(boss, pool, logger);
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {
