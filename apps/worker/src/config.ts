@@ -47,6 +47,8 @@ export const workerConfigSchema = z.object({
   QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).default(2),
   /** How often this worker looks for jobs whose worker died (missed heartbeats) to hand them on. */
   QUEUE_SUPERVISE_SECONDS: positive(5),
+  /** How often this worker removes the sandbox folders of conversations deleted since (its own host's only). */
+  WORKSPACE_SWEEP_SECONDS: positive(300),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
   LOG_LEVEL: logLevel,

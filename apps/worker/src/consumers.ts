@@ -1,6 +1,7 @@
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
 import {
+  RETENTION_QUEUE,
   startFetchLoops,
   TURN_DEAD_LETTER_QUEUE,
   TURN_MAX_ATTEMPTS,
@@ -10,7 +11,7 @@ import {
   turnJobSchema,
 } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { abandonTurns, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
+import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
@@ -101,5 +102,12 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
         { tenantId, conversationId, result },
         result === 'retry' ? 'dead-lettered turn sent again' : 'dead-lettered turn marked failed',
       );
+  });
+}
+
+/** The hourly retention job (pg-boss's cron sends it once across all workers). */
+export async function consumeRetention(boss: PgBoss, pool: Pool, logger: Logger): Promise<void> {
+  await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 30 }, async () => {
+    await enforceRetention(pool, logger);
   });
 }

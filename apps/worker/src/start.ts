@@ -8,10 +8,10 @@ import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/d
 import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
-import { DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
+import { DeletedConversationSweep, DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
-import { consumeDeadTurns, consumeTurns } from './consumers.ts';
+import { consumeDeadTurns, consumeRetention, consumeTurns } from './consumers.ts';
 
 /**
  * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
@@ -55,6 +55,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   await sandboxes.start();
   const ownership = new SandboxOwnership({ pool, sandboxes, workerId, logger });
   ownership.start();
+  const sweep = new DeletedConversationSweep({
+    pool,
+    sandboxes,
+    root: config.SANDBOX_ROOT,
+    intervalMs: config.WORKSPACE_SWEEP_SECONDS * 1000,
+    logger,
+  });
+  sweep.start();
 
   const boss = new PgBoss({
     connectionString: config.DATABASE_URL,
@@ -96,6 +104,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     pollSeconds: config.QUEUE_POLL_SECONDS,
   });
   await consumeDeadTurns(boss, pool, logger);
+  await consumeRetention(boss, pool, logger);
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {
@@ -103,6 +112,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await turns.close();
+      await sweep.stop();
       await sandboxes.closeAll();
       await ownership.stop();
       await liveness.stop();

@@ -1,7 +1,9 @@
+export { DeletedConversationSweep } from './deleted-conversations.ts';
 export { ingestMessage } from './ingest.ts';
 export { getTurn, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 export { takeOwnership } from './owner-state.ts';
+export { applyRetention, enforceRetention, type RetentionDays } from './retention.ts';
 export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
 export { OWNER_LEASE_SECONDS, SandboxOwnership } from './sandbox-ownership.ts';
 export {
