@@ -1,35 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { pack } from 'tar-stream';
+import { skillMd, type TarEntry, tarOf } from '@warren/testkit';
 import { describe, expect, it } from 'vitest';
 import { readSkillBundle, SKILL_LIMITS, SkillBundleError } from '../src/index.ts';
 
-type Entry = { name: string; body?: string | Buffer; type?: 'file' | 'directory' | 'symlink' | 'link'; linkname?: string; mode?: number };
-
-/** A real tar, as `tar -cf` would write it. */
-export async function tarOf(entries: Entry[]): Promise<Buffer> {
-  const p = pack();
-  const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c)); // read as it is written, or a large entry stalls the pack
-  const ended = new Promise((resolve) => p.once('end', resolve));
-  for (const e of entries) {
-    const type = e.type ?? 'file';
-    await new Promise<void>((resolve, reject) =>
-      p.entry(
-        { name: e.name, type, mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644), ...(e.linkname ? { linkname: e.linkname } : {}) },
-        type === 'file' ? (e.body ?? '') : undefined,
-        (err) => (err ? reject(err) : resolve()),
-      ),
-    );
-  }
-  p.finalize();
-  await ended;
-  return Buffer.concat(chunks);
-}
-
-export const skillMd = (name = 'pdf-tools', description = 'Fill and read PDF forms; use when a PDF is involved.') =>
-  `---\nname: ${name}\ndescription: ${description}\n---\n\n# ${name}\n\nRun scripts/fill.sh.\n`;
-
-const refused = async (entries: Entry[], reason: RegExp) => {
+const refused = async (entries: TarEntry[], reason: RegExp) => {
   const err = await readSkillBundle(await tarOf(entries)).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SkillBundleError);
   expect((err as Error).message).toMatch(reason);
