@@ -20,11 +20,19 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { skillRoutes } from './routes/skills.ts';
 import { turnRoutes } from './routes/turns.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
-  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'OPS_TOKEN'
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'PROXY_PUBLIC_KEY'
+  | 'DEFAULT_MAX_API_KEYS'
+  | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'SKILL_UPLOAD_MAX_BYTES'
+  | 'DEFAULT_MAX_SKILLS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -50,6 +58,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(turnRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
+  await app.register(skillRoutes, { pool: opts.pool, maxUploadBytes: opts.SKILL_UPLOAD_MAX_BYTES, maxSkills: opts.DEFAULT_MAX_SKILLS });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {

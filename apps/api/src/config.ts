@@ -23,6 +23,13 @@ export const apiConfigSchema = z.object({
   /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
+  /** The largest skill bundle upload, and how many skills a tenant may hold. */
+  SKILL_UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
+  DEFAULT_MAX_SKILLS: z.coerce.number().int().positive().default(50),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

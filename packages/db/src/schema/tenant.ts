@@ -152,6 +152,32 @@ export const workspaceSnapshots = pgTable('workspace_snapshots', {
   updatedAt: updatedAt(),
 });
 
+/** A tenant's skill bundles (Agent Skills layout) by name; each upload is a new immutable version. */
+export const skills = pgTable('skills', {
+  name: text().primaryKey(),
+  latestVersion: integer('latest_version').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const skillVersions = pgTable(
+  'skill_versions',
+  {
+    name: text()
+      .notNull()
+      .references(() => skills.name, { onDelete: 'cascade' }),
+    version: integer().notNull(),
+    description: text().notNull(),
+    /** Unpacked size and file count, as checked on upload. */
+    bytes: integer().notNull(),
+    files: integer().notNull(),
+    /** The upload as received (a tar, maybe gzipped), read again with the same checks when a host unpacks it. */
+    archive: bytea().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);
+
 /** Full transcripts saved before a history is compacted. */
 export const archives = pgTable('archives', {
   id: text().primaryKey(),
