@@ -1,6 +1,7 @@
 import { AppError, newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
+import { assistantRef } from './assistants.ts';
 
 const { conversations, cursors, sessions } = tenantSchema;
 
@@ -14,6 +15,9 @@ export interface ConversationInput {
   triggerMode?: TriggerMode | undefined;
   triggerPattern?: string | null | undefined;
   metadata?: Record<string, unknown> | undefined;
+  assistantId?: string | null | undefined;
+  /** Pins a version of the assistant; null follows its current version. */
+  assistantVersion?: number | null | undefined;
 }
 
 const UNIQUE_VIOLATION = '23505';
@@ -30,6 +34,8 @@ const externalIdTaken = (externalId: unknown) =>
 /** A conversation with its cursors and (empty) model session, so later stages can assume both exist. */
 export async function createConversation(tx: TenantTx, input: ConversationInput): Promise<Conversation> {
   const id = newId('conversation');
+  if (input.assistantId) input = { ...(await assistantDefaults(tx, input.assistantId, input.assistantVersion)), ...defined(input) };
+  else if (input.assistantVersion != null) throw new AppError('validation', 'assistantVersion needs an assistantId');
   try {
     const [row] = await tx.db
       .insert(conversations)
@@ -84,6 +90,12 @@ export function listConversations(tx: TenantTx, page: { after?: string | undefin
 }
 
 export async function updateConversation(tx: TenantTx, id: string, patch: ConversationInput): Promise<Conversation> {
+  if (patch.assistantId === null && patch.assistantVersion == null) patch = { ...patch, assistantVersion: null };
+  else if (patch.assistantId !== undefined || patch.assistantVersion != null) {
+    const assistantId = patch.assistantId ?? (await getConversation(tx, id)).assistantId;
+    if (!assistantId) throw new AppError('validation', 'assistantVersion needs an assistantId');
+    await assistantRef(tx, assistantId, patch.assistantVersion);
+  }
   try {
     const [row] = await tx.db
       .update(conversations)
@@ -96,3 +108,12 @@ export async function updateConversation(tx: TenantTx, id: string, patch: Conver
     throw isUniqueViolation(err) ? externalIdTaken(patch.externalId) : err;
   }
 }
+
+/** What a conversation created with an assistant takes from it unless it says otherwise: its name and trigger. */
+async function assistantDefaults(tx: TenantTx, assistantId: string, pinned: number | null | undefined): Promise<ConversationInput> {
+  const version = await assistantRef(tx, assistantId, pinned);
+  return { assistantName: version.name, triggerMode: version.triggerMode, triggerPattern: version.triggerPattern };
+}
+
+const defined = <T extends object>(input: T): Partial<T> =>
+  Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;

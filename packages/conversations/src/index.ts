@@ -1,4 +1,19 @@
 export {
+  type Assistant,
+  type AssistantSettings,
+  type AssistantVersion,
+  changeAssistant,
+  conversationAssistant,
+  createAssistant,
+  getAssistant,
+  getAssistantVersion,
+  listAssistants,
+  listAssistantVersions,
+  MAX_ASSISTANT_VERSIONS,
+  MAX_ASSISTANTS,
+} from './assistants.ts';
+export { type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
+export {
   type Conversation,
   type ConversationInput,
   createConversation,
@@ -13,3 +28,4 @@ export { idempotent, requestFingerprint, type StoredResponse } from './idempoten
 export { stripInternalTags } from './internal-tags.ts';
 export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
 export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';
+export { type SearchHit, searchTenant } from './search.ts';
