@@ -16,6 +16,8 @@ import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
 import { requestLogFields } from './request-url.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { archiveRoutes } from './routes/archives.ts';
+import { assistantRoutes } from './routes/assistants.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -48,6 +50,8 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(conversationRoutes, { pool: opts.pool, defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(turnRoutes, { pool: opts.pool });
+  await app.register(assistantRoutes, { pool: opts.pool });
+  await app.register(archiveRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };

@@ -12,7 +12,7 @@ export {
   MAX_ASSISTANT_VERSIONS,
   MAX_ASSISTANTS,
 } from './assistants.ts';
-export { type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
+export { type Archive, type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
 export {
   type Conversation,
   type ConversationInput,
@@ -28,4 +28,4 @@ export { idempotent, requestFingerprint, type StoredResponse } from './idempoten
 export { stripInternalTags } from './internal-tags.ts';
 export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
 export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';
-export { type SearchHit, searchTenant } from './search.ts';
+export { SEARCH_MAX_OFFSET, type SearchHit, searchTenant } from './search.ts';
