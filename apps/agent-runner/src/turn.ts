@@ -56,7 +56,13 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
     for (;;) {
       if (input.compaction && !compactionTried && contextTokens >= input.compaction.budgetTokens) {
         compactionTried = true;
-        const compacted = await compact(messages, input.compaction, { model: input.model, tools: definitions }, deps.model, input.proxyToken);
+        const compacted = await compact(
+          messages,
+          input.compaction,
+          { model: input.model, tools: definitions },
+          deps.model,
+          input.proxyToken,
+        );
         if (compacted) {
           addUsage(usage, compacted.usage);
           compaction = { transcript: [...messages] as TurnResult['history'], summary: compacted.summary, contextTokens };

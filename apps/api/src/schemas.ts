@@ -116,8 +116,16 @@ const conversationFields = {
   metadata,
   assistantId: idSchema('assistant')
     .nullable()
-    .describe('The assistant that answers (instructions, model, tools); a new conversation takes its name and trigger unless it names its own.'),
-  assistantVersion: z.number().int().min(1).max(1_000_000).nullable().describe('Pins a version of the assistant; null follows its current one.'),
+    .describe(
+      'The assistant that answers (instructions, model, tools); a new conversation takes its name and trigger unless it names its own.',
+    ),
+  assistantVersion: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .describe('Pins a version of the assistant; null follows its current one.'),
 };
 
 export const createConversationBody = z.strictObject({

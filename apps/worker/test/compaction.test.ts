@@ -136,7 +136,13 @@ describe('compaction', () => {
     // another tenant's archive with the same word: each finds only its own
     const other = (await call('POST', '/v1/conversations', {}, tenantB.key)).body.id;
     await withTenant(stack.db.pool, tenantB.id, (tx) =>
-      writeArchive(tx, { conversationId: other, turnId: 'turn_b', transcript: [{ role: 'user', content: 'zebulra' }], summary: '', contextTokens: 1 }),
+      writeArchive(tx, {
+        conversationId: other,
+        turnId: 'turn_b',
+        transcript: [{ role: 'user', content: 'zebulra' }],
+        summary: '',
+        contextTokens: 1,
+      }),
     );
     expect((await call('GET', '/v1/search?q=zebulra')).body.data).toHaveLength(1);
     const ofB = (await call('GET', '/v1/search?q=zebulra', undefined, tenantB.key)).body.data;
@@ -157,8 +163,9 @@ describe('assistants', () => {
     await say(following.id, 'first for the follower', 1);
     expect(bodies().at(-1)).toMatchObject({ system: 'You are Ada, version one.', model: 'claude-ada-1' });
 
-    const v2 = (await call('PATCH', `/v1/assistants/${v1.id}`, { instructions: 'You are Ada, version two.', model: 'claude-ada-2', tools: ['bash'] }))
-      .body;
+    const v2 = (
+      await call('PATCH', `/v1/assistants/${v1.id}`, { instructions: 'You are Ada, version two.', model: 'claude-ada-2', tools: ['bash'] })
+    ).body;
     expect(v2).toMatchObject({ id: v1.id, version: 2, name: 'Ada' });
     const versions = (await call('GET', `/v1/assistants/${v1.id}/versions`)).body.data;
     expect(versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);

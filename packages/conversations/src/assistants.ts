@@ -93,7 +93,10 @@ export async function getAssistant(tx: TenantTx, id: string): Promise<AssistantV
   const [row] = await tx.db
     .select({ version: assistantVersions })
     .from(assistants)
-    .innerJoin(assistantVersions, and(eq(assistantVersions.assistantId, assistants.id), eq(assistantVersions.version, assistants.currentVersion)))
+    .innerJoin(
+      assistantVersions,
+      and(eq(assistantVersions.assistantId, assistants.id), eq(assistantVersions.version, assistants.currentVersion)),
+    )
     .where(eq(assistants.id, id));
   if (!row) throw notFound('assistant');
   return row.version;
@@ -104,7 +107,10 @@ export async function listAssistants(tx: TenantTx, page: { after?: string | unde
   const rows = await tx.db
     .select({ version: assistantVersions })
     .from(assistants)
-    .innerJoin(assistantVersions, and(eq(assistantVersions.assistantId, assistants.id), eq(assistantVersions.version, assistants.currentVersion)))
+    .innerJoin(
+      assistantVersions,
+      and(eq(assistantVersions.assistantId, assistants.id), eq(assistantVersions.version, assistants.currentVersion)),
+    )
     .where(page.after ? gt(assistants.id, page.after) : undefined)
     .orderBy(asc(assistants.id))
     .limit(page.limit);

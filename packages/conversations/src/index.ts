@@ -1,3 +1,4 @@
+export { type Archive, type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
 export {
   type Assistant,
   type AssistantSettings,
@@ -12,7 +13,6 @@ export {
   MAX_ASSISTANT_VERSIONS,
   MAX_ASSISTANTS,
 } from './assistants.ts';
-export { type Archive, type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
 export {
   type Conversation,
   type ConversationInput,
@@ -27,5 +27,5 @@ export {
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
 export { stripInternalTags } from './internal-tags.ts';
 export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
-export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';
 export { SEARCH_MAX_OFFSET, type SearchHit, searchTenant } from './search.ts';
+export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';

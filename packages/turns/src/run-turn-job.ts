@@ -7,6 +7,7 @@ import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type Sandb
 import { CompactionRefused, compactionArchive } from './compaction-archive.ts';
 import { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 import type { SandboxOwnership } from './sandbox-ownership.ts';
+import { assistantForTurn } from './turn-assistant.ts';
 import {
   type ClaimedTurn,
   claimTurn,
@@ -20,7 +21,6 @@ import {
   type TurnLease,
   tenantHasFreeSlot,
 } from './turn-state.ts';
-import { assistantForTurn } from './turn-assistant.ts';
 import { type DurableWorkspaces, WorkspaceQuotaExceeded } from './workspace-store.ts';
 
 export interface TurnJobDeps {
@@ -187,7 +187,13 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
 }
 
 /** The turn as the runner gets it: the assistant's instructions, model, tools and budget, else the worker's defaults. */
-function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, assistant: AssistantVersion | null, sandboxId: string): TurnInput {
+function turnInput(
+  deps: TurnJobDeps,
+  tenantId: string,
+  turn: ClaimedTurn,
+  assistant: AssistantVersion | null,
+  sandboxId: string,
+): TurnInput {
   const budgetTokens = assistant?.compactionBudgetTokens ?? deps.compaction?.budgetTokens;
   return {
     type: 'turn',
