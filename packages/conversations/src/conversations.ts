@@ -90,12 +90,12 @@ export function listConversations(tx: TenantTx, page: { after?: string | undefin
 }
 
 export async function updateConversation(tx: TenantTx, id: string, patch: ConversationInput): Promise<Conversation> {
-  if (patch.assistantId === null && patch.assistantVersion == null) patch = { ...patch, assistantVersion: null };
-  else if (patch.assistantId !== undefined || patch.assistantVersion != null) {
-    const assistantId = patch.assistantId ?? (await getConversation(tx, id)).assistantId;
-    if (!assistantId) throw new AppError('validation', 'assistantVersion needs an assistantId');
-    await assistantRef(tx, assistantId, patch.assistantVersion);
-  }
+  // another assistant is followed, not pinned, unless the patch pins it too
+  if (patch.assistantId !== undefined && patch.assistantVersion === undefined) patch = { ...patch, assistantVersion: null };
+  const assistantId =
+    patch.assistantId !== undefined ? patch.assistantId : patch.assistantVersion != null ? (await getConversation(tx, id)).assistantId : null;
+  if (assistantId) await assistantRef(tx, assistantId, patch.assistantVersion);
+  else if (patch.assistantVersion != null) throw new AppError('validation', 'assistantVersion needs an assistantId');
   try {
     const [row] = await tx.db
       .update(conversations)
