@@ -93,7 +93,11 @@ export async function updateConversation(tx: TenantTx, id: string, patch: Conver
   // another assistant is followed, not pinned, unless the patch pins it too
   if (patch.assistantId !== undefined && patch.assistantVersion === undefined) patch = { ...patch, assistantVersion: null };
   const assistantId =
-    patch.assistantId !== undefined ? patch.assistantId : patch.assistantVersion != null ? (await getConversation(tx, id)).assistantId : null;
+    patch.assistantId !== undefined
+      ? patch.assistantId
+      : patch.assistantVersion != null
+        ? (await getConversation(tx, id)).assistantId
+        : null;
   if (assistantId) await assistantRef(tx, assistantId, patch.assistantVersion);
   else if (patch.assistantVersion != null) throw new AppError('validation', 'assistantVersion needs an assistantId');
   try {

@@ -186,7 +186,10 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
   return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
-/** The turn as the runner gets it: the assistant's instructions, model, tools and budget, else the worker's defaults. */
+/**
+ * The turn as the runner gets it: the assistant's instructions, model, tools and budget, else the
+ * worker's defaults. The hook for skill bundles is `assistant.skills` (names), not yet handed on.
+ */
 function turnInput(
   deps: TurnJobDeps,
   tenantId: string,
