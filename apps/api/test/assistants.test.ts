@@ -43,7 +43,9 @@ describe('assistants', () => {
     const asst = (await call('POST', '/v1/assistants', { name: 'Eve', instructions: 'x', trigger: { mode: 'never' } })).json();
     const conv = (await call('POST', '/v1/conversations', { assistantId: asst.id })).json();
     expect(conv).toMatchObject({ assistantName: 'Eve', trigger: { mode: 'never' }, assistantId: asst.id, assistantVersion: null });
-    const own = (await call('POST', '/v1/conversations', { assistantId: asst.id, assistantName: 'Evie', trigger: { mode: 'always' } })).json();
+    const own = (
+      await call('POST', '/v1/conversations', { assistantId: asst.id, assistantName: 'Evie', trigger: { mode: 'always' } })
+    ).json();
     expect(own).toMatchObject({ assistantName: 'Evie', trigger: { mode: 'always' } });
 
     expect((await call('PATCH', `/v1/conversations/${conv.id}`, { assistantVersion: 1 })).json().assistantVersion).toBe(1);
