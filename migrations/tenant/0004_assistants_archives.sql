@@ -39,4 +39,13 @@ ALTER TABLE "conversations" ADD CONSTRAINT "conversations_assistant_id_assistant
 CREATE INDEX "archives_conversation_idx" ON "archives" USING btree ("conversation_id","id");--> statement-breakpoint
 CREATE INDEX "archives_search_idx" ON "archives" USING gin (to_tsvector('simple', search_text));--> statement-breakpoint
 CREATE INDEX "conversations_assistant_idx" ON "conversations" USING btree ("assistant_id");--> statement-breakpoint
-CREATE INDEX "messages_search_idx" ON "messages" USING gin (to_tsvector('simple', content));
+CREATE INDEX "messages_search_idx" ON "messages" USING gin (to_tsvector('simple', content));--> statement-breakpoint
+-- hand-written: an assistant version is never changed, whatever code runs as the tenant
+CREATE FUNCTION assistant_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'assistant versions are immutable; write the next version instead';
+END
+$$;
+--> statement-breakpoint
+CREATE TRIGGER assistant_versions_immutable BEFORE UPDATE ON assistant_versions
+  FOR EACH ROW EXECUTE FUNCTION assistant_versions_immutable();

@@ -1,3 +1,4 @@
+import { withTenant } from '@warren/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from './harness.ts';
 
@@ -5,9 +6,10 @@ import { type ApiHarness, startApiHarness } from './harness.ts';
 
 let h: ApiHarness;
 let key: string;
+let tenantId: string;
 beforeAll(async () => {
   h = await startApiHarness();
-  key = (await h.tenant('assistants')).key;
+  ({ id: tenantId, key } = await h.tenant('assistants'));
 });
 afterAll(() => h.close());
 
@@ -28,6 +30,10 @@ describe('assistants', () => {
     expect(page).toMatchObject({ data: [{ version: 2 }], next: 2 });
     expect((await call('GET', `/v1/assistants/${v1.id}/versions?before=2`)).json().data).toEqual([v1]);
     expect((await call('GET', `/v1/assistants/${v1.id}/versions/3`)).statusCode).toBe(404);
+    // not even the tenant's own role may change a version in place
+    await expect(
+      withTenant(h.db.pool, tenantId, (tx) => tx.client.query(`UPDATE assistant_versions SET instructions = 'changed'`)),
+    ).rejects.toThrow(/immutable/);
   });
 
   it('names are unique per tenant', async () => {
