@@ -197,7 +197,6 @@ function turnInput(
   assistant: AssistantVersion | null,
   sandboxId: string,
 ): TurnInput {
-  const budgetTokens = assistant?.compactionBudgetTokens ?? deps.compaction?.budgetTokens;
   return {
     type: 'turn',
     turnId: turn.turnId,
@@ -209,7 +208,9 @@ function turnInput(
     newMessages: turn.newMessages,
     limits: { ...deps.limits, ...(assistant?.maxTokens != null && { maxTokens: assistant.maxTokens }) },
     ...(assistant?.tools != null && { tools: assistant.tools }),
-    ...(deps.compaction && budgetTokens !== undefined && { compaction: { ...deps.compaction, budgetTokens } }),
+    ...(deps.compaction && {
+      compaction: { ...deps.compaction, budgetTokens: assistant?.compactionBudgetTokens ?? deps.compaction.budgetTokens },
+    }),
     contextTokens: turn.contextTokens,
     proxyToken: deps.mintTurnToken({ tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt }),
   };
