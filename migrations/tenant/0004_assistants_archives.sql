@@ -28,6 +28,7 @@ ALTER TABLE "archives" ADD COLUMN "summary" text DEFAULT '' NOT NULL;--> stateme
 ALTER TABLE "archives" ADD COLUMN "context_tokens" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "archives" ADD COLUMN "usage" jsonb;--> statement-breakpoint
 ALTER TABLE "archives" ADD COLUMN "search_text" text DEFAULT '' NOT NULL;--> statement-breakpoint
+ALTER TABLE "archives" ADD COLUMN "search" "tsvector" GENERATED ALWAYS AS (to_tsvector('simple', search_text)) STORED;--> statement-breakpoint
 ALTER TABLE "conversations" ADD COLUMN "assistant_id" text;--> statement-breakpoint
 ALTER TABLE "conversations" ADD COLUMN "assistant_version" integer;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "context_tokens" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
@@ -37,7 +38,7 @@ CREATE UNIQUE INDEX "assistant_versions_key" ON "assistant_versions" USING btree
 CREATE UNIQUE INDEX "assistants_name_key" ON "assistants" USING btree ("name");--> statement-breakpoint
 ALTER TABLE "conversations" ADD CONSTRAINT "conversations_assistant_id_assistants_id_fk" FOREIGN KEY ("assistant_id") REFERENCES "public"."assistants"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "archives_conversation_idx" ON "archives" USING btree ("conversation_id","id");--> statement-breakpoint
-CREATE INDEX "archives_search_idx" ON "archives" USING gin (to_tsvector('simple', search_text));--> statement-breakpoint
+CREATE INDEX "archives_search_idx" ON "archives" USING gin ("search");--> statement-breakpoint
 CREATE INDEX "conversations_assistant_idx" ON "conversations" USING btree ("assistant_id");--> statement-breakpoint
 CREATE INDEX "messages_search_idx" ON "messages" USING gin (to_tsvector('simple', content));--> statement-breakpoint
 -- hand-written: an assistant version is never changed, whatever code runs as the tenant

@@ -4,6 +4,18 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 
 const { archives } = tenantSchema;
 
+const archiveColumns = {
+  id: archives.id,
+  conversationId: archives.conversationId,
+  turnId: archives.turnId,
+  reason: archives.reason,
+  messageCount: archives.messageCount,
+  summary: archives.summary,
+  contextTokens: archives.contextTokens,
+  usage: archives.usage,
+  createdAt: archives.createdAt,
+};
+
 export type Archive = typeof archives.$inferSelect;
 
 /** Characters of an archive's text that full-text search covers (a tsvector holds at most 1 MB). */
@@ -51,25 +63,18 @@ export async function writeArchive(tx: TenantTx, input: ArchiveInput): Promise<s
 /** A conversation's archives, newest first; `before` is the last id of the previous page. */
 export function listArchives(tx: TenantTx, conversationId: string, page: { before?: string | undefined; limit: number }) {
   return tx.db
-    .select({
-      id: archives.id,
-      conversationId: archives.conversationId,
-      turnId: archives.turnId,
-      reason: archives.reason,
-      messageCount: archives.messageCount,
-      summary: archives.summary,
-      contextTokens: archives.contextTokens,
-      usage: archives.usage,
-      createdAt: archives.createdAt,
-    })
+    .select(archiveColumns)
     .from(archives)
     .where(and(eq(archives.conversationId, conversationId), page.before ? lt(archives.id, page.before) : undefined))
     .orderBy(desc(archives.id))
     .limit(page.limit);
 }
 
-export async function getArchive(tx: TenantTx, id: string): Promise<Archive> {
-  const [row] = await tx.db.select().from(archives).where(eq(archives.id, id));
+export async function getArchive(tx: TenantTx, id: string): Promise<Omit<Archive, 'searchText' | 'search'>> {
+  const [row] = await tx.db
+    .select({ ...archiveColumns, transcript: archives.transcript })
+    .from(archives)
+    .where(eq(archives.id, id));
   if (!row) throw notFound('archive');
   return row;
 }
