@@ -26,7 +26,13 @@ import { turnRoutes } from './routes/turns.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
-  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'OPS_TOKEN'
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'PROXY_PUBLIC_KEY'
+  | 'DEFAULT_MAX_API_KEYS'
+  | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'DEFAULT_MAX_ASSISTANTS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -50,7 +56,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(conversationRoutes, { pool: opts.pool, defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(turnRoutes, { pool: opts.pool });
-  await app.register(assistantRoutes, { pool: opts.pool });
+  await app.register(assistantRoutes, { pool: opts.pool, defaultMaxAssistants: opts.DEFAULT_MAX_ASSISTANTS });
   await app.register(archiveRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });

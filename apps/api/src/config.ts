@@ -23,6 +23,8 @@ export const apiConfigSchema = z.object({
   /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
+  /** The assistant quota for tenants without their own (`maxAssistants`). */
+  DEFAULT_MAX_ASSISTANTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxAssistants.max).default(200),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

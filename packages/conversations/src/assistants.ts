@@ -12,8 +12,7 @@ const { assistants, assistantVersions, conversations } = tenantSchema;
 export type Assistant = typeof assistants.$inferSelect;
 export type AssistantVersion = typeof assistantVersions.$inferSelect;
 
-/** Fixed caps until they become per-tenant limits. */
-export const MAX_ASSISTANTS = 200;
+/** Versions one assistant may have (a fixed cap; the number of assistants is a tenant limit). */
 export const MAX_ASSISTANT_VERSIONS = 1000;
 
 export interface AssistantSettings {
@@ -33,17 +32,12 @@ const nameTaken = (name: string) => new AppError('conflict', `an assistant named
 const isUniqueViolation = (err: unknown) =>
   ((err as { cause?: { code?: string } }).cause ?? (err as { code?: string })).code === UNIQUE_VIOLATION;
 
-/** An assistant at version 1, unless the tenant holds MAX_ASSISTANTS (serialised by an advisory lock). */
-export async function createAssistant(tx: TenantTx, settings: AssistantSettings): Promise<AssistantVersion> {
+/** An assistant at version 1, unless the tenant holds `max` (serialised per tenant by an advisory lock). */
+export async function createAssistant(tx: TenantTx, settings: AssistantSettings, max: number): Promise<AssistantVersion> {
   await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.assistant-quota.' || current_schema(), 0))`);
-  const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM assistants LIMIT $1) held', [
-    MAX_ASSISTANTS,
-  ]);
-  if (rows[0]!.n >= MAX_ASSISTANTS) {
-    throw new AppError('assistant_quota_exceeded', `this tenant may hold ${MAX_ASSISTANTS} assistants`, {
-      quota: 'maxAssistants',
-      limit: MAX_ASSISTANTS,
-    });
+  const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM assistants LIMIT $1) held', [max]);
+  if (rows[0]!.n >= max) {
+    throw new AppError('assistant_quota_exceeded', `this tenant may hold ${max} assistants`, { quota: 'maxAssistants', limit: max });
   }
   const id = newId('assistant');
   try {

@@ -11,7 +11,6 @@ export {
   listAssistants,
   listAssistantVersions,
   MAX_ASSISTANT_VERSIONS,
-  MAX_ASSISTANTS,
 } from './assistants.ts';
 export {
   type Conversation,

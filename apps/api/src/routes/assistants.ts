@@ -8,7 +8,6 @@ import {
   listAssistants,
   listAssistantVersions,
   MAX_ASSISTANT_VERSIONS,
-  MAX_ASSISTANTS,
 } from '@warren/conversations';
 import { idSchema, text } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
@@ -88,7 +87,10 @@ function settings(body: z.infer<typeof changeBody>): Partial<AssistantSettings> 
 const idParams = z.strictObject({ id: idSchema('assistant') });
 
 /** Assistants: what answers in a conversation (instructions, model, tools), in immutable versions. */
-export const assistantRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
+export const assistantRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxAssistants: number }> = async (
+  app,
+  { pool, defaultMaxAssistants },
+) => {
   const tags = ['assistants'];
   const tenant = <T>(tenantId: string, fn: Parameters<typeof withTenant<T>>[2]) => withTenant(pool, tenantId, fn);
 
@@ -98,7 +100,7 @@ export const assistantRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app
       schema: {
         tags,
         summary: 'Create an assistant (version 1)',
-        description: `A tenant holds at most ${MAX_ASSISTANTS} assistants; beyond it, 409 assistant-quota-exceeded. Names are unique per tenant.`,
+        description: `A tenant holds at most its quota of assistants (maxAssistants, by default ${defaultMaxAssistants}); beyond it, 409 assistant-quota-exceeded. Names are unique per tenant.`,
         body: createBody,
         response: { 201: assistantSchema },
       },
@@ -106,18 +108,22 @@ export const assistantRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app
     async (request, reply) => {
       const { name, instructions, ...rest } = settings(request.body);
       const created = await tenant(request.tenantId, (tx) =>
-        createAssistant(tx, {
-          model: null,
-          maxTokens: null,
-          tools: null,
-          skills: [],
-          triggerMode: 'always',
-          triggerPattern: null,
-          compactionBudgetTokens: null,
-          ...rest,
-          name: name!,
-          instructions: instructions!,
-        }),
+        createAssistant(
+          tx,
+          {
+            model: null,
+            maxTokens: null,
+            tools: null,
+            skills: [],
+            triggerMode: 'always',
+            triggerPattern: null,
+            compactionBudgetTokens: null,
+            ...rest,
+            name: name!,
+            instructions: instructions!,
+          },
+          request.tenantMaxAssistants ?? defaultMaxAssistants,
+        ),
       );
       return reply.status(201).send(toAssistant(created));
     },
