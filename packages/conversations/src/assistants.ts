@@ -2,6 +2,7 @@ import { AppError, newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
 import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { TriggerMode } from './conversations.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 // Assistants: a name and a current version number; everything else lives in immutable
 // versions. A change writes the next version (no statement here updates a version row), so a
@@ -27,10 +28,8 @@ export interface AssistantSettings {
   compactionBudgetTokens: number | null;
 }
 
-const UNIQUE_VIOLATION = '23505';
+// The caller's transaction is aborted after a unique violation; it rolls back as a whole.
 const nameTaken = (name: string) => new AppError('conflict', `an assistant named ${JSON.stringify(name)} already exists`);
-const isUniqueViolation = (err: unknown) =>
-  ((err as { cause?: { code?: string } }).cause ?? (err as { code?: string })).code === UNIQUE_VIOLATION;
 
 /** An assistant at version 1, unless the tenant holds `max` (serialised per tenant by an advisory lock). */
 export async function createAssistant(tx: TenantTx, settings: AssistantSettings, max: number): Promise<AssistantVersion> {

@@ -2,6 +2,7 @@ import { AppError, newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
 import { assistantRef } from './assistants.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 const { conversations, cursors, sessions } = tenantSchema;
 
@@ -18,13 +19,6 @@ export interface ConversationInput {
   assistantId?: string | null | undefined;
   /** Pins a version of the assistant; null follows its current version. */
   assistantVersion?: number | null | undefined;
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-function isUniqueViolation(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: string } }).cause ?? err;
-  return (cause as { code?: string }).code === UNIQUE_VIOLATION;
 }
 
 // The caller's transaction is aborted after a unique violation; it rolls back as a whole.
