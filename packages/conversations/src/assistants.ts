@@ -31,8 +31,22 @@ export interface AssistantSettings {
 // The caller's transaction is aborted after a unique violation; it rolls back as a whole.
 const nameTaken = (name: string) => new AppError('conflict', `an assistant named ${JSON.stringify(name)} already exists`);
 
+/** What a new assistant must say; the rest defaults to the worker's settings and every tool. */
+export type NewAssistant = Pick<AssistantSettings, 'name' | 'instructions'> & Partial<AssistantSettings>;
+
+const unset: Omit<AssistantSettings, 'name' | 'instructions'> = {
+  model: null,
+  maxTokens: null,
+  tools: null,
+  skills: [],
+  triggerMode: 'always',
+  triggerPattern: null,
+  compactionBudgetTokens: null,
+};
+
 /** An assistant at version 1, unless the tenant holds `max` (serialised per tenant by an advisory lock). */
-export async function createAssistant(tx: TenantTx, settings: AssistantSettings, max: number): Promise<AssistantVersion> {
+export async function createAssistant(tx: TenantTx, input: NewAssistant, max: number): Promise<AssistantVersion> {
+  const settings: AssistantSettings = { ...unset, ...input };
   await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.assistant-quota.' || current_schema(), 0))`);
   const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM assistants LIMIT $1) held', [max]);
   if (rows[0]!.n >= max) {

@@ -11,6 +11,7 @@ export {
   listAssistants,
   listAssistantVersions,
   MAX_ASSISTANT_VERSIONS,
+  type NewAssistant,
 } from './assistants.ts';
 export {
   type Conversation,

@@ -106,25 +106,9 @@ export const assistantRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxAssi
       },
     },
     async (request, reply) => {
-      const { name, instructions, ...rest } = settings(request.body);
-      const created = await tenant(request.tenantId, (tx) =>
-        createAssistant(
-          tx,
-          {
-            model: null,
-            maxTokens: null,
-            tools: null,
-            skills: [],
-            triggerMode: 'always',
-            triggerPattern: null,
-            compactionBudgetTokens: null,
-            ...rest,
-            name: name!,
-            instructions: instructions!,
-          },
-          request.tenantMaxAssistants ?? defaultMaxAssistants,
-        ),
-      );
+      const { name, instructions } = request.body;
+      const max = request.tenantMaxAssistants ?? defaultMaxAssistants;
+      const created = await tenant(request.tenantId, (tx) => createAssistant(tx, { ...settings(request.body), name, instructions }, max));
       return reply.status(201).send(toAssistant(created));
     },
   );
