@@ -10,7 +10,6 @@ import { isUniqueViolation } from './unique-violation.ts';
 
 const { assistants, assistantVersions, conversations } = tenantSchema;
 
-export type Assistant = typeof assistants.$inferSelect;
 export type AssistantVersion = typeof assistantVersions.$inferSelect;
 
 /** Versions one assistant may have (a fixed cap; the number of assistants is a tenant limit). */

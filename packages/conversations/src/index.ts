@@ -1,6 +1,5 @@
-export { type Archive, type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
+export { type ArchiveInput, getArchive, listArchives, writeArchive } from './archives.ts';
 export {
-  type Assistant,
   type AssistantSettings,
   type AssistantVersion,
   changeAssistant,
@@ -11,7 +10,6 @@ export {
   listAssistants,
   listAssistantVersions,
   MAX_ASSISTANT_VERSIONS,
-  type NewAssistant,
 } from './assistants.ts';
 export {
   type Conversation,
@@ -27,5 +25,5 @@ export {
 export { idempotent, requestFingerprint, type StoredResponse } from './idempotency.ts';
 export { stripInternalTags } from './internal-tags.ts';
 export { appendUserMessage, listMessages, type Message, type NewUserMessage, type TriggerSettings } from './messages.ts';
-export { SEARCH_MAX_OFFSET, type SearchHit, searchTenant } from './search.ts';
+export { SEARCH_MAX_OFFSET, searchTenant } from './search.ts';
 export { isTrigger, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from './trigger.ts';
