@@ -16,6 +16,8 @@ import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
 import { requestLogFields } from './request-url.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { archiveRoutes } from './routes/archives.ts';
+import { assistantRoutes } from './routes/assistants.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -33,6 +35,7 @@ export type ApiOptions = Pick<
   | 'DEFAULT_MAX_CONVERSATIONS'
   | 'SKILL_UPLOAD_MAX_BYTES'
   | 'DEFAULT_MAX_SKILLS'
+  | 'DEFAULT_MAX_ASSISTANTS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -56,6 +59,8 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(conversationRoutes, { pool: opts.pool, defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(turnRoutes, { pool: opts.pool });
+  await app.register(assistantRoutes, { pool: opts.pool, defaultMaxAssistants: opts.DEFAULT_MAX_ASSISTANTS });
+  await app.register(archiveRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
   await app.register(skillRoutes, { pool: opts.pool, maxUploadBytes: opts.SKILL_UPLOAD_MAX_BYTES, maxSkills: opts.DEFAULT_MAX_SKILLS });

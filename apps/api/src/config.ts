@@ -30,6 +30,8 @@ export const apiConfigSchema = z.object({
     .positive()
     .default(5 * 1024 * 1024),
   DEFAULT_MAX_SKILLS: z.coerce.number().int().positive().default(50),
+  /** The assistant quota for tenants without their own (`maxAssistants`). */
+  DEFAULT_MAX_ASSISTANTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxAssistants.max).default(200),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

@@ -114,6 +114,18 @@ const conversationFields = {
   assistantName: text().trim().min(1).max(100),
   trigger: triggerSchema,
   metadata,
+  assistantId: idSchema('assistant')
+    .nullable()
+    .describe(
+      'The assistant that answers (instructions, model, tools); a new conversation takes its name and trigger unless it names its own.',
+    ),
+  assistantVersion: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .nullable()
+    .describe('Pins a version of the assistant; null follows its current one.'),
 };
 
 export const createConversationBody = z.strictObject({
@@ -122,6 +134,8 @@ export const createConversationBody = z.strictObject({
   assistantName: conversationFields.assistantName.optional(),
   trigger: conversationFields.trigger.optional(),
   metadata: conversationFields.metadata.optional(),
+  assistantId: conversationFields.assistantId.optional(),
+  assistantVersion: conversationFields.assistantVersion.optional(),
 });
 
 export const updateConversationBody = createConversationBody.refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
@@ -133,6 +147,8 @@ export const conversationSchema = z.object({
   assistantName: z.string(),
   trigger: z.object({ mode: z.enum(['always', 'mention', 'never']), pattern: z.string().nullable() }),
   metadata: z.record(z.string(), z.unknown()),
+  assistantId: z.string().nullable(),
+  assistantVersion: z.number().int().nullable(),
   lastSeq: z.number().int(),
   createdAt: timestamp,
   updatedAt: timestamp,
@@ -145,6 +161,8 @@ export const toConversation = (c: Conversation): z.infer<typeof conversationSche
   assistantName: c.assistantName,
   trigger: { mode: c.triggerMode, pattern: c.triggerPattern },
   metadata: c.metadata,
+  assistantId: c.assistantId,
+  assistantVersion: c.assistantVersion,
   lastSeq: c.lastSeq,
   createdAt: c.createdAt.toISOString(),
   updatedAt: c.updatedAt.toISOString(),

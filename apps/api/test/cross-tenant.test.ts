@@ -1,3 +1,4 @@
+import { writeArchive } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { skillMd, tarOf } from '@warren/testkit';
 import { claimTurn } from '@warren/turns';
@@ -15,6 +16,8 @@ let bKeyId: string;
 let bTurn: string;
 /** B's skill: names are per tenant, so A asking for it must find nothing. */
 const bSkill = 'b-only-skill';
+let bAssistant: string;
+let bArchive: string;
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -30,6 +33,17 @@ beforeAll(async () => {
     h.db.pool,
     b.id,
     async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId,
+  );
+  bAssistant = (await h.call(b.key, 'POST', '/v1/assistants', { name: 'B only', instructions: 'B secret instructions' })).json().id;
+  // an archive of B's, as a compacting turn's commit would have written it
+  bArchive = await withTenant(h.db.pool, b.id, (tx) =>
+    writeArchive(tx, {
+      conversationId: bConv,
+      turnId: bTurn,
+      transcript: [{ role: 'user', content: 'B secret archived' }],
+      summary: 'B secret summary',
+      contextTokens: 1,
+    }),
   );
 });
 afterAll(() => h.close());
@@ -47,6 +61,12 @@ describe("tenant A's key with tenant B's ids", () => {
     ['GET', () => `/v1/turns/${bTurn}`],
     ['GET', () => `/v1/skills/${bSkill}`],
     ['DELETE', () => `/v1/skills/${bSkill}`],
+    ['GET', () => `/v1/assistants/${bAssistant}`],
+    ['PATCH', () => `/v1/assistants/${bAssistant}`, { instructions: 'hijacked' }],
+    ['GET', () => `/v1/assistants/${bAssistant}/versions`],
+    ['GET', () => `/v1/assistants/${bAssistant}/versions/1`],
+    ['GET', () => `/v1/conversations/${bConv}/archives`],
+    ['GET', () => `/v1/archives/${bArchive}`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
@@ -64,6 +84,21 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(byExt.data).toEqual([]);
     const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
+    expect((await h.call(a.key, 'GET', '/v1/assistants')).json().data).toEqual([]);
+  });
+
+  it("cannot give a conversation B's assistant", async () => {
+    const created = await h.call(a.key, 'POST', '/v1/conversations', { assistantId: bAssistant });
+    expect(created.statusCode).toBe(404);
+    expect(created.body).not.toContain('B secret');
+  });
+
+  it("search finds B's words for B and never for A", async () => {
+    const ofB = (await h.call(b.key, 'GET', '/v1/search?q=secret')).json().data;
+    expect(ofB.map((hit: { kind: string }) => hit.kind).sort()).toEqual(['archive', 'message']);
+    const res = await h.call(a.key, 'GET', '/v1/search?q=secret');
+    expect(res.statusCode).toBe(200);
+    expect(res.json().data).toEqual([]);
   });
 
   it("uploading a skill under B's skill name makes A's own; B's is untouched", async () => {
@@ -80,12 +115,14 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(msgs.map((m: { content: string }) => m.content)).toEqual(['B secret message']);
     const keys = (await h.call(b.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.find((k: { id: string }) => k.id === bKeyId).revokedAt).toBeNull();
+    const assistant = (await h.call(b.key, 'GET', `/v1/assistants/${bAssistant}`)).json();
+    expect(assistant).toMatchObject({ version: 1, instructions: 'B secret instructions' });
   });
 
   it('probes every tenant route that takes an id', async () => {
     const spec = (await h.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, unknown>> };
     const served = Object.entries(spec.paths)
-      .filter(([path]) => /\{(id|name)\}/.test(path) && !path.startsWith('/v1/admin/'))
+      .filter(([path]) => (/\{(id|name)\}/.test(path) || path === '/v1/search') && !path.startsWith('/v1/admin/'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       // creates the caller's own skill of that name: checked in its own test below
       .filter((route) => route !== 'PUT /v1/skills/{name}');
@@ -93,9 +130,11 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')
+          .replace(/(conv|key|turn|asst|arc)_[0-9a-z]{26}/, '{id}')
+          .replace(/\/versions\/\d+$/, '/versions/{version}')
           .replace(bSkill, '{name}')}`,
     );
+    probed.push('GET /v1/search'); // probed by its own test above
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);
   });

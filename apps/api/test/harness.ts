@@ -26,6 +26,7 @@ export async function startApiHarness(
       | 'DEFAULT_MAX_CONVERSATIONS'
       | 'SKILL_UPLOAD_MAX_BYTES'
       | 'DEFAULT_MAX_SKILLS'
+      | 'DEFAULT_MAX_ASSISTANTS'
       | 'logger'
     >
   > = {},
@@ -45,6 +46,7 @@ export async function startApiHarness(
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
     SKILL_UPLOAD_MAX_BYTES: overrides.SKILL_UPLOAD_MAX_BYTES ?? 5 * 1024 * 1024,
     DEFAULT_MAX_SKILLS: overrides.DEFAULT_MAX_SKILLS ?? 50,
+    DEFAULT_MAX_ASSISTANTS: overrides.DEFAULT_MAX_ASSISTANTS ?? 200,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -6,7 +6,7 @@ import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 let h: ApiHarness;
 beforeAll(async () => {
-  h = await startApiHarness({ DEFAULT_MAX_API_KEYS: 3, DEFAULT_MAX_CONVERSATIONS: 4 });
+  h = await startApiHarness({ DEFAULT_MAX_API_KEYS: 3, DEFAULT_MAX_CONVERSATIONS: 4, DEFAULT_MAX_ASSISTANTS: 2 });
 });
 afterAll(() => h.close());
 
@@ -78,6 +78,24 @@ describe('conversations per tenant', () => {
   });
 });
 
+describe('assistants per tenant', () => {
+  it('refuses the assistant past the quota, also when they race; ops can move it', async () => {
+    const t = await h.tenant();
+    const codes = (
+      await Promise.all(Array.from({ length: 6 }, (_, i) => h.call(t.key, 'POST', '/v1/assistants', { name: `a${i}`, instructions: 'x' })))
+    ).map((r) => r.statusCode);
+    expect(codes.filter((c) => c === 201)).toHaveLength(2);
+    expectQuotaProblem(
+      await h.call(t.key, 'POST', '/v1/assistants', { name: 'more', instructions: 'x' }),
+      'assistant-quota-exceeded',
+      'maxAssistants',
+      2,
+    );
+    expect((await h.call(OPS_TOKEN, 'PATCH', `/v1/admin/tenants/${t.id}`, { maxAssistants: 3 })).statusCode).toBe(200);
+    expect((await h.call(t.key, 'POST', '/v1/assistants', { name: 'more', instructions: 'x' })).statusCode).toBe(201);
+  });
+});
+
 describe('every per-tenant limit through the ops API', () => {
   const limits = {
     monthlyTokenBudget: 5_000_000_000,
@@ -85,6 +103,7 @@ describe('every per-tenant limit through the ops API', () => {
     maxConcurrentTurns: 4,
     maxApiKeys: 50,
     maxConversations: 2_000_000_000,
+    maxAssistants: 500,
     workspaceBytes: 10 * 1024 ** 3,
     turnMaxOutputs: 20,
     turnMaxOutputBytes: 1024 * 1024,

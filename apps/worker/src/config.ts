@@ -36,6 +36,12 @@ export const workerConfigSchema = z.object({
   WORKSPACE_SNAPSHOT_MAX_MB: positive(64),
   /** Each sandbox's CPU ceiling in percent of one core, for tenants without their own (`sandbox_cpu_percent`). */
   SANDBOX_CPU_PERCENT: positive(100),
+  /** A conversation's history is compacted when a model call's tokens (input + output) reach this; an assistant may set its own. */
+  COMPACTION_BUDGET_TOKENS: positive(150_000),
+  /** Recent user turns kept word for word by a compaction; older ones become a summary. */
+  COMPACTION_KEEP_TURNS: z.coerce.number().int().min(1).max(100).default(4),
+  /** max_tokens of the summary call. */
+  COMPACTION_SUMMARY_MAX_TOKENS: z.coerce.number().int().min(1).max(200_000).default(4096),
   TURN_MAX_ITERATIONS: positive(20),
   TURN_MAX_TOKENS: positive(4096),
   /** A turn still running after this long is stopped and fails with kind `timeout`. */

@@ -88,6 +88,11 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       bashTimeoutMs: 120_000,
       toolOutputBytes: 65_536,
     },
+    compaction: {
+      budgetTokens: config.COMPACTION_BUDGET_TOKENS,
+      keepTurns: config.COMPACTION_KEEP_TURNS,
+      summaryMaxTokens: config.COMPACTION_SUMMARY_MAX_TOKENS,
+    },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
     workerId,

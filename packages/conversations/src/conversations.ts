@@ -1,6 +1,8 @@
 import { AppError, newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
+import { assistantRef } from './assistants.ts';
+import { isUniqueViolation } from './unique-violation.ts';
 
 const { conversations, cursors, sessions } = tenantSchema;
 
@@ -14,13 +16,9 @@ export interface ConversationInput {
   triggerMode?: TriggerMode | undefined;
   triggerPattern?: string | null | undefined;
   metadata?: Record<string, unknown> | undefined;
-}
-
-const UNIQUE_VIOLATION = '23505';
-
-function isUniqueViolation(err: unknown): boolean {
-  const cause = (err as { cause?: { code?: string } }).cause ?? err;
-  return (cause as { code?: string }).code === UNIQUE_VIOLATION;
+  assistantId?: string | null | undefined;
+  /** Pins a version of the assistant; null follows its current version. */
+  assistantVersion?: number | null | undefined;
 }
 
 // The caller's transaction is aborted after a unique violation; it rolls back as a whole.
@@ -30,6 +28,8 @@ const externalIdTaken = (externalId: unknown) =>
 /** A conversation with its cursors and (empty) model session, so later stages can assume both exist. */
 export async function createConversation(tx: TenantTx, input: ConversationInput): Promise<Conversation> {
   const id = newId('conversation');
+  if (input.assistantId) input = { ...(await assistantDefaults(tx, input.assistantId, input.assistantVersion)), ...defined(input) };
+  else if (input.assistantVersion != null) throw new AppError('validation', 'assistantVersion needs an assistantId');
   try {
     const [row] = await tx.db
       .insert(conversations)
@@ -84,6 +84,16 @@ export function listConversations(tx: TenantTx, page: { after?: string | undefin
 }
 
 export async function updateConversation(tx: TenantTx, id: string, patch: ConversationInput): Promise<Conversation> {
+  // another assistant is followed, not pinned, unless the patch pins it too
+  if (patch.assistantId !== undefined && patch.assistantVersion === undefined) patch = { ...patch, assistantVersion: null };
+  const assistantId =
+    patch.assistantId !== undefined
+      ? patch.assistantId
+      : patch.assistantVersion != null
+        ? (await getConversation(tx, id)).assistantId
+        : null;
+  if (assistantId) await assistantRef(tx, assistantId, patch.assistantVersion);
+  else if (patch.assistantVersion != null) throw new AppError('validation', 'assistantVersion needs an assistantId');
   try {
     const [row] = await tx.db
       .update(conversations)
@@ -106,3 +116,11 @@ export async function deleteConversation(tx: TenantTx, id: string): Promise<void
   const deleted = await tx.db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
   if (deleted.length === 0) throw notFound('conversation');
 }
+/** What a conversation created with an assistant takes from it unless it says otherwise: its name and trigger. */
+async function assistantDefaults(tx: TenantTx, assistantId: string, pinned: number | null | undefined): Promise<ConversationInput> {
+  const version = await assistantRef(tx, assistantId, pinned);
+  return { assistantName: version.name, triggerMode: version.triggerMode, triggerPattern: version.triggerPattern };
+}
+
+const defined = <T extends object>(input: T): Partial<T> =>
+  Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined)) as Partial<T>;

@@ -11,6 +11,8 @@ export const idPrefixes = {
   task: 'task',
   taskRun: 'run',
   archive: 'arc',
+  assistant: 'asst',
+  assistantVersion: 'asv',
   outbox: 'obx',
   usage: 'use',
 } as const;

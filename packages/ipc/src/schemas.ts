@@ -31,6 +31,21 @@ export const turnInputSchema = z.strictObject({
     /** Bytes of bash output (stdout and stderr together) returned to the model. */
     toolOutputBytes: z.number().int().min(1024).max(1_048_576),
   }),
+  /** Tool names the model is offered (the assistant's choice); absent: every tool. */
+  tools: z.array(id).max(100).optional(),
+  /**
+   * When the context (tokens of the last model call: input + output) reaches `budgetTokens`, the
+   * runner summarises all but the last `keepTurns` user turns before its next model call.
+   */
+  compaction: z
+    .strictObject({
+      budgetTokens: z.number().int().min(1).max(10_000_000),
+      keepTurns: z.number().int().min(1).max(100),
+      summaryMaxTokens: z.number().int().min(1).max(200_000),
+    })
+    .optional(),
+  /** Tokens of the previous turn's last model call (input + output), as the runner reported them. */
+  contextTokens: z.number().int().nonnegative().max(100_000_000).optional(),
   /** This turn attempt's credential for the credential proxy: the runner's API key for the turn's model calls only. */
   proxyToken: z.string().min(1).max(1024),
 });
@@ -57,6 +72,19 @@ export const runnerEventSchema = z.discriminatedUnion('type', [
     /** How many `send_message` outputs the turn wrote: the host stores them all before it commits. */
     outputs: z.number().int().nonnegative(),
     error: text(10_000).optional(),
+    /** Tokens of the last model call (input + output): how big the history now is. */
+    contextTokens: z.number().int().nonnegative().max(100_000_000).optional(),
+    /**
+     * Set when the turn compacted its history: the whole model history just before (what the host
+     * archives), and the summary that replaced all but its recent turns in `history`.
+     */
+    compaction: z
+      .strictObject({
+        transcript: z.array(historyEntry).max(20_000),
+        summary: text(1_000_000),
+        contextTokens: z.number().int().nonnegative().max(100_000_000),
+      })
+      .optional(),
   }),
 ]);
 export type RunnerEvent = z.infer<typeof runnerEventSchema>;

@@ -91,6 +91,8 @@ export interface ApiKeyPrincipal {
   maxConcurrentTurns: number | null;
   /** The tenant's own conversation quota, if it has one. */
   maxConversations: number | null;
+  /** The tenant's own assistant quota, if it has one. */
+  maxAssistants: number | null;
 }
 
 /** Resolves a presented key to its tenant; null for unknown or revoked keys. */
@@ -103,6 +105,7 @@ export async function authenticateApiKey(db: ControlDb, key: string): Promise<Ap
       tenantStatus: tenants.status,
       maxConcurrentTurns: tenants.maxConcurrentTurns,
       maxConversations: tenants.maxConversations,
+      maxAssistants: tenants.maxAssistants,
     })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))

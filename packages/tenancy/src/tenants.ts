@@ -24,6 +24,7 @@ export interface TenantLimits {
   maxConcurrentTurns: number | null;
   maxApiKeys: number | null;
   maxConversations: number | null;
+  maxAssistants: number | null;
   workspaceBytes: number | null;
   turnMaxOutputs: number | null;
   turnMaxOutputBytes: number | null;
@@ -39,6 +40,7 @@ export const tenantLimitKeys = [
   'maxConcurrentTurns',
   'maxApiKeys',
   'maxConversations',
+  'maxAssistants',
   'workspaceBytes',
   'turnMaxOutputs',
   'turnMaxOutputBytes',

@@ -1,10 +1,13 @@
+import { type AssistantVersion, writeArchive } from '@warren/conversations';
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
 import type { TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
+import { CompactionRefused, compactionArchive } from './compaction-archive.ts';
 import { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 import type { SandboxOwnership } from './sandbox-ownership.ts';
+import { assistantForTurn } from './turn-assistant.ts';
 import {
   type ClaimedTurn,
   claimTurn,
@@ -23,8 +26,11 @@ import { type DurableWorkspaces, WorkspaceQuotaExceeded } from './workspace-stor
 export interface TurnJobDeps {
   pool: Pool;
   sandboxes: SandboxPool;
+  /** The model of conversations without an assistant (or whose assistant names none). */
   model: string;
   limits: TurnInput['limits'];
+  /** When the runner compacts a conversation's history; an assistant may set its own budget. */
+  compaction?: NonNullable<TurnInput['compaction']>;
   /** A turn still running after this long is stopped and fails (kind `timeout`). */
   turnTimeoutMs: number;
   /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
@@ -59,7 +65,8 @@ export class TurnFailedError extends Error {
   override name = 'TurnFailedError';
 }
 
-const systemPrompt = (assistantName: string) =>
+/** The system prompt of conversations without an assistant. */
+const defaultSystemPrompt = (assistantName: string) =>
   [
     `You are ${assistantName}, an assistant taking part in a conversation.`,
     'You have a private workspace with bash and file tools; it persists between turns.',
@@ -92,13 +99,14 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
-  const turn = await tenant(async (tx) =>
-    (await tenantHasFreeSlot(tx, conversationId, job.tenantCap))
-      ? claimTurn(tx, { conversationId, jobId: job.id, kind, workerId: deps.workerId })
-      : 'tenant-busy',
-  );
-  if (turn === 'tenant-busy') return turn;
-  if (!turn) return 'nothing-to-do';
+  const claimed = await tenant(async (tx) => {
+    if (!(await tenantHasFreeSlot(tx, conversationId, job.tenantCap))) return 'tenant-busy';
+    const turn = await claimTurn(tx, { conversationId, jobId: job.id, kind, workerId: deps.workerId });
+    return turn && { turn, assistant: await assistantForTurn(tx, turn) };
+  });
+  if (claimed === 'tenant-busy') return claimed;
+  if (!claimed) return 'nothing-to-do';
+  const { turn, assistant } = claimed;
   const turnLog = log.child({ turnId: turn.turnId, attempt: turn.attempt });
   const lease = keepLease(turn, tenant, turnLog);
   const takenOver = () => {
@@ -111,7 +119,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits);
     let outcome;
     try {
-      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, sandbox.sandboxId), {
+      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, assistant, sandbox.sandboxId), {
         signal: AbortSignal.any([job.signal, lease.lost, timeout]),
         onMessage: async (message) => {
           quota.take(message.text);
@@ -126,14 +134,18 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
     }
     if (outcome.status === 'ok') {
       quota.take(outcome.finalText, true);
+      const archive = compactionArchive(turn, outcome);
       const snapshot = await deps.workspaces?.changed(sandbox);
-      // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it
+      // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it;
+      // likewise the archive of a compacted history: the full transcript is stored with its replacement or not at all
       const saved = await tenant(async (tx) => {
-        await commitTurn(tx, turn, { finalText: outcome.finalText, finalOutSeq: outcome.outputs, history: outcome.history });
+        const { finalText, outputs: finalOutSeq, history, contextTokens = 0 } = outcome;
+        await commitTurn(tx, turn, { finalText, finalOutSeq, history, contextTokens });
+        if (archive) await writeArchive(tx, archive);
         return snapshot ? snapshot.save(tx) : null;
       });
       await snapshot?.saved(saved);
-      turnLog.info({ iterations: outcome.iterations }, 'turn answered');
+      turnLog.info({ iterations: outcome.iterations, compacted: archive !== null }, 'turn answered');
       return 'answered';
     }
     throw new RunnerError(outcome.error ?? 'the runner reported an error');
@@ -174,17 +186,32 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
   return { lost: lost.signal, stop: () => clearInterval(timer) };
 }
 
-function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, sandboxId: string): TurnInput {
+/**
+ * The turn as the runner gets it: the assistant's instructions, model, tools and budget, else the
+ * worker's defaults. The hook for skill bundles is `assistant.skills` (names), not yet handed on.
+ */
+function turnInput(
+  deps: TurnJobDeps,
+  tenantId: string,
+  turn: ClaimedTurn,
+  assistant: AssistantVersion | null,
+  sandboxId: string,
+): TurnInput {
   return {
     type: 'turn',
     turnId: turn.turnId,
     tenantId,
     conversationId: turn.conversationId,
-    model: deps.model,
-    systemPrompt: systemPrompt(turn.assistantName),
+    model: assistant?.model ?? deps.model,
+    systemPrompt: assistant ? assistant.instructions : defaultSystemPrompt(turn.assistantName),
     history: turn.history as TurnInput['history'],
     newMessages: turn.newMessages,
-    limits: deps.limits,
+    limits: { ...deps.limits, ...(assistant?.maxTokens != null && { maxTokens: assistant.maxTokens }) },
+    ...(assistant?.tools != null && { tools: assistant.tools }),
+    ...(deps.compaction && {
+      compaction: { ...deps.compaction, budgetTokens: assistant?.compactionBudgetTokens ?? deps.compaction.budgetTokens },
+    }),
+    contextTokens: turn.contextTokens,
     proxyToken: deps.mintTurnToken({ tenantId, sandboxId, turnId: turn.turnId, attempt: turn.attempt }),
   };
 }
@@ -198,7 +225,7 @@ function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
   if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
   if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
   if (err instanceof WorkspaceQuotaExceeded) return { kind: 'workspace_quota', message: err.message };
-  if (err instanceof RunnerError) return { kind: 'runner_error', message: err.message };
+  if (err instanceof RunnerError || err instanceof CompactionRefused) return { kind: 'runner_error', message: err.message };
   if (err instanceof SandboxCrashedError || err instanceof SandboxCapacityError) return { kind: 'sandbox_error', message: err.message };
   return { kind: 'host_error', message: err.message };
 }

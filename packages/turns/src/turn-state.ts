@@ -64,6 +64,8 @@ export interface ClaimedTurn extends LeasedTurn {
   /** User messages in the range, oldest first: the turn's new input. */
   newMessages: Array<{ seq: number; sender: string | null; content: string }>;
   history: unknown[];
+  /** Tokens of the last model call of the previous turn (the runner's report): how near the history is to compaction. */
+  contextTokens: number;
   assistantName: string;
 }
 
@@ -162,9 +164,10 @@ export async function claimTurn(
     processed,
     toSeq,
   ]);
-  const { rows: session } = await q.query<{ history: unknown[] }>('SELECT history FROM sessions WHERE conversation_id = $1', [
-    job.conversationId,
-  ]);
+  const { rows: session } = await q.query<{ history: unknown[]; context_tokens: number }>(
+    'SELECT history, context_tokens FROM sessions WHERE conversation_id = $1',
+    [job.conversationId],
+  );
   return {
     turnId,
     attempt,
@@ -173,6 +176,7 @@ export async function claimTurn(
     toSeq,
     newMessages: messages.map((m) => ({ seq: Number(m.seq), sender: m.sender, content: m.content })),
     history: session[0]?.history ?? [],
+    contextTokens: session[0]?.context_tokens ?? 0,
     assistantName: cursor.assistant_name,
   };
 }
@@ -319,16 +323,16 @@ export async function addTurnUsage(tx: TenantTx, turnId: string, usage: { inputT
 export async function commitTurn(
   tx: TenantTx,
   turn: LeasedTurn,
-  result: { finalText: string; finalOutSeq: number; history: unknown[] },
+  result: { finalText: string; finalOutSeq: number; history: unknown[]; contextTokens?: number },
 ): Promise<void> {
   // pipelined: after the first statement that fails, the others fail with "current transaction is aborted"; report the cause
   const settled = await Promise.allSettled([
     holdLease(tx, turn),
     insertOutput(tx, turn, result.finalOutSeq, result.finalText),
-    tx.client.query(`UPDATE sessions SET history = $2, version = version + 1, updated_at = now() WHERE conversation_id = $1`, [
-      turn.conversationId,
-      JSON.stringify(result.history),
-    ]),
+    tx.client.query(
+      `UPDATE sessions SET history = $2, context_tokens = $3, version = version + 1, updated_at = now() WHERE conversation_id = $1`,
+      [turn.conversationId, JSON.stringify(result.history), result.contextTokens ?? 0],
+    ),
     closeRange(tx, turn.conversationId, turn.toSeq),
     tx.client.query(`UPDATE turns SET status = $2, error = NULL, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [
       turn.turnId,

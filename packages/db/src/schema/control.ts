@@ -22,6 +22,7 @@ export const tenants = control.table('tenants', {
   /** Quotas; null means the platform default (see each enforcing process's config). */
   maxApiKeys: integer('max_api_keys'),
   maxConversations: integer('max_conversations'),
+  maxAssistants: integer('max_assistants'),
   /** Bytes one conversation's workspace may hold. */
   workspaceBytes: bigint('workspace_bytes', { mode: 'number' }),
   /** `send_message` outputs, and their bytes, one turn may write. */

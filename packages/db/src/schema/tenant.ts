@@ -22,12 +22,20 @@ export const conversations = pgTable(
     /** Regex source overriding the whole-word mention of `assistant_name`. */
     triggerPattern: text('trigger_pattern'),
     metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    /** The assistant that answers here (its instructions, model, tools); null: the worker's defaults. */
+    assistantId: text('assistant_id').references(() => assistants.id, { onDelete: 'set null' }),
+    /** A pinned version of the assistant; null follows its current version. */
+    assistantVersion: integer('assistant_version'),
     /** Highest message seq handed out; the next message takes last_seq + 1. */
     lastSeq: seq('last_seq').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('conversations_external_id_key').on(t.externalId), index('conversations_created_idx').on(t.createdAt)],
+  (t) => [
+    uniqueIndex('conversations_external_id_key').on(t.externalId),
+    index('conversations_created_idx').on(t.createdAt),
+    index('conversations_assistant_idx').on(t.assistantId),
+  ],
 );
 
 /** The two cursors of a conversation (see DESIGN §3). */
@@ -67,6 +75,8 @@ export const messages = pgTable(
   (t) => [
     uniqueIndex('messages_conversation_seq_key').on(t.conversationId, t.seq),
     uniqueIndex('messages_turn_out_seq_key').on(t.turnId, t.outSeq).where(sql`turn_id IS NOT NULL`),
+    // full-text search (GET /v1/search): the query repeats this expression so the index serves it
+    index('messages_search_idx').using('gin', sql`to_tsvector('simple', content)`),
   ],
 );
 
@@ -100,6 +110,8 @@ export const turns = pgTable(
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     /** The worker running the turn: a slot of a worker whose liveness lock is gone is free at once (see WorkerLiveness). */
     workerId: text('worker_id'),
+    /** The assistant version the turn ran with; null: the worker's defaults. */
+    assistantVersionId: text('assistant_version_id'),
   },
   (t) => [
     index('turns_conversation_idx').on(t.conversationId, t.createdAt),
@@ -114,10 +126,13 @@ export const sessions = pgTable('sessions', {
     .references(() => conversations.id, { onDelete: 'cascade' }),
   history: jsonb().$type<unknown[]>().notNull().default([]),
   version: integer().notNull().default(0),
+  /** Tokens of the last model call (input + output) as the runner reported it: how near the history is to its compaction budget. */
+  contextTokens: integer('context_tokens').notNull().default(0),
   updatedAt: updatedAt(),
 });
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /**
  * Which worker may run a sandbox for a conversation: at most one at a time, anywhere. Taken
@@ -178,16 +193,83 @@ export const skillVersions = pgTable(
   (t) => [primaryKey({ columns: [t.name, t.version] })],
 );
 
-/** Full transcripts saved before a history is compacted. */
-export const archives = pgTable('archives', {
-  id: text().primaryKey(),
-  conversationId: text('conversation_id')
-    .notNull()
-    .references(() => conversations.id, { onDelete: 'cascade' }),
-  reason: text().notNull(),
-  transcript: jsonb().$type<unknown[]>().notNull(),
-  createdAt: createdAt(),
-});
+/**
+ * Full transcripts saved before a history is compacted, in the transaction that stores the
+ * compacted history: every message, tool call and result the model had, as it had them.
+ */
+export const archives = pgTable(
+  'archives',
+  {
+    id: text().primaryKey(),
+    conversationId: text('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    reason: text().notNull(),
+    transcript: jsonb().$type<unknown[]>().notNull(),
+    /** The turn whose commit compacted the history. */
+    turnId: text('turn_id'),
+    messageCount: integer('message_count').notNull().default(0),
+    /** What replaced the archived messages in the history. */
+    summary: text().notNull().default(''),
+    /** The context size (tokens of the last model call) that set the compaction off. */
+    contextTokens: integer('context_tokens').notNull().default(0),
+    /** Metered tokens of the conversation's turns since the previous archive (the credential proxy's figures). */
+    usage: jsonb().$type<{ inputTokens: number; outputTokens: number; turns: number }>(),
+    /** The transcript's text (messages, tool inputs and results), for full-text search; capped. */
+    searchText: text('search_text').notNull().default(''),
+    /**
+     * Parsed once, when the archive is written: archives are long, and parsing each one again at
+     * every search (as an expression index would, for ts_rank and whenever the planner scans)
+     * costs about a millisecond per thousand words.
+     */
+    search: tsvector().generatedAlwaysAs(sql`to_tsvector('simple', search_text)`),
+    createdAt: createdAt(),
+  },
+  (t) => [index('archives_conversation_idx').on(t.conversationId, t.id), index('archives_search_idx').using('gin', t.search)],
+);
+
+/** A tenant's assistants; what they are lives in immutable versions, `current_version` the one conversations follow. */
+export const assistants = pgTable(
+  'assistants',
+  {
+    id: text().primaryKey(),
+    name: text().notNull(),
+    currentVersion: integer('current_version').notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('assistants_name_key').on(t.name)],
+);
+
+/** One version of an assistant. Never updated: a change writes the next version. */
+export const assistantVersions = pgTable(
+  'assistant_versions',
+  {
+    id: text().primaryKey(),
+    assistantId: text('assistant_id')
+      .notNull()
+      .references(() => assistants.id, { onDelete: 'cascade' }),
+    version: integer().notNull(),
+    name: text().notNull(),
+    /** The system prompt of its turns. */
+    instructions: text().notNull(),
+    /** null: the worker's MODEL. */
+    model: text(),
+    /** null: the worker's TURN_MAX_TOKENS. */
+    maxTokens: integer('max_tokens'),
+    /** Tool names the model is offered; null: every tool. */
+    tools: text().array(),
+    /** Skill bundles the version carries (names). */
+    skills: text().array().notNull().default(sql`'{}'::text[]`),
+    /** The trigger a conversation created with this assistant gets unless it names its own. */
+    triggerMode: text('trigger_mode', { enum: triggerModes }).notNull().default('always'),
+    triggerPattern: text('trigger_pattern'),
+    /** Overrides the worker's COMPACTION_BUDGET_TOKENS. */
+    compactionBudgetTokens: integer('compaction_budget_tokens'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('assistant_versions_key').on(t.assistantId, t.version)],
+);
 
 export const tasks = pgTable(
   'tasks',
