@@ -20,6 +20,7 @@ export {
   SandboxCrashedError,
   SandboxPool,
   type SandboxPoolOptions,
+  type SandboxSkill,
   type TurnCallbacks,
   type TurnOutcome,
   WarmSandbox,

@@ -11,6 +11,14 @@ import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders, removeSandboxFolders } from './workspace.ts';
 import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
 
+/** A skill folder on the host, bound read-only at `/skills/<name>`. */
+export interface SandboxSkill {
+  name: string;
+  dir: string;
+}
+
+const skillSetKey = (skills: SandboxSkill[]) => JSON.stringify(skills.map((s) => [s.name, s.dir]).sort());
+
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
 
 export interface TurnCallbacks {
@@ -231,6 +239,8 @@ export class SandboxPool {
   private readonly sandboxes = new Map<string, WarmSandbox>();
   private readonly starting = new Map<string, Promise<WarmSandbox>>();
   private readonly idleTimers = new Map<WarmSandbox, NodeJS.Timeout>();
+  /** Per conversation, the skill folders its sandbox was started with (see acquire). */
+  private readonly skillSets = new Map<string, string>();
   /** Per conversation, the teardown of its last sandbox (its IPC filesystem): the next one waits for it. */
   private readonly teardowns = new Map<string, Promise<void>>();
   private readonly options: Required<Omit<SandboxPoolOptions, 'maxSandboxes' | 'maxPerTenant' | 'workspaces'>> & {
@@ -255,6 +265,11 @@ export class SandboxPool {
     // Not the mounts: workers may share this root, and a mount may be a live sandbox's of another
     // worker. A dead worker's are removed per conversation, by the next owner (startSandbox).
     await this.options.driver.cleanupLeftovers(resolvePath(this.options.root), { mounts: false });
+  }
+
+  /** The host folder holding the sandboxes' folders (and unpacked skills, under `.skills`). */
+  get root(): string {
+    return resolvePath(this.options.root);
   }
 
   get size(): number {
@@ -296,11 +311,18 @@ export class SandboxPool {
    * override the pool's for a new sandbox (a tenant's own quota); a warm one keeps those it
    * started with.
    */
-  async acquire(tenantId: string, conversationId: string, limits: Partial<SandboxSpec['limits']> = {}): Promise<WarmSandbox> {
+  async acquire(
+    tenantId: string,
+    conversationId: string,
+    limits: Partial<SandboxSpec['limits']> = {},
+    skills: SandboxSkill[] = [],
+  ): Promise<WarmSandbox> {
     if (this.closing) throw new SandboxCapacityError('the pool is shutting down');
     const key = `${tenantId}/${conversationId}`;
     const warm = this.sandboxes.get(key);
-    if (warm?.alive) {
+    // its skill folders are bound at start: another set (a skill updated, an assistant changed) needs a new sandbox
+    if (warm?.alive && !warm.busy && this.skillSets.get(key) !== skillSetKey(skills)) await this.close(warm, 'skills changed');
+    else if (warm?.alive) {
       this.clearIdleTimer(warm);
       warm.lastUsed = performance.now();
       return warm;
@@ -309,7 +331,9 @@ export class SandboxPool {
     if (pending) return pending;
     const started = (async () => {
       await this.makeRoom(tenantId, key);
-      return this.startSandbox(tenantId, conversationId, withoutUndefined(limits));
+      const sandbox = await this.startSandbox(tenantId, conversationId, withoutUndefined(limits), skills);
+      this.skillSets.set(key, skillSetKey(skills));
+      return sandbox;
     })().finally(() => this.starting.delete(key));
     this.starting.set(key, started);
     return started;
@@ -333,6 +357,7 @@ export class SandboxPool {
   async close(sandbox: WarmSandbox, reason: string): Promise<void> {
     this.clearIdleTimer(sandbox);
     this.sandboxes.delete(`${sandbox.tenantId}/${sandbox.conversationId}`);
+    this.skillSets.delete(`${sandbox.tenantId}/${sandbox.conversationId}`);
     if (!sandbox.alive) return;
     this.options.logger.info({ sandboxId: sandbox.sandboxId, tenantId: sandbox.tenantId, reason }, 'closing sandbox');
     await sandbox.channel.close();
@@ -375,7 +400,12 @@ export class SandboxPool {
     await this.close(victim, `least recently used, ${cap}`);
   }
 
-  private async startSandbox(tenantId: string, conversationId: string, overrides: Partial<SandboxSpec['limits']>): Promise<WarmSandbox> {
+  private async startSandbox(
+    tenantId: string,
+    conversationId: string,
+    overrides: Partial<SandboxSpec['limits']>,
+    skills: SandboxSkill[],
+  ): Promise<WarmSandbox> {
     const { driver, root, proxySocket, runner, limits, logger, readyTimeoutMs } = this.options;
     const sandboxId = `sbx_${randomBytes(8).toString('hex')}`;
     const log = logger.child({ sandboxId, tenantId, conversationId });
@@ -424,6 +454,7 @@ export class SandboxPool {
         // /proc and outlive the turn. Each turn's input carries that turn's token instead.
         env: runner.env ?? {},
         limits: { ...limits, ...overrides },
+        skills,
       });
     } catch (err) {
       teardown();
@@ -439,7 +470,10 @@ export class SandboxPool {
       self.alive = false;
       teardown();
       this.clearIdleTimer(self);
-      if (this.sandboxes.get(key) === self) this.sandboxes.delete(key);
+      if (this.sandboxes.get(key) === self) {
+        this.sandboxes.delete(key);
+        this.skillSets.delete(key);
+      }
       self.fail(new SandboxCrashedError(`sandbox exited (${signal ?? code})`));
       log.info({ code, signal }, 'sandbox exited');
     });

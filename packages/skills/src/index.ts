@@ -2,10 +2,11 @@ export { readSkillBundle, SKILL_LIMITS, type SkillBundle, SkillBundleError, type
 export { skillFolder } from './skill-folders.ts';
 export {
   deleteSkill,
-  latestSkillArchives,
+  latestSkillVersions,
   listSkills,
   SKILL_VERSIONS_KEPT,
   type SkillVersionInfo,
   saveSkillVersion,
+  skillArchive,
   skillVersionsOf,
 } from './skill-store.ts';

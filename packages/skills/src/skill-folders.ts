@@ -14,12 +14,13 @@ import { readSkillBundle } from './bundle.ts';
 export async function skillFolder(
   root: string,
   tenantId: string,
-  skill: { name: string; version: number; archive: Buffer },
+  skill: { name: string; version: number },
+  archive: () => Promise<Buffer>,
 ): Promise<string> {
   const tenantDir = join(resolve(root), '.skills', idSchema('tenant').parse(tenantId));
   const target = join(tenantDir, `${skill.name}@${skill.version}`);
   if (await exists(target)) return target;
-  const bundle = await readSkillBundle(skill.archive);
+  const bundle = await readSkillBundle(await archive());
   if (bundle.name !== skill.name) throw new Error(`stored skill ${skill.name} names itself ${bundle.name}`);
   await mkdir(tenantDir, { recursive: true, mode: 0o711 });
   const staging = await mkdtemp(join(tenantDir, '.unpack-'));

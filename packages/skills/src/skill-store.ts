@@ -73,21 +73,23 @@ export async function deleteSkill(tx: TenantTx, name: string): Promise<void> {
   if (deleted.length === 0) throw notFound('skill');
 }
 
-/** The latest version's archive of each named skill that exists (an enabled skill since deleted is left out). */
-export async function latestSkillArchives(
-  tx: TenantTx,
-  names: string[],
-): Promise<Array<{ name: string; version: number; description: string; archive: Buffer }>> {
-  if (names.length === 0) return [];
+/** The latest version of each named skill that exists (an enabled skill since deleted is left out), without its archive. */
+export function latestSkillVersions(tx: TenantTx, names: string[]): Promise<Array<{ name: string; version: number; description: string }>> {
+  if (names.length === 0) return Promise.resolve([]);
   return tx.db
-    .select({
-      name: skillVersions.name,
-      version: skillVersions.version,
-      description: skillVersions.description,
-      archive: skillVersions.archive,
-    })
+    .select({ name: skillVersions.name, version: skillVersions.version, description: skillVersions.description })
     .from(skillVersions)
     .innerJoin(skills, and(eq(skills.name, skillVersions.name), eq(skills.latestVersion, skillVersions.version)))
     .where(inArray(skillVersions.name, names))
     .orderBy(asc(skillVersions.name));
+}
+
+/** One version's archive, read only when a host has not unpacked it yet. */
+export async function skillArchive(tx: TenantTx, name: string, version: number): Promise<Buffer> {
+  const [row] = await tx.db
+    .select({ archive: skillVersions.archive })
+    .from(skillVersions)
+    .where(and(eq(skillVersions.name, name), eq(skillVersions.version, version)));
+  if (!row) throw notFound('skill version');
+  return row.archive;
 }

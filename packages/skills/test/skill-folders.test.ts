@@ -14,19 +14,21 @@ describe('skill folders on a host', () => {
       { name: 'SKILL.md', body: skillMd('pdf-tools') },
       { name: 'scripts/fill.sh', body: '#!/bin/sh\n', mode: 0o777 },
     ]);
-    const dir = await skillFolder(root, tenantId, { name: 'pdf-tools', version: 3, archive });
+    const dir = await skillFolder(root, tenantId, { name: 'pdf-tools', version: 3 }, async () => archive);
     expect(dir).toBe(join(root, '.skills', tenantId, 'pdf-tools@3'));
     expect(readFileSync(join(dir, 'SKILL.md'), 'utf8')).toContain('name: pdf-tools');
     const mode = (p: string) => statSync(join(dir, p)).mode & 0o7777;
     expect([mode('.'), mode('scripts'), mode('SKILL.md'), mode('scripts/fill.sh')]).toEqual([0o755, 0o755, 0o644, 0o755]);
     const before = statSync(join(dir, 'SKILL.md')).mtimeMs;
-    expect(await skillFolder(root, tenantId, { name: 'pdf-tools', version: 3, archive })).toBe(dir);
+    expect(await skillFolder(root, tenantId, { name: 'pdf-tools', version: 3 }, async () => archive)).toBe(dir);
     expect(statSync(join(dir, 'SKILL.md')).mtimeMs).toBe(before);
   });
 
   it('checks the stored archive again: one naming another skill is refused', async () => {
     const root = mkdtempSync(join(tmpdir(), 'warren-skills-'));
     const archive = await tarOf([{ name: 'SKILL.md', body: skillMd('other') }]);
-    await expect(skillFolder(root, newId('tenant'), { name: 'pdf-tools', version: 1, archive })).rejects.toThrow(/names itself other/);
+    await expect(skillFolder(root, newId('tenant'), { name: 'pdf-tools', version: 1 }, async () => archive)).rejects.toThrow(
+      /names itself other/,
+    );
   });
 });

@@ -1,9 +1,10 @@
 import { type AssistantVersion, writeArchive } from '@warren/conversations';
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import type { TurnInput } from '@warren/ipc';
+import { sandboxPaths, type TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
+import { latestSkillVersions, skillArchive, skillFolder } from '@warren/skills';
 import { CompactionRefused, compactionArchive } from './compaction-archive.ts';
 import { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 import type { SandboxOwnership } from './sandbox-ownership.ts';
@@ -116,10 +117,11 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
   const quota = new OutputQuota(job.outputLimits);
   const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
   try {
-    const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits);
+    const skills = await enabledSkills(deps, tenantId, assistant);
+    const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits, skills.folders);
     let outcome;
     try {
-      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, assistant, sandbox.sandboxId), {
+      outcome = await sandbox.runTurn(turnInput(deps, tenantId, turn, assistant, skills.described, sandbox.sandboxId), {
         signal: AbortSignal.any([job.signal, lease.lost, timeout]),
         onMessage: async (message) => {
           quota.take(message.text);
@@ -187,14 +189,43 @@ function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant
 }
 
 /**
- * The turn as the runner gets it: the assistant's instructions, model, tools and budget, else the
- * worker's defaults. The hook for skill bundles is `assistant.skills` (names), not yet handed on.
+ * The skills the assistant enables that the tenant has: each one's latest version unpacked on
+ * this host (once; see skillFolder) for the sandbox to bind, and its name and description for
+ * the system prompt.
+ */
+async function enabledSkills(deps: TurnJobDeps, tenantId: string, assistant: AssistantVersion | null) {
+  const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
+  const versions = assistant?.skills.length ? await tenant((tx) => latestSkillVersions(tx, assistant.skills)) : [];
+  const folders = await Promise.all(
+    versions.map(async (v) => ({
+      name: v.name,
+      dir: await skillFolder(deps.sandboxes.root, tenantId, v, () => tenant((tx) => skillArchive(tx, v.name, v.version))),
+    })),
+  );
+  return { folders, described: versions.map((v) => ({ name: v.name, description: v.description })) };
+}
+
+/** What the system prompt says of the enabled skills; the agent reads a SKILL.md when it needs it. */
+const skillsSection = (skills: Array<{ name: string; description: string }>) =>
+  skills.length === 0
+    ? ''
+    : [
+        '',
+        '',
+        `Skills are folders of instructions and files under ${sandboxPaths.skills}/, read-only. Read ${sandboxPaths.skills}/<name>/SKILL.md before using one:`,
+        ...skills.map((s) => `- ${s.name}: ${s.description}`),
+      ].join('\n');
+
+/**
+ * The turn as the runner gets it: the assistant's instructions, model, tools, budget and skills,
+ * else the worker's defaults.
  */
 function turnInput(
   deps: TurnJobDeps,
   tenantId: string,
   turn: ClaimedTurn,
   assistant: AssistantVersion | null,
+  skills: Array<{ name: string; description: string }>,
   sandboxId: string,
 ): TurnInput {
   return {
@@ -203,7 +234,7 @@ function turnInput(
     tenantId,
     conversationId: turn.conversationId,
     model: assistant?.model ?? deps.model,
-    systemPrompt: assistant ? assistant.instructions : defaultSystemPrompt(turn.assistantName),
+    systemPrompt: (assistant ? assistant.instructions : defaultSystemPrompt(turn.assistantName)) + skillsSection(skills),
     history: turn.history as TurnInput['history'],
     newMessages: turn.newMessages,
     limits: { ...deps.limits, ...(assistant?.maxTokens != null && { maxTokens: assistant.maxTokens }) },

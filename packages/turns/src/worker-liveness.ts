@@ -90,6 +90,12 @@ export class WorkerLiveness {
     clearTimeout(this.retry);
     const client = this.client;
     this.client = undefined;
-    client?.release(true); // closing the session releases the lock
+    if (!client) return;
+    try {
+      // at once, not when the server notices the closed connection: a graceful stop frees the slots now
+      await client.query(`SELECT pg_advisory_unlock(${workerLockKey('$1')})`, [this.workerId]);
+    } finally {
+      client.release(true); // a connection that held a session lock does not go back to the pool
+    }
   }
 }

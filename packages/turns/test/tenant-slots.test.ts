@@ -71,7 +71,7 @@ describe('per-tenant turn cap', () => {
     await expect(new WorkerLiveness(db.pool, 'wkr_slots', testkitLogger).start()).rejects.toThrow(/another live worker/);
     expect(await claimWithCap(held, 1, 'job-held', 'wkr_slots')).toMatchObject({ attempt: 1 });
     expect(await claimWithCap(waiting, 1)).toBe('tenant-busy'); // alive: its slot counts
-    await liveness.stop(); // as its connection closing on a SIGKILL would
+    await liveness.stop();
     expect(await claimWithCap(waiting, 1)).toMatchObject({ attempt: 1 });
   });
 
