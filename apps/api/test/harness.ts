@@ -5,6 +5,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type ApiOptions, buildApi } from '../src/app.ts';
 
 export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
+/** A fixed HOOK_SECRET_KEY (32 bytes, base64). */
+export const TEST_HOOK_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface ApiHarness {
   db: TestDatabase;
@@ -19,7 +21,14 @@ export async function startApiHarness(
   overrides: Partial<
     Pick<
       ApiOptions,
-      'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'
+      | 'RATE_LIMIT_PER_MINUTE'
+      | 'BODY_LIMIT_BYTES'
+      | 'PROXY_PUBLIC_KEY'
+      | 'INBOUND_BODY_LIMIT_BYTES'
+      | 'DEFAULT_MAX_API_KEYS'
+      | 'DEFAULT_MAX_CONVERSATIONS'
+      | 'DEFAULT_MAX_INBOUND_HOOKS'
+      | 'logger'
     >
   > = {},
 ) {
@@ -36,6 +45,9 @@ export async function startApiHarness(
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
     DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
+    HOOK_SECRET_KEY: TEST_HOOK_SECRET_KEY,
+    INBOUND_BODY_LIMIT_BYTES: overrides.INBOUND_BODY_LIMIT_BYTES ?? 256 * 1024,
+    DEFAULT_MAX_INBOUND_HOOKS: overrides.DEFAULT_MAX_INBOUND_HOOKS ?? 20,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -4,6 +4,7 @@ export {
   createConversation,
   createConversationWithinQuota,
   findConversationByExternalId,
+  findOrCreateConversationByExternalId,
   getConversation,
   listConversations,
   type TriggerMode,

@@ -24,6 +24,7 @@ export interface TenantLimits {
   maxConcurrentTurns: number | null;
   maxApiKeys: number | null;
   maxConversations: number | null;
+  maxInboundHooks: number | null;
   workspaceBytes: number | null;
   turnMaxOutputs: number | null;
   turnMaxOutputBytes: number | null;
@@ -36,6 +37,7 @@ export const tenantLimitKeys = [
   'maxConcurrentTurns',
   'maxApiKeys',
   'maxConversations',
+  'maxInboundHooks',
   'workspaceBytes',
   'turnMaxOutputs',
   'turnMaxOutputBytes',
