@@ -1,5 +1,6 @@
 import { withTenant } from '@warren/db';
 import { claimTurn } from '@warren/turns';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from './harness.ts';
 
@@ -12,6 +13,7 @@ let b: { id: string; key: string };
 let bConv: string;
 let bKeyId: string;
 let bTurn: string;
+let bHook: { id: string; secret: string };
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -26,7 +28,27 @@ beforeAll(async () => {
     b.id,
     async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId,
   );
+  bHook = (
+    await h.call(b.key, 'POST', '/v1/inbound-hooks', { name: 'B only', conversation: { id: bConv }, text: { pointer: '/text' } })
+  ).json();
 });
+
+/** A Standard Webhooks delivery to `hookId`, signed with `secret`. */
+function deliver(hookId: string, secret: string, payload: unknown, id = `d-${Math.random()}`) {
+  const body = JSON.stringify(payload);
+  const at = new Date();
+  return h.app.inject({
+    method: 'POST',
+    url: `/hooks/${hookId}`,
+    payload: body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, at, body),
+    },
+  });
+}
 afterAll(() => h.close());
 
 describe("tenant A's key with tenant B's ids", () => {
@@ -39,11 +61,14 @@ describe("tenant A's key with tenant B's ids", () => {
     ['DELETE', () => `/v1/api-keys/${bKeyId}`],
     ['GET', () => `/v1/conversations/${bConv}/turns`],
     ['GET', () => `/v1/turns/${bTurn}`],
+    ['GET', () => `/v1/inbound-hooks/${bHook.id}`],
+    ['PATCH', () => `/v1/inbound-hooks/${bHook.id}`, { text: { pointer: '/hijacked' } }],
+    ['DELETE', () => `/v1/inbound-hooks/${bHook.id}`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
     const res = await h.call(a.key, method, url(), body);
-    expect(res.statusCode).toBe(404);
+    expect(res.statusCode, res.body).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
     expect(res.body).not.toContain('B only');
@@ -56,6 +81,29 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(byExt.data).toEqual([]);
     const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
+    expect((await h.call(a.key, 'GET', '/v1/inbound-hooks')).json().data).toEqual([]);
+  });
+
+  it("tenant A's hook never writes into tenant B", async () => {
+    // A hook of A's aimed at B's conversation: B's id is not found in A's schema.
+    const aimed = await h.call(a.key, 'POST', '/v1/inbound-hooks', { name: 'at B', conversation: { id: bConv }, text: { pointer: '/t' } });
+    expect(aimed.statusCode).toBe(404);
+    // An external id B already uses names a new conversation of A's, not B's.
+    const aHook = (
+      await h.call(a.key, 'POST', '/v1/inbound-hooks', {
+        name: 'A',
+        conversation: { externalIdPointer: '/ext' },
+        text: { pointer: '/text' },
+      })
+    ).json();
+    const res = await deliver(aHook.id, aHook.secret, { ext: 'b-ext', text: 'from A' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().conversationId).not.toBe(bConv);
+    expect((await h.call(a.key, 'GET', `/v1/conversations/${res.json().conversationId}`)).statusCode).toBe(200);
+    // B's hook, signed with A's secret, refuses the delivery.
+    const forged = await deliver(bHook.id, aHook.secret, { text: 'forged' });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   it("left B's data untouched", async () => {
@@ -64,6 +112,9 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(msgs.map((m: { content: string }) => m.content)).toEqual(['B secret message']);
     const keys = (await h.call(b.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.find((k: { id: string }) => k.id === bKeyId).revokedAt).toBeNull();
+    expect((await h.call(b.key, 'GET', `/v1/inbound-hooks/${bHook.id}`)).json().text).toEqual({ pointer: '/text' });
+    // and B's hook still delivers into B
+    expect((await deliver(bHook.id, bHook.secret, { text: 'B hook works' })).statusCode).toBe(201);
   });
 
   it('probes every tenant route that takes an id', async () => {
@@ -75,7 +126,7 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`,
+          .replace(/(conv|key|turn|hook)_[0-9a-z]{26}/, '{id}')}`,
     );
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);
