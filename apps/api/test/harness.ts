@@ -1,3 +1,4 @@
+import { createWarrenClient, type WarrenClient } from '@warren/client';
 import { createLogger } from '@warren/core';
 import { TurnQueue } from '@warren/queue';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
@@ -14,6 +15,8 @@ export interface ApiHarness {
   /** Provisions a tenant through the admin API; returns its id and first key. */
   tenant(name?: string): Promise<{ id: string; key: string }>;
   call(key: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** The typed client (packages/client) for `key`, over real HTTP: the app listens on a free port from the first call. */
+  client(key: string): Promise<WarrenClient>;
   close(): Promise<void>;
 }
 
@@ -57,10 +60,15 @@ export async function startApiHarness(
       headers: { authorization: `Bearer ${key}`, ...headers },
       ...(body === undefined ? {} : { payload: body as object }),
     });
+  let listening: Promise<string> | undefined;
   const harness: ApiHarness = {
     db,
     app,
     call,
+    async client(key) {
+      listening ??= app.listen({ host: '127.0.0.1', port: 0 });
+      return createWarrenClient({ baseUrl: await listening, apiKey: key });
+    },
     async tenant(name = 'tenant') {
       const res = await call(OPS_TOKEN, 'POST', '/v1/admin/tenants', { name });
       if (res.statusCode !== 201) throw new Error(`provisioning failed: ${res.statusCode} ${res.body}`);
