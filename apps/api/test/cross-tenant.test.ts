@@ -55,6 +55,7 @@ describe("tenant A's key with tenant B's ids", () => {
   const routes: Array<[string, () => string, unknown?]> = [
     ['GET', () => `/v1/conversations/${bConv}`],
     ['PATCH', () => `/v1/conversations/${bConv}`, { title: 'hijacked' }],
+    ['DELETE', () => `/v1/conversations/${bConv}`],
     ['GET', () => `/v1/conversations/${bConv}/messages`],
     ['GET', () => `/v1/conversations/${bConv}/messages?after=0&limit=10`],
     ['POST', () => `/v1/conversations/${bConv}/messages`, { content: 'injected' }],

@@ -335,6 +335,12 @@ export interface paths {
                                 name: string;
                                 /** @description model requests per minute (credential proxy); null: the platform default */
                                 requestsPerMinute: number | null;
+                                /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                                retainArchivesDays: number | null;
+                                /** @description days answered messages are kept (default: kept); null: the platform default */
+                                retainMessagesDays: number | null;
+                                /** @description days finished turns are kept (default: kept); null: the platform default */
+                                retainTurnsDays: number | null;
                                 /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                                 sandboxCpuPercent: number | null;
                                 /** @enum {string} */
@@ -380,6 +386,12 @@ export interface paths {
                         name: string;
                         /** @description model requests per minute (credential proxy) */
                         requestsPerMinute?: number | null;
+                        /** @description days pre-compaction archives are kept (default: kept) */
+                        retainArchivesDays?: number | null;
+                        /** @description days answered messages are kept (default: kept) */
+                        retainMessagesDays?: number | null;
+                        /** @description days finished turns are kept (default: kept) */
+                        retainTurnsDays?: number | null;
                         /** @description CPU one sandbox may use, in percent of one core */
                         sandboxCpuPercent?: number | null;
                         /** @description bytes of output one turn may write */
@@ -462,6 +474,12 @@ export interface paths {
                                 name: string;
                                 /** @description model requests per minute (credential proxy); null: the platform default */
                                 requestsPerMinute: number | null;
+                                /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                                retainArchivesDays: number | null;
+                                /** @description days answered messages are kept (default: kept); null: the platform default */
+                                retainMessagesDays: number | null;
+                                /** @description days finished turns are kept (default: kept); null: the platform default */
+                                retainTurnsDays: number | null;
                                 /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                                 sandboxCpuPercent: number | null;
                                 /** @enum {string} */
@@ -562,6 +580,12 @@ export interface paths {
                             name: string;
                             /** @description model requests per minute (credential proxy); null: the platform default */
                             requestsPerMinute: number | null;
+                            /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                            retainArchivesDays: number | null;
+                            /** @description days answered messages are kept (default: kept); null: the platform default */
+                            retainMessagesDays: number | null;
+                            /** @description days finished turns are kept (default: kept); null: the platform default */
+                            retainTurnsDays: number | null;
                             /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                             sandboxCpuPercent: number | null;
                             /** @enum {string} */
@@ -609,6 +633,12 @@ export interface paths {
                         monthlyTokenBudget?: number | null;
                         /** @description model requests per minute (credential proxy) */
                         requestsPerMinute?: number | null;
+                        /** @description days pre-compaction archives are kept (default: kept) */
+                        retainArchivesDays?: number | null;
+                        /** @description days answered messages are kept (default: kept) */
+                        retainMessagesDays?: number | null;
+                        /** @description days finished turns are kept (default: kept) */
+                        retainTurnsDays?: number | null;
                         /** @description CPU one sandbox may use, in percent of one core */
                         sandboxCpuPercent?: number | null;
                         /** @description bytes of output one turn may write */
@@ -678,6 +708,12 @@ export interface paths {
                             name: string;
                             /** @description model requests per minute (credential proxy); null: the platform default */
                             requestsPerMinute: number | null;
+                            /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                            retainArchivesDays: number | null;
+                            /** @description days answered messages are kept (default: kept); null: the platform default */
+                            retainMessagesDays: number | null;
+                            /** @description days finished turns are kept (default: kept); null: the platform default */
+                            retainTurnsDays: number | null;
                             /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                             sandboxCpuPercent: number | null;
                             /** @enum {string} */
@@ -775,6 +811,12 @@ export interface paths {
                             name: string;
                             /** @description model requests per minute (credential proxy); null: the platform default */
                             requestsPerMinute: number | null;
+                            /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                            retainArchivesDays: number | null;
+                            /** @description days answered messages are kept (default: kept); null: the platform default */
+                            retainMessagesDays: number | null;
+                            /** @description days finished turns are kept (default: kept); null: the platform default */
+                            retainTurnsDays: number | null;
                             /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                             sandboxCpuPercent: number | null;
                             /** @enum {string} */
@@ -876,6 +918,12 @@ export interface paths {
                             name: string;
                             /** @description model requests per minute (credential proxy); null: the platform default */
                             requestsPerMinute: number | null;
+                            /** @description days pre-compaction archives are kept (default: kept); null: the platform default */
+                            retainArchivesDays: number | null;
+                            /** @description days answered messages are kept (default: kept); null: the platform default */
+                            retainMessagesDays: number | null;
+                            /** @description days finished turns are kept (default: kept); null: the platform default */
+                            retainTurnsDays: number | null;
                             /** @description CPU one sandbox may use, in percent of one core; null: the platform default */
                             sandboxCpuPercent: number | null;
                             /** @enum {string} */
@@ -1409,7 +1457,66 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a conversation
+         * @description Removes the conversation and everything it owns: messages, turns, model history, archives, tasks and its workspace (the durable copy at once, the files on worker hosts within WORKSPACE_SWEEP_SECONDS). Not undoable.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         /** Change a conversation (title, externalId, assistant name, trigger, metadata) */

@@ -36,7 +36,6 @@ export interface DeliveryReceipt {
 interface HookOwner {
   tenant_id: string;
   status: string;
-  max_concurrent_turns: number | null;
   max_conversations: number | null;
 }
 
@@ -52,7 +51,7 @@ const UNKNOWN_HOOK_KEY = 'whsec_unknown-hook';
  */
 export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): Promise<DeliveryReceipt> {
   const { rows } = await deps.pool.query<HookOwner>(
-    `SELECT h.tenant_id, t.status, t.max_concurrent_turns, t.max_conversations
+    `SELECT h.tenant_id, t.status, t.max_conversations
        FROM control.inbound_hooks h JOIN control.tenants t ON t.id = h.tenant_id WHERE h.id = $1`,
     [delivery.hookId],
   );
@@ -95,13 +94,11 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
               owner.max_conversations ?? deps.defaultMaxConversations,
             )
           ).id;
-    const { message } = await ingestMessage(
-      tx,
-      deps.turnQueue,
-      conversationId,
-      { content: mapped.content, sender: mapped.sender, metadata: { inboundHook: hook.id, deliveryId } },
-      owner.max_concurrent_turns,
-    );
+    const { message } = await ingestMessage(tx, deps.turnQueue, conversationId, {
+      content: mapped.content,
+      sender: mapped.sender,
+      metadata: { inboundHook: hook.id, deliveryId },
+    });
     await tx.client.query('UPDATE webhook_receipts SET conversation_id = $3, message_id = $4 WHERE hook_id = $1 AND delivery_id = $2', [
       hook.id,
       deliveryId,

@@ -12,6 +12,7 @@ export {
 } from './api-keys.ts';
 export { deleteCredential, listCredentials, type Provider, type StoredCredential, storeCredential } from './credentials.ts';
 export { tenantLimitBounds } from './limit-bounds.ts';
+export { deleteTenant, exportTenant, type TenantExportLine } from './tenant-removal.ts';
 export { TenantTurnSettings, type TurnSettings } from './tenant-turn-settings.ts';
 export {
   getTenant,

@@ -13,8 +13,6 @@ declare module 'fastify' {
     /** Set by the tenant-auth hook: whose data this request may touch. */
     tenantId: string;
     apiKeyId: string;
-    /** The tenant's own turn cap, if it has one (turn jobs carry it for the queue). */
-    tenantTurnCap: number | null;
     /** The tenant's own conversation quota, if it has one. */
     tenantMaxConversations: number | null;
   }
@@ -33,7 +31,6 @@ export function bearerToken(request: FastifyRequest): string {
 export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
-  app.decorateRequest('tenantTurnCap', null);
   app.decorateRequest('tenantMaxConversations', null);
   app.addHook('onRequest', async (request) => {
     const principal = await app.apiKeyCache.authenticate(bearerToken(request));
@@ -41,7 +38,6 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
     if (principal.tenantStatus !== 'active') throw new AppError('tenant_suspended', 'this tenant is suspended');
     request.tenantId = principal.tenantId;
     request.apiKeyId = principal.keyId;
-    request.tenantTurnCap = principal.maxConcurrentTurns;
     request.tenantMaxConversations = principal.maxConversations;
     request.log = request.log.child({ tenantId: principal.tenantId });
   });

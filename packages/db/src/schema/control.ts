@@ -30,6 +30,10 @@ export const tenants = control.table('tenants', {
   turnMaxOutputBytes: integer('turn_max_output_bytes'),
   /** CPU one sandbox may use, in percent of one core. */
   sandboxCpuPercent: integer('sandbox_cpu_percent'),
+  /** Days answered messages, finished turns and archives are kept; null keeps them (the retention job). */
+  retainMessagesDays: integer('retain_messages_days'),
+  retainTurnsDays: integer('retain_turns_days'),
+  retainArchivesDays: integer('retain_archives_days'),
   createdAt: createdAt(),
   suspendedAt: timestamp('suspended_at', { withTimezone: true }),
 });

@@ -98,6 +98,8 @@ export const turns = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     /** A running turn's worker renews this while it works; a lapsed lease frees the tenant slot. */
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    /** The worker running the turn: a slot of a worker whose liveness lock is gone is free at once (see WorkerLiveness). */
+    workerId: text('worker_id'),
   },
   (t) => [
     index('turns_conversation_idx').on(t.conversationId, t.createdAt),
