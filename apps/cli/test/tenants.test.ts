@@ -106,8 +106,15 @@ describe('warren tenants export and delete', () => {
       const conv = await createConversation(tx, { title: `${name} chat` });
       await appendUserMessage(tx, conv.id, { content: `${name} secret` });
     });
-    // an inbound hook's control entry (a control row the tenant's removal must find by its foreign key)
-    await db.pool.query('INSERT INTO control.inbound_hooks (id, tenant_id) VALUES ($1, $2)', [newId('inboundHook'), id]);
+    // an inbound hook: its control entry (found by its foreign key on removal) and its row, secret sealed
+    const hookId = newId('inboundHook');
+    await db.pool.query('INSERT INTO control.inbound_hooks (id, tenant_id) VALUES ($1, $2)', [hookId, id]);
+    await withTenant(db.pool, id, (tx) =>
+      tx.client.query(
+        `INSERT INTO inbound_hooks (id, name, scheme, sealed_secret, mapping) VALUES ($1, 'ci', 'github', 'sealed-${name}', '{}')`,
+        [hookId],
+      ),
+    );
     return { id, key };
   };
 
@@ -124,6 +131,8 @@ describe('warren tenants export and delete', () => {
     expect([...tables]).toEqual(expect.arrayContaining(['control.tenants', 'control.api_keys', 'conversations', 'messages', 'cursors']));
     expect(lines.find((l) => l.table === 'messages')?.row.content).toBe('exported secret');
     expect(lines.find((l) => l.table === 'control.api_keys')?.row).not.toHaveProperty('hash');
+    expect(lines.find((l) => l.table === 'inbound_hooks')?.row).toMatchObject({ name: 'ci' });
+    expect(res.stdout).not.toContain('sealed-exported');
     expect(res.stdout).not.toContain('bystander');
     expect(res.stdout).not.toContain(mine.key);
   });
