@@ -65,16 +65,16 @@ export async function createHook(
   return { hook: toHook(row!), secret };
 }
 
-export async function getHook(tx: TenantTx, id: string): Promise<InboundHook> {
+/** The hook with its sealed secret (for verifying a delivery; never for an answer). */
+export async function getHookWithSecret(tx: TenantTx, id: string): Promise<InboundHook & { sealedSecret: string }> {
   const [row] = await tx.db.select().from(inboundHooks).where(eq(inboundHooks.id, id));
   if (!row) throw notFound('inbound hook');
-  return toHook(row);
+  return { ...toHook(row), sealedSecret: row.sealedSecret };
 }
 
-/** The hook with its sealed secret, for verifying a delivery. */
-export async function getHookForDelivery(tx: TenantTx, id: string): Promise<(InboundHook & { sealedSecret: string }) | undefined> {
-  const [row] = await tx.db.select().from(inboundHooks).where(eq(inboundHooks.id, id));
-  return row && { ...toHook(row), sealedSecret: row.sealedSecret };
+export async function getHook(tx: TenantTx, id: string): Promise<InboundHook> {
+  const { sealedSecret: _sealed, ...hook } = await getHookWithSecret(tx, id);
+  return hook;
 }
 
 /** Hooks in creation order; `after` is the last id of the previous page. */

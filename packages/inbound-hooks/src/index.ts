@@ -2,4 +2,4 @@ export { createHook, deleteHook, getHook, type InboundHook, listHooks, updateHoo
 export { resolvePointer } from './json-pointer.ts';
 export { type HookMapping, hookMappingSchema, mapDelivery } from './mapping.ts';
 export { type Delivery, type DeliveryReceipt, type ReceiverDeps, receiveDelivery } from './receive.ts';
-export { type HookScheme, newHookSecret, verifyDelivery } from './signature.ts';
+export { type HookScheme, hookSchemes, newHookSecret, verifyDelivery } from './signature.ts';

@@ -5,7 +5,7 @@ import { openSecret } from '@warren/credentials';
 import { type Pool, withTenant } from '@warren/db';
 import type { TurnQueue } from '@warren/queue';
 import { ingestMessage } from '@warren/turns';
-import { getHookForDelivery } from './hooks.ts';
+import { getHookWithSecret } from './hooks.ts';
 import { mapDelivery } from './mapping.ts';
 import { verifyDelivery } from './signature.ts';
 
@@ -62,8 +62,7 @@ export async function receiveDelivery(deps: ReceiverDeps, delivery: Delivery): P
     throw notFound('inbound hook');
   }
   return withTenant(deps.pool, owner.tenant_id, async (tx) => {
-    const hook = await getHookForDelivery(tx, delivery.hookId);
-    if (!hook) throw notFound('inbound hook');
+    const hook = await getHookWithSecret(tx, delivery.hookId);
     const secret = await openSecret(deps.sealingKey, hook.sealedSecret);
     const deliveryId = verifyDelivery(hook.scheme, secret, delivery.raw, delivery.headers);
     if (owner.status !== 'active') throw new AppError('tenant_suspended', 'this tenant is suspended');

@@ -1,9 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@warren/core';
-import type { tenantSchema } from '@warren/db';
+import { tenantSchema } from '@warren/db';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 
-export type HookScheme = (typeof tenantSchema.inboundHookSchemes)[number];
+export const hookSchemes = tenantSchema.inboundHookSchemes;
+export type HookScheme = (typeof hookSchemes)[number];
 
 type Headers = Record<string, string | string[] | undefined>;
 

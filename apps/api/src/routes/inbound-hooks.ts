@@ -1,16 +1,23 @@
 import { AppError, idSchema, text } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import { createHook, deleteHook, getHook, hookMappingSchema, type InboundHook, listHooks, updateHook } from '@warren/inbound-hooks';
+import {
+  createHook,
+  deleteHook,
+  getHook,
+  hookMappingSchema,
+  hookSchemes,
+  type InboundHook,
+  listHooks,
+  updateHook,
+} from '@warren/inbound-hooks';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { page, pageQuery } from '../schemas.ts';
 
-const schemes = ['standard-webhooks', 'github'] as const;
-
 const hookSchema = z.object({
   id: z.string(),
   name: z.string(),
-  scheme: z.enum(schemes),
+  scheme: z.enum(hookSchemes),
   path: z.string().describe('Where the sender posts, on this API: POST /hooks/{id}.'),
   ...hookMappingSchema.shape,
   createdAt: z.iso.datetime(),
@@ -32,7 +39,7 @@ const name = text().trim().min(1).max(200);
 const createHookBody = z.strictObject({
   name,
   scheme: z
-    .enum(schemes)
+    .enum(hookSchemes)
     .default('standard-webhooks')
     .describe('standard-webhooks: webhook-id/-timestamp/-signature headers; github: X-Hub-Signature-256 and X-GitHub-Delivery.'),
   ...hookMappingSchema.shape,
