@@ -1,5 +1,6 @@
 // pnpm bench:ingest — messages/s through the real API process at concurrency 1, 16 and 64,
 // beside raw single-row INSERT commits/s on the same database at the same concurrency.
+import { createWarrenClient } from '@warren/client';
 import { createPool, freePort } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { Pool as HttpPool } from 'undici';
@@ -33,9 +34,15 @@ try {
     if (res.statusCode !== expected) throw new Error(`${path}: ${res.statusCode} ${text}`);
     return JSON.parse(text);
   };
-  // One conversation per lane: the realistic shape (many conversations, each one writer).
+  // One conversation per lane: the realistic shape (many conversations, each one writer). Set up
+  // with the typed client; the measured posts below go through one undici pool, kept lean.
+  const warren = createWarrenClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: apiKey.key });
   const conversations: string[] = [];
-  for (let i = 0; i < Math.max(...LEVELS); i++) conversations.push((await post('/v1/conversations', {}, 201)).id);
+  for (let i = 0; i < Math.max(...LEVELS); i++) {
+    const { data, error } = await warren.POST('/v1/conversations', { body: {} });
+    if (error) throw new Error(`creating a conversation: ${error.detail}`);
+    conversations.push(data.id);
+  }
 
   await pool.query(`CREATE TABLE public.raw_messages (
     id text PRIMARY KEY, conversation_id text NOT NULL, content text NOT NULL,

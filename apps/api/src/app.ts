@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
+import { withProblemResponses } from './openapi.ts';
 import { tenantAuth } from './plugins/auth.ts';
 import { jsonBody } from './plugins/json-body.ts';
 import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
@@ -21,6 +22,8 @@ import { assistantRoutes } from './routes/assistants.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
+import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
+import { inboundHookRoutes } from './routes/inbound-hooks.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { turnRoutes } from './routes/turns.ts';
@@ -36,6 +39,9 @@ export type ApiOptions = Pick<
   | 'SKILL_UPLOAD_MAX_BYTES'
   | 'DEFAULT_MAX_SKILLS'
   | 'DEFAULT_MAX_ASSISTANTS'
+  | 'HOOK_SECRET_KEY'
+  | 'INBOUND_BODY_LIMIT_BYTES'
+  | 'DEFAULT_MAX_INBOUND_HOOKS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -64,6 +70,11 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
   await app.register(skillRoutes, { pool: opts.pool, maxUploadBytes: opts.SKILL_UPLOAD_MAX_BYTES, maxSkills: opts.DEFAULT_MAX_SKILLS });
+  await app.register(inboundHookRoutes, {
+    pool: opts.pool,
+    sealingKey: opts.HOOK_SECRET_KEY,
+    defaultMaxInboundHooks: opts.DEFAULT_MAX_INBOUND_HOOKS,
+  });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
@@ -104,12 +115,20 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       },
       security: [{ apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (route) => withProblemResponses(jsonSchemaTransform(route)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes, { pool: opts.pool });
   await app.register(adminTenantRoutes, { pool: opts.pool, opsToken: opts.OPS_TOKEN });
   await app.register(tenantPlane, opts);
+  await app.register(hookDeliveryRoutes, {
+    pool: opts.pool,
+    turnQueue: opts.turnQueue,
+    sealingKey: opts.HOOK_SECRET_KEY,
+    defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS,
+    bodyLimit: opts.INBOUND_BODY_LIMIT_BYTES,
+    perMinute: opts.RATE_LIMIT_PER_MINUTE,
+  });
   return app;
 }

@@ -20,7 +20,18 @@ export const apiConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
     .optional(),
-  /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
+  /** Seals inbound hooks' signing secrets (`warren keys`); without it, hooks cannot be created or receive. */
+  HOOK_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
+    .optional(),
+  /** Largest inbound webhook payload; larger ones get 413. */
+  INBOUND_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`, `maxInboundHooks`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
   /** The largest skill bundle upload, and how many skills a tenant may hold. */
@@ -32,6 +43,7 @@ export const apiConfigSchema = z.object({
   DEFAULT_MAX_SKILLS: z.coerce.number().int().positive().default(50),
   /** The assistant quota for tenants without their own (`maxAssistants`). */
   DEFAULT_MAX_ASSISTANTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxAssistants.max).default(200),
+  DEFAULT_MAX_INBOUND_HOOKS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxInboundHooks.max).default(20),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

@@ -20,34 +20,33 @@ afterAll(() => h.close());
 
 describe('conversations and messages', () => {
   it('creates a conversation, posts messages with consecutive seqs, pages through them', async () => {
-    const t = await h.tenant();
-    const conv = await h.call(t.key, 'POST', '/v1/conversations', {
-      externalId: 'chat-1',
-      title: 'Support',
-      trigger: { mode: 'mention' },
-    });
-    expect(conv.statusCode).toBe(201);
-    const { id } = conv.json();
+    const warren = await h.client((await h.tenant()).key);
+    const conv = await warren.POST('/v1/conversations', { body: { externalId: 'chat-1', title: 'Support', trigger: { mode: 'mention' } } });
+    expect(conv.response.status).toBe(201);
+    const id = conv.data!.id;
     expect(id).toMatch(/^conv_/);
-    expect(conv.json().trigger).toEqual({ mode: 'mention', pattern: null });
+    expect(conv.data!.trigger).toEqual({ mode: 'mention', pattern: null });
 
     const posted = [];
     for (let i = 1; i <= 5; i++) {
-      const res = await h.call(t.key, 'POST', `/v1/conversations/${id}/messages`, { content: `m${i}`, sender: 'ann' });
-      expect(res.statusCode).toBe(201);
-      posted.push(res.json());
+      const res = await warren.POST('/v1/conversations/{id}/messages', {
+        params: { path: { id } },
+        body: { content: `m${i}`, sender: 'ann' },
+      });
+      expect(res.response.status).toBe(201);
+      posted.push(res.data!);
     }
     expect(posted.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5]);
 
-    const page1 = (await h.call(t.key, 'GET', `/v1/conversations/${id}/messages?limit=2`)).json();
-    expect(page1.data.map((m: { content: string }) => m.content)).toEqual(['m1', 'm2']);
+    const read = (query: { after?: number; limit?: number }) =>
+      warren.GET('/v1/conversations/{id}/messages', { params: { path: { id }, query } }).then((r) => r.data!);
+    const page1 = await read({ limit: 2 });
+    expect(page1.data.map((m) => m.content)).toEqual(['m1', 'm2']);
     expect(page1.next).toBe(2);
-    const page3 = (await h.call(t.key, 'GET', `/v1/conversations/${id}/messages?after=4&limit=2`)).json();
-    expect(page3.data.map((m: { seq: number }) => m.seq)).toEqual([5]);
+    const page3 = await read({ after: 4, limit: 2 });
+    expect(page3.data.map((m) => m.seq)).toEqual([5]);
     expect(page3.next).toBeNull();
-    const empty = await h.call(t.key, 'GET', `/v1/conversations/${id}/messages?after=5`);
-    expect(empty.statusCode).toBe(200);
-    expect(empty.json()).toEqual({ data: [], next: null });
+    expect(await read({ after: 5 })).toEqual({ data: [], next: null });
   });
 
   it('keeps seqs gap-free under concurrent posts', async () => {
@@ -92,23 +91,26 @@ describe('conversations and messages', () => {
 
 describe('Idempotency-Key', () => {
   it('returns the first response for the same key and body, 409 for another body', async () => {
-    const t = await h.tenant();
-    const { id } = (await h.call(t.key, 'POST', '/v1/conversations', {})).json();
-    const url = `/v1/conversations/${id}/messages`;
-    const headers = { 'idempotency-key': 'retry-1' };
-    const first = await h.call(t.key, 'POST', url, { content: 'hello' }, headers);
-    const again = await h.call(t.key, 'POST', url, { content: 'hello' }, headers);
-    expect(first.statusCode).toBe(201);
-    expect(again.statusCode).toBe(201);
-    expect(again.json()).toEqual(first.json());
-    expect(again.headers['idempotent-replayed']).toBe('true');
+    const warren = await h.client((await h.tenant()).key);
+    const { id } = (await warren.POST('/v1/conversations', { body: {} })).data!;
+    const post = (content: string) =>
+      warren.POST('/v1/conversations/{id}/messages', {
+        params: { path: { id }, header: { 'idempotency-key': 'retry-1' } },
+        body: { content },
+      });
+    const first = await post('hello');
+    const again = await post('hello');
+    expect(first.response.status).toBe(201);
+    expect(again.response.status).toBe(201);
+    expect(again.data).toEqual(first.data);
+    expect(again.response.headers.get('idempotent-replayed')).toBe('true');
 
-    const other = await h.call(t.key, 'POST', url, { content: 'different' }, headers);
-    expect(other.statusCode).toBe(409);
-    expect(other.json().type).toBe('urn:warren:problem:idempotency-mismatch');
+    const other = await post('different');
+    expect(other.response.status).toBe(409);
+    expect(other.error?.type).toBe('urn:warren:problem:idempotency-mismatch');
 
-    const list = (await h.call(t.key, 'GET', url)).json();
-    expect(list.data).toHaveLength(1);
+    const list = await warren.GET('/v1/conversations/{id}/messages', { params: { path: { id }, query: {} } });
+    expect(list.data!.data).toHaveLength(1);
   });
 
   it('stores one message when the same key races', async () => {

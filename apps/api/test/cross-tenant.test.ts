@@ -2,6 +2,7 @@ import { writeArchive } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { skillMd, tarOf } from '@warren/testkit';
 import { claimTurn } from '@warren/turns';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from './harness.ts';
 
@@ -18,6 +19,7 @@ let bTurn: string;
 const bSkill = 'b-only-skill';
 let bAssistant: string;
 let bArchive: string;
+let bHook: { id: string; secret: string };
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -45,7 +47,27 @@ beforeAll(async () => {
       contextTokens: 1,
     }),
   );
+  bHook = (
+    await h.call(b.key, 'POST', '/v1/inbound-hooks', { name: 'B only', conversation: { id: bConv }, text: { pointer: '/text' } })
+  ).json();
 });
+
+/** A Standard Webhooks delivery to `hookId`, signed with `secret`. */
+function deliver(hookId: string, secret: string, payload: unknown, id = `d-${Math.random()}`) {
+  const body = JSON.stringify(payload);
+  const at = new Date();
+  return h.app.inject({
+    method: 'POST',
+    url: `/hooks/${hookId}`,
+    payload: body,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': new Webhook(secret).sign(id, at, body),
+    },
+  });
+}
 afterAll(() => h.close());
 
 describe("tenant A's key with tenant B's ids", () => {
@@ -67,11 +89,14 @@ describe("tenant A's key with tenant B's ids", () => {
     ['GET', () => `/v1/assistants/${bAssistant}/versions/1`],
     ['GET', () => `/v1/conversations/${bConv}/archives`],
     ['GET', () => `/v1/archives/${bArchive}`],
+    ['GET', () => `/v1/inbound-hooks/${bHook.id}`],
+    ['PATCH', () => `/v1/inbound-hooks/${bHook.id}`, { text: { pointer: '/hijacked' } }],
+    ['DELETE', () => `/v1/inbound-hooks/${bHook.id}`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
     const res = await h.call(a.key, method, url(), body);
-    expect(res.statusCode).toBe(404);
+    expect(res.statusCode, res.body).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
     expect(res.body).not.toContain('B only');
@@ -107,6 +132,29 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(res.json()).toMatchObject({ version: 1, description: 'A version of the name.' });
     const theirs = (await h.call(b.key, 'GET', `/v1/skills/${bSkill}`)).json().versions;
     expect(theirs).toEqual([expect.objectContaining({ version: 1, description: expect.stringContaining('PDF') })]);
+    expect((await h.call(a.key, 'GET', '/v1/inbound-hooks')).json().data).toEqual([]);
+  });
+
+  it("tenant A's hook never writes into tenant B", async () => {
+    // A hook of A's aimed at B's conversation: B's id is not found in A's schema.
+    const aimed = await h.call(a.key, 'POST', '/v1/inbound-hooks', { name: 'at B', conversation: { id: bConv }, text: { pointer: '/t' } });
+    expect(aimed.statusCode).toBe(404);
+    // An external id B already uses names a new conversation of A's, not B's.
+    const aHook = (
+      await h.call(a.key, 'POST', '/v1/inbound-hooks', {
+        name: 'A',
+        conversation: { externalIdPointer: '/ext' },
+        text: { pointer: '/text' },
+      })
+    ).json();
+    const res = await deliver(aHook.id, aHook.secret, { ext: 'b-ext', text: 'from A' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().conversationId).not.toBe(bConv);
+    expect((await h.call(a.key, 'GET', `/v1/conversations/${res.json().conversationId}`)).statusCode).toBe(200);
+    // B's hook, signed with A's secret, refuses the delivery.
+    const forged = await deliver(bHook.id, aHook.secret, { text: 'forged' });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
   });
 
   it("left B's data untouched", async () => {
@@ -117,6 +165,9 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(keys.find((k: { id: string }) => k.id === bKeyId).revokedAt).toBeNull();
     const assistant = (await h.call(b.key, 'GET', `/v1/assistants/${bAssistant}`)).json();
     expect(assistant).toMatchObject({ version: 1, instructions: 'B secret instructions' });
+    expect((await h.call(b.key, 'GET', `/v1/inbound-hooks/${bHook.id}`)).json().text).toEqual({ pointer: '/text' });
+    // and B's hook still delivers into B
+    expect((await deliver(bHook.id, bHook.secret, { text: 'B hook works' })).statusCode).toBe(201);
   });
 
   it('probes every tenant route that takes an id', async () => {
@@ -130,7 +181,7 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn|asst|arc)_[0-9a-z]{26}/, '{id}')
+          .replace(/(conv|key|turn|asst|arc|hook)_[0-9a-z]{26}/, '{id}')
           .replace(/\/versions\/\d+$/, '/versions/{version}')
           .replace(bSkill, '{name}')}`,
     );

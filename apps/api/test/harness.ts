@@ -1,3 +1,4 @@
+import { createWarrenClient, type WarrenClient } from '@warren/client';
 import { createLogger } from '@warren/core';
 import { TurnQueue } from '@warren/queue';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
@@ -5,6 +6,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { type ApiOptions, buildApi } from '../src/app.ts';
 
 export const OPS_TOKEN = 'ops-token-for-tests-0123456789';
+/** A fixed HOOK_SECRET_KEY (32 bytes, base64). */
+export const TEST_HOOK_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 
 export interface ApiHarness {
   db: TestDatabase;
@@ -12,6 +15,8 @@ export interface ApiHarness {
   /** Provisions a tenant through the admin API; returns its id and first key. */
   tenant(name?: string): Promise<{ id: string; key: string }>;
   call(key: string, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** The typed client (packages/client) for `key`, over real HTTP: the app listens on a free port from the first call. */
+  client(key: string): Promise<WarrenClient>;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,8 @@ export async function startApiHarness(
       | 'SKILL_UPLOAD_MAX_BYTES'
       | 'DEFAULT_MAX_SKILLS'
       | 'DEFAULT_MAX_ASSISTANTS'
+      | 'INBOUND_BODY_LIMIT_BYTES'
+      | 'DEFAULT_MAX_INBOUND_HOOKS'
       | 'logger'
     >
   > = {},
@@ -47,6 +54,9 @@ export async function startApiHarness(
     SKILL_UPLOAD_MAX_BYTES: overrides.SKILL_UPLOAD_MAX_BYTES ?? 5 * 1024 * 1024,
     DEFAULT_MAX_SKILLS: overrides.DEFAULT_MAX_SKILLS ?? 50,
     DEFAULT_MAX_ASSISTANTS: overrides.DEFAULT_MAX_ASSISTANTS ?? 200,
+    HOOK_SECRET_KEY: TEST_HOOK_SECRET_KEY,
+    INBOUND_BODY_LIMIT_BYTES: overrides.INBOUND_BODY_LIMIT_BYTES ?? 256 * 1024,
+    DEFAULT_MAX_INBOUND_HOOKS: overrides.DEFAULT_MAX_INBOUND_HOOKS ?? 20,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>
@@ -56,10 +66,15 @@ export async function startApiHarness(
       headers: { authorization: `Bearer ${key}`, ...headers },
       ...(body === undefined ? {} : { payload: body as object }),
     });
+  let listening: Promise<string> | undefined;
   const harness: ApiHarness = {
     db,
     app,
     call,
+    async client(key) {
+      listening ??= app.listen({ host: '127.0.0.1', port: 0 });
+      return createWarrenClient({ baseUrl: await listening, apiKey: key });
+    },
     async tenant(name = 'tenant') {
       const res = await call(OPS_TOKEN, 'POST', '/v1/admin/tenants', { name });
       if (res.statusCode !== 201) throw new Error(`provisioning failed: ${res.statusCode} ${res.body}`);

@@ -1,4 +1,5 @@
 import { appendUserMessage, createConversation } from '@warren/conversations';
+import { newId } from '@warren/core';
 import { tenantSchemaName, withTenant } from '@warren/db';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +106,15 @@ describe('warren tenants export and delete', () => {
       const conv = await createConversation(tx, { title: `${name} chat` });
       await appendUserMessage(tx, conv.id, { content: `${name} secret` });
     });
+    // an inbound hook: its control entry (found by its foreign key on removal) and its row, secret sealed
+    const hookId = newId('inboundHook');
+    await db.pool.query('INSERT INTO control.inbound_hooks (id, tenant_id) VALUES ($1, $2)', [hookId, id]);
+    await withTenant(db.pool, id, (tx) =>
+      tx.client.query(
+        `INSERT INTO inbound_hooks (id, name, scheme, sealed_secret, mapping) VALUES ($1, 'ci', 'github', 'sealed-${name}', '{}')`,
+        [hookId],
+      ),
+    );
     return { id, key };
   };
 
@@ -121,6 +131,8 @@ describe('warren tenants export and delete', () => {
     expect([...tables]).toEqual(expect.arrayContaining(['control.tenants', 'control.api_keys', 'conversations', 'messages', 'cursors']));
     expect(lines.find((l) => l.table === 'messages')?.row.content).toBe('exported secret');
     expect(lines.find((l) => l.table === 'control.api_keys')?.row).not.toHaveProperty('hash');
+    expect(lines.find((l) => l.table === 'inbound_hooks')?.row).toMatchObject({ name: 'ci' });
+    expect(res.stdout).not.toContain('sealed-exported');
     expect(res.stdout).not.toContain('bystander');
     expect(res.stdout).not.toContain(mine.key);
   });
@@ -133,6 +145,7 @@ describe('warren tenants export and delete', () => {
         await db.pool.query(
           `SELECT (SELECT count(*)::int FROM control.tenants WHERE id = $1) AS tenants,
                   (SELECT count(*)::int FROM control.api_keys WHERE tenant_id = $1) AS keys,
+                  (SELECT count(*)::int FROM control.inbound_hooks WHERE tenant_id = $1) AS hooks,
                   (SELECT count(*)::int FROM pg_namespace WHERE nspname = $2) AS schemas,
                   (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles`,
           [id, tenantSchemaName(id)],
@@ -142,12 +155,12 @@ describe('warren tenants export and delete', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`--confirm ${doomed.id}`);
     expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', other.id], env)).code).toBe(1);
-    expect(await counts(doomed.id)).toEqual({ tenants: 1, keys: 1, schemas: 1, roles: 1 });
+    expect(await counts(doomed.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, schemas: 1, roles: 1 });
 
     const deleted = await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env);
     expect(deleted.code).toBe(0);
-    expect(await counts(doomed.id)).toEqual({ tenants: 0, keys: 0, schemas: 0, roles: 0 });
-    expect(await counts(other.id)).toEqual({ tenants: 1, keys: 1, schemas: 1, roles: 1 });
+    expect(await counts(doomed.id)).toEqual({ tenants: 0, keys: 0, hooks: 0, schemas: 0, roles: 0 });
+    expect(await counts(other.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, schemas: 1, roles: 1 });
     const survivor = await withTenant(db.pool, other.id, async (tx) => (await tx.client.query('SELECT content FROM messages')).rows);
     expect(survivor).toEqual([{ content: 'survivor secret' }]);
     expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env)).code).toBe(1);

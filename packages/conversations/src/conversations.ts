@@ -49,7 +49,7 @@ export async function createConversation(tx: TenantTx, input: ConversationInput)
  * at `max` rows, so it costs no more than the quota.
  */
 export async function createConversationWithinQuota(tx: TenantTx, input: ConversationInput, max: number): Promise<Conversation> {
-  await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.conversation-quota.' || current_schema(), 0))`);
+  await lockConversationCreation(tx);
   const { rows } = await tx.client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM conversations LIMIT $1) held', [
     max,
   ]);
@@ -60,6 +60,21 @@ export async function createConversationWithinQuota(tx: TenantTx, input: Convers
     });
   }
   return createConversation(tx, input);
+}
+
+/** Serialises conversation creation within the tenant until the transaction ends (re-entrant). */
+const lockConversationCreation = (tx: TenantTx) =>
+  tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.conversation-quota.' || current_schema(), 0))`);
+
+/**
+ * The conversation with this external id, created (within the quota) if there is none. Two
+ * first sightings at once: the second waits on the creation lock, then finds the first's.
+ */
+export async function findOrCreateConversationByExternalId(tx: TenantTx, externalId: string, max: number): Promise<Conversation> {
+  const found = await findConversationByExternalId(tx, externalId);
+  if (found) return found;
+  await lockConversationCreation(tx);
+  return (await findConversationByExternalId(tx, externalId)) ?? createConversationWithinQuota(tx, { externalId }, max);
 }
 
 export async function getConversation(tx: TenantTx, id: string): Promise<Conversation> {

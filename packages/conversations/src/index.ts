@@ -18,6 +18,7 @@ export {
   createConversationWithinQuota,
   deleteConversation,
   findConversationByExternalId,
+  findOrCreateConversationByExternalId,
   getConversation,
   listConversations,
   type TriggerMode,

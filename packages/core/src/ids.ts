@@ -15,6 +15,7 @@ export const idPrefixes = {
   assistantVersion: 'asv',
   outbox: 'obx',
   usage: 'use',
+  inboundHook: 'hook',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -9,6 +9,8 @@ const CONTROL_EXPORT: Record<string, string[]> = {
   usage: [],
   credentials: ['sealed'],
 };
+/** Tenant columns an export leaves out: secrets, even sealed. */
+const TENANT_HIDDEN: Record<string, string[]> = { inbound_hooks: ['sealed_secret'] };
 const FETCH_ROWS = 500;
 
 export interface TenantExportLine {
@@ -42,7 +44,9 @@ export async function exportTenant(pool: Pool, tenantId: string, write: (line: T
     );
     for (const { name } of tables) {
       if (NOT_EXPORTED.has(name)) continue;
-      await tx.client.query(`DECLARE export_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t) AS row FROM "${name}" t`);
+      await tx.client.query(`DECLARE export_rows NO SCROLL CURSOR FOR SELECT to_jsonb(t) - $1::text[] AS row FROM "${name}" t`, [
+        TENANT_HIDDEN[name] ?? [],
+      ]);
       for (;;) {
         const { rows } = await tx.client.query<{ row: Record<string, unknown> }>(`FETCH ${FETCH_ROWS} FROM export_rows`);
         for (const { row } of rows) await emit(name, row);

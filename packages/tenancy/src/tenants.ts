@@ -25,6 +25,7 @@ export interface TenantLimits {
   maxApiKeys: number | null;
   maxConversations: number | null;
   maxAssistants: number | null;
+  maxInboundHooks: number | null;
   workspaceBytes: number | null;
   turnMaxOutputs: number | null;
   turnMaxOutputBytes: number | null;
@@ -41,6 +42,7 @@ export const tenantLimitKeys = [
   'maxApiKeys',
   'maxConversations',
   'maxAssistants',
+  'maxInboundHooks',
   'workspaceBytes',
   'turnMaxOutputs',
   'turnMaxOutputBytes',

@@ -14,7 +14,9 @@ export interface RetentionDays {
 /**
  * What each retention setting deletes, older than its days. Messages only once answered (at or
  * below the conversation's processed cursor: an unanswered message is the next turn's input);
- * turns only once finished; archives by age.
+ * turns only once finished; archives by age. Inbound webhook receipts (each a message's raw
+ * payload) go with the messages' days: past a signature's 5 minutes a receipt no longer guards
+ * against a replay, except for GitHub deliveries, which sign no timestamp.
  */
 const sweeps: Array<{ days: keyof RetentionDays; table: string; sql: string }> = [
   {
@@ -23,6 +25,12 @@ const sweeps: Array<{ days: keyof RetentionDays; table: string; sql: string }> =
     sql: `DELETE FROM messages WHERE id IN (
             SELECT m.id FROM messages m JOIN cursors c ON c.conversation_id = m.conversation_id
              WHERE m.created_at < now() - make_interval(days => $1) AND m.seq <= c.processed_seq LIMIT ${BATCH})`,
+  },
+  {
+    days: 'retainMessagesDays',
+    table: 'webhook_receipts',
+    sql: `DELETE FROM webhook_receipts WHERE (hook_id, delivery_id) IN (
+            SELECT hook_id, delivery_id FROM webhook_receipts WHERE received_at < now() - make_interval(days => $1) LIMIT ${BATCH})`,
   },
   {
     days: 'retainTurnsDays',

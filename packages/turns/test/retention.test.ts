@@ -33,6 +33,11 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
              ('arc_new', $1, 'compaction', '[]', now())`,
       [conv.id],
     );
+    await q(`INSERT INTO inbound_hooks (id, name, scheme, sealed_secret, mapping) VALUES ('hook_x', 'ci', 'github', 'sealed', '{}')`);
+    await q(
+      `INSERT INTO webhook_receipts (hook_id, delivery_id, source, payload, received_at)
+       VALUES ('hook_x', 'old', 'github', '\\x7b7d', now() - interval '40 days'), ('hook_x', 'new', 'github', '\\x7b7d', now())`,
+    );
     await q(`UPDATE messages SET created_at = now() - interval '40 days'`);
     await appendUserMessage(tx, conv.id, { content: 'message 5, today' });
   });
@@ -41,6 +46,7 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
       messages: (await tx.client.query('SELECT seq::int FROM messages ORDER BY seq')).rows.map((r) => r.seq),
       turns: (await tx.client.query('SELECT id FROM turns ORDER BY id')).rows.map((r) => r.id),
       archives: (await tx.client.query('SELECT id FROM archives ORDER BY id')).rows.map((r) => r.id),
+      receipts: (await tx.client.query('SELECT delivery_id FROM webhook_receipts ORDER BY delivery_id')).rows.map((r) => r.delivery_id),
     }));
   return { left };
 }
@@ -52,10 +58,15 @@ describe('retention', () => {
     const partly = await agedTenant('prunes-messages-only', { retainMessagesDays: 60 });
     await enforceRetention(db.pool, testkitLogger);
 
-    const everything = { messages: [1, 2, 3, 4, 5], turns: ['turn_old', 'turn_running'], archives: ['arc_new', 'arc_old'] };
+    const everything = {
+      messages: [1, 2, 3, 4, 5],
+      turns: ['turn_old', 'turn_running'],
+      archives: ['arc_new', 'arc_old'],
+      receipts: ['new', 'old'],
+    };
     expect(await kept.left()).toEqual(everything);
     // message 4 is 40 days old but unanswered: the next turn's input
-    expect(await pruned.left()).toEqual({ messages: [4, 5], turns: ['turn_running'], archives: ['arc_new'] });
+    expect(await pruned.left()).toEqual({ messages: [4, 5], turns: ['turn_running'], archives: ['arc_new'], receipts: ['new'] });
     expect(await partly.left()).toEqual(everything); // 60 days keeps the 40-day-old ones
   });
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canReach, parseEnv } from '@warren/core';
-import { generateProxyKeyPair } from '@warren/credentials';
+import { generateProxyKeyPair, generateSecretBoxKey } from '@warren/credentials';
 import { controlDb, createPool, type EmbeddedPostgresHandle, ensureAppDatabase, startEmbeddedPostgres } from '@warren/db';
 import { sandboxUser } from '@warren/sandbox';
 import { listTenants, provisionTenant } from '@warren/tenancy';
@@ -41,6 +41,7 @@ const localStateSchema = z.object({
   proxyTokenSecret: z.string(),
   proxyPublicKey: z.string(),
   proxySecretKey: z.string(),
+  hookSecretKey: z.string(),
   demoTenantId: z.string().optional(),
   demoApiKey: z.string().optional(),
 });
@@ -59,6 +60,7 @@ async function loadLocalState(dataDir: string): Promise<LocalState> {
     proxyTokenSecret: randomBytes(32).toString('base64url'),
     proxyPublicKey: pair?.publicKey,
     proxySecretKey: pair?.secretKey,
+    hookSecretKey: saved.hookSecretKey ?? (await generateSecretBoxKey()),
     ...saved,
   });
   saveLocalState(dataDir, state);
@@ -173,6 +175,7 @@ export async function upCommand(argv: string[]): Promise<number> {
       DATABASE_URL: databaseUrl,
       OPS_TOKEN: state.opsToken,
       PROXY_PUBLIC_KEY: state.proxyPublicKey,
+      HOOK_SECRET_KEY: state.hookSecretKey,
       HOST: env.HOST,
       PORT: String(env.PORT),
     });

@@ -23,6 +23,7 @@ export const tenants = control.table('tenants', {
   maxApiKeys: integer('max_api_keys'),
   maxConversations: integer('max_conversations'),
   maxAssistants: integer('max_assistants'),
+  maxInboundHooks: integer('max_inbound_hooks'),
   /** Bytes one conversation's workspace may hold. */
   workspaceBytes: bigint('workspace_bytes', { mode: 'number' }),
   /** `send_message` outputs, and their bytes, one turn may write. */
@@ -119,4 +120,21 @@ export const webhookEndpoints = control.table(
     disabledAt: timestamp('disabled_at', { withTimezone: true }),
   },
   (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId)],
+);
+
+/**
+ * Which tenant an inbound hook belongs to: `POST /hooks/:id` carries no API key, and this
+ * finds the tenant without looking into tenant schemas. Nothing secret; the hook itself is in
+ * the tenant's `inbound_hooks`, written in the same transaction.
+ */
+export const inboundHooks = control.table(
+  'inbound_hooks',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index('inbound_hooks_tenant_idx').on(t.tenantId)],
 );

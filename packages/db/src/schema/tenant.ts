@@ -328,13 +328,46 @@ export const outbox = pgTable(
   (t) => [index('outbox_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
 );
 
-/** Inbound webhook deliveries already accepted, so a redelivery is not stored twice. */
-export const webhookReceipts = pgTable('webhook_receipts', {
-  deliveryId: text('delivery_id').primaryKey(),
-  source: text().notNull(),
-  messageId: text('message_id'),
-  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+export const inboundHookSchemes = ['standard-webhooks', 'github'] as const;
+
+/**
+ * A public URL (`POST /hooks/:id`) that turns a signed webhook into a message. Its id is also
+ * in `control.inbound_hooks`, which maps it to this tenant (the URL carries no API key).
+ */
+export const inboundHooks = pgTable('inbound_hooks', {
+  id: text().primaryKey(),
+  name: text().notNull(),
+  scheme: text({ enum: inboundHookSchemes }).notNull(),
+  /** The signing secret, sealed with the API's HOOK_SECRET_KEY; shown to the tenant once. */
+  sealedSecret: text('sealed_secret').notNull(),
+  /** Payload → conversation and text (see HookMapping in packages/inbound-hooks). */
+  mapping: jsonb().$type<Record<string, unknown>>().notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
 });
+
+/**
+ * Inbound webhook deliveries accepted, with their raw payload; the key (hook, the sender's
+ * webhook id) makes a redelivery an answer without a second message.
+ */
+export const webhookReceipts = pgTable(
+  'webhook_receipts',
+  {
+    hookId: text('hook_id')
+      .notNull()
+      .references(() => inboundHooks.id, { onDelete: 'cascade' }),
+    /** The sender's webhook id (`webhook-id`, `X-GitHub-Delivery`). */
+    deliveryId: text('delivery_id').notNull(),
+    /** The signature scheme it was verified with. */
+    source: text().notNull(),
+    conversationId: text('conversation_id'),
+    messageId: text('message_id'),
+    /** The bytes as signed. */
+    payload: bytea().notNull(),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.hookId, t.deliveryId] })],
+);
 
 /** Responses remembered per Idempotency-Key, so a retried request gets the same answer. */
 export const idempotencyKeys = pgTable(
