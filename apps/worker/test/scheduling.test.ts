@@ -1,4 +1,4 @@
-import { appendUserMessage, createConversation } from '@warren/conversations';
+import { appendUserMessage, createConversation, deleteConversation } from '@warren/conversations';
 import { asAppRole, controlDb, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TurnQueue } from '@warren/queue';
 import { provisionTenant, setTenantStatus } from '@warren/tenancy';
@@ -176,7 +176,7 @@ describe('worker scheduling', () => {
       ['wkr_two', startWorker({ ...settings, WORKER_ID: 'wkr_two' })],
     ]);
     try {
-      await post(t.tenantId, stuck, '#fake sleep 30000');
+      await post(t.tenantId, stuck, '#fake sleep 10000');
       const running = () =>
         withTenant(
           stack.db.pool,
@@ -201,6 +201,8 @@ describe('worker scheduling', () => {
       expect(answered!.started_at.getTime()).toBeLessThan(lease.getTime());
     } finally {
       await Promise.all([...workers.values()].map((w) => stopProcess(w)));
+      // its retried job would hold the next test's single worker for the whole sleep
+      await withTenant(stack.db.pool, t.tenantId, (tx) => deleteConversation(tx, stuck));
     }
   }, 120_000);
 

@@ -324,6 +324,8 @@ export interface paths {
                                 id: string;
                                 /** @description unrevoked API keys the tenant may hold; null: the platform default */
                                 maxApiKeys: number | null;
+                                /** @description assistants the tenant may define; null: the platform default */
+                                maxAssistants: number | null;
                                 /** @description turns the tenant may run at once; null: the platform default */
                                 maxConcurrentTurns: number | null;
                                 /** @description conversations the tenant may hold; null: the platform default */
@@ -375,6 +377,8 @@ export interface paths {
                     "application/json": {
                         /** @description unrevoked API keys the tenant may hold */
                         maxApiKeys?: number | null;
+                        /** @description assistants the tenant may define */
+                        maxAssistants?: number | null;
                         /** @description turns the tenant may run at once */
                         maxConcurrentTurns?: number | null;
                         /** @description conversations the tenant may hold */
@@ -463,6 +467,8 @@ export interface paths {
                                 id: string;
                                 /** @description unrevoked API keys the tenant may hold; null: the platform default */
                                 maxApiKeys: number | null;
+                                /** @description assistants the tenant may define; null: the platform default */
+                                maxAssistants: number | null;
                                 /** @description turns the tenant may run at once; null: the platform default */
                                 maxConcurrentTurns: number | null;
                                 /** @description conversations the tenant may hold; null: the platform default */
@@ -569,6 +575,8 @@ export interface paths {
                             id: string;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
+                            /** @description assistants the tenant may define; null: the platform default */
+                            maxAssistants: number | null;
                             /** @description turns the tenant may run at once; null: the platform default */
                             maxConcurrentTurns: number | null;
                             /** @description conversations the tenant may hold; null: the platform default */
@@ -623,6 +631,8 @@ export interface paths {
                     "application/json": {
                         /** @description unrevoked API keys the tenant may hold */
                         maxApiKeys?: number | null;
+                        /** @description assistants the tenant may define */
+                        maxAssistants?: number | null;
                         /** @description turns the tenant may run at once */
                         maxConcurrentTurns?: number | null;
                         /** @description conversations the tenant may hold */
@@ -697,6 +707,8 @@ export interface paths {
                             id: string;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
+                            /** @description assistants the tenant may define; null: the platform default */
+                            maxAssistants: number | null;
                             /** @description turns the tenant may run at once; null: the platform default */
                             maxConcurrentTurns: number | null;
                             /** @description conversations the tenant may hold; null: the platform default */
@@ -800,6 +812,8 @@ export interface paths {
                             id: string;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
+                            /** @description assistants the tenant may define; null: the platform default */
+                            maxAssistants: number | null;
                             /** @description turns the tenant may run at once; null: the platform default */
                             maxConcurrentTurns: number | null;
                             /** @description conversations the tenant may hold; null: the platform default */
@@ -907,6 +921,8 @@ export interface paths {
                             id: string;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
+                            /** @description assistants the tenant may define; null: the platform default */
+                            maxAssistants: number | null;
                             /** @description turns the tenant may run at once; null: the platform default */
                             maxConcurrentTurns: number | null;
                             /** @description conversations the tenant may hold; null: the platform default */
@@ -1174,6 +1190,721 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/archives/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One archive with its full transcript */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description The context size (tokens) that set the compaction off. */
+                            contextTokens: number;
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** @description Model-history entries in the transcript. */
+                            messageCount: number;
+                            reason: string;
+                            /** @description What replaced the older messages in the history. */
+                            summary: string;
+                            /** @description The whole model history before compaction: Messages API message params, tool calls and results included. */
+                            transcript: ({
+                                content: unknown;
+                                /** @enum {string} */
+                                role: "user" | "assistant";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @description The turn whose commit compacted the history. */
+                            turnId: string | null;
+                            /** @description Metered tokens of the conversation's turns since the previous archive. */
+                            usage: {
+                                inputTokens: number;
+                                outputTokens: number;
+                                turns: number;
+                            } | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assistants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List assistants (their current versions), oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return assistants created after this one. */
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                compactionBudgetTokens: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When this version was made.
+                                 */
+                                createdAt: string;
+                                id: string;
+                                instructions: string;
+                                maxTokens: number | null;
+                                model: string | null;
+                                name: string;
+                                skills: string[];
+                                tools: string[] | null;
+                                trigger: {
+                                    /** @enum {string} */
+                                    mode: "always" | "mention" | "never";
+                                    pattern: string | null;
+                                };
+                                /** @description Versions are immutable; every change makes the next one. */
+                                version: number;
+                                /** @description What turns record as the version they ran with. */
+                                versionId: string;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create an assistant (version 1)
+         * @description A tenant holds at most its quota of assistants (maxAssistants, by default 200); beyond it, 409 assistant-quota-exceeded. Names are unique per tenant.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The context size (tokens) at which a conversation's history is compacted; null: the worker's COMPACTION_BUDGET_TOKENS. */
+                        compactionBudgetTokens?: number | null;
+                        /** @description The system prompt of the assistant's turns. */
+                        instructions: string;
+                        /** @description max_tokens per model call; null: the worker's TURN_MAX_TOKENS. */
+                        maxTokens?: number | null;
+                        /** @description The model of its turns; null: the worker's MODEL. */
+                        model?: string | null;
+                        /** @description The name people call the assistant by; conversations created with it take it as assistantName. */
+                        name: string;
+                        /** @description Skill bundles the assistant carries, by name. */
+                        skills?: string[];
+                        /** @description The tools offered to the model (bash, read_file, …); null: all of them. */
+                        tools?: string[] | null;
+                        /** @description The trigger of conversations created with the assistant that name none. */
+                        trigger?: {
+                            /**
+                             * @description always: every message wakes the assistant; mention: only messages naming it; never: store only.
+                             * @enum {string}
+                             */
+                            mode: "always" | "mention" | "never";
+                            /** @description With mode=mention: an RE2 pattern (case-insensitive, at most 200 characters; no lookaround or backreferences) replacing the default whole-word match of assistantName. */
+                            pattern?: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compactionBudgetTokens: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When this version was made.
+                             */
+                            createdAt: string;
+                            id: string;
+                            instructions: string;
+                            maxTokens: number | null;
+                            model: string | null;
+                            name: string;
+                            skills: string[];
+                            tools: string[] | null;
+                            trigger: {
+                                /** @enum {string} */
+                                mode: "always" | "mention" | "never";
+                                pattern: string | null;
+                            };
+                            /** @description Versions are immutable; every change makes the next one. */
+                            version: number;
+                            /** @description What turns record as the version they ran with. */
+                            versionId: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assistants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An assistant's current version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compactionBudgetTokens: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When this version was made.
+                             */
+                            createdAt: string;
+                            id: string;
+                            instructions: string;
+                            maxTokens: number | null;
+                            model: string | null;
+                            name: string;
+                            skills: string[];
+                            tools: string[] | null;
+                            trigger: {
+                                /** @enum {string} */
+                                mode: "always" | "mention" | "never";
+                                pattern: string | null;
+                            };
+                            /** @description Versions are immutable; every change makes the next one. */
+                            version: number;
+                            /** @description What turns record as the version they ran with. */
+                            versionId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change an assistant: writes its next version
+         * @description Conversations that follow the assistant run their next turn with the new version; pinned ones keep theirs. At most 1000 versions.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The context size (tokens) at which a conversation's history is compacted; null: the worker's COMPACTION_BUDGET_TOKENS. */
+                        compactionBudgetTokens?: number | null;
+                        /** @description The system prompt of the assistant's turns. */
+                        instructions?: string;
+                        /** @description max_tokens per model call; null: the worker's TURN_MAX_TOKENS. */
+                        maxTokens?: number | null;
+                        /** @description The model of its turns; null: the worker's MODEL. */
+                        model?: string | null;
+                        /** @description The name people call the assistant by; conversations created with it take it as assistantName. */
+                        name?: string;
+                        /** @description Skill bundles the assistant carries, by name. */
+                        skills?: string[];
+                        /** @description The tools offered to the model (bash, read_file, …); null: all of them. */
+                        tools?: string[] | null;
+                        /** @description The trigger of conversations created with the assistant that name none. */
+                        trigger?: {
+                            /**
+                             * @description always: every message wakes the assistant; mention: only messages naming it; never: store only.
+                             * @enum {string}
+                             */
+                            mode: "always" | "mention" | "never";
+                            /** @description With mode=mention: an RE2 pattern (case-insensitive, at most 200 characters; no lookaround or backreferences) replacing the default whole-word match of assistantName. */
+                            pattern?: string | null;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compactionBudgetTokens: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When this version was made.
+                             */
+                            createdAt: string;
+                            id: string;
+                            instructions: string;
+                            maxTokens: number | null;
+                            model: string | null;
+                            name: string;
+                            skills: string[];
+                            tools: string[] | null;
+                            trigger: {
+                                /** @enum {string} */
+                                mode: "always" | "mention" | "never";
+                                pattern: string | null;
+                            };
+                            /** @description Versions are immutable; every change makes the next one. */
+                            version: number;
+                            /** @description What turns record as the version they ran with. */
+                            versionId: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/assistants/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An assistant's versions, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return versions older than this one. */
+                    before?: number;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                compactionBudgetTokens: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description When this version was made.
+                                 */
+                                createdAt: string;
+                                id: string;
+                                instructions: string;
+                                maxTokens: number | null;
+                                model: string | null;
+                                name: string;
+                                skills: string[];
+                                tools: string[] | null;
+                                trigger: {
+                                    /** @enum {string} */
+                                    mode: "always" | "mention" | "never";
+                                    pattern: string | null;
+                                };
+                                /** @description Versions are immutable; every change makes the next one. */
+                                version: number;
+                                /** @description What turns record as the version they ran with. */
+                                versionId: string;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/assistants/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One version of an assistant */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    version: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            compactionBudgetTokens: number | null;
+                            /**
+                             * Format: date-time
+                             * @description When this version was made.
+                             */
+                            createdAt: string;
+                            id: string;
+                            instructions: string;
+                            maxTokens: number | null;
+                            model: string | null;
+                            name: string;
+                            skills: string[];
+                            tools: string[] | null;
+                            trigger: {
+                                /** @enum {string} */
+                                mode: "always" | "mention" | "never";
+                                pattern: string | null;
+                            };
+                            /** @description Versions are immutable; every change makes the next one. */
+                            version: number;
+                            /** @description What turns record as the version they ran with. */
+                            versionId: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/conversations": {
         parameters: {
             query?: never;
@@ -1239,7 +1970,9 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                assistantId: string | null;
                                 assistantName: string;
+                                assistantVersion: number | null;
                                 /** Format: date-time */
                                 createdAt: string;
                                 externalId: string | null;
@@ -1282,7 +2015,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The assistant that answers (instructions, model, tools); a new conversation takes its name and trigger unless it names its own. */
+                        assistantId?: string | null;
                         assistantName?: string;
+                        /** @description Pins a version of the assistant; null follows its current one. */
+                        assistantVersion?: number | null;
                         /** @description Your own id for this conversation; unique per tenant. */
                         externalId?: string | null;
                         /** @description Free-form JSON kept with the resource (at most 16 KiB). */
@@ -1345,7 +2082,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            assistantId: string | null;
                             assistantName: string;
+                            assistantVersion: number | null;
                             /** Format: date-time */
                             createdAt: string;
                             externalId: string | null;
@@ -1433,7 +2172,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            assistantId: string | null;
                             assistantName: string;
+                            assistantVersion: number | null;
                             /** Format: date-time */
                             createdAt: string;
                             externalId: string | null;
@@ -1532,7 +2273,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description The assistant that answers (instructions, model, tools); a new conversation takes its name and trigger unless it names its own. */
+                        assistantId?: string | null;
                         assistantName?: string;
+                        /** @description Pins a version of the assistant; null follows its current one. */
+                        assistantVersion?: number | null;
                         /** @description Your own id for this conversation; unique per tenant. */
                         externalId?: string | null;
                         /** @description Free-form JSON kept with the resource (at most 16 KiB). */
@@ -1595,7 +2340,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            assistantId: string | null;
                             assistantName: string;
+                            assistantVersion: number | null;
                             /** Format: date-time */
                             createdAt: string;
                             externalId: string | null;
@@ -1617,6 +2364,106 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/conversations/{id}/archives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's archives, newest first (without their transcripts) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return archives older than this one. */
+                    before?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The context size (tokens) that set the compaction off. */
+                                contextTokens: number;
+                                conversationId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                /** @description Model-history entries in the transcript. */
+                                messageCount: number;
+                                reason: string;
+                                /** @description What replaced the older messages in the history. */
+                                summary: string;
+                                /** @description The turn whose commit compacted the history. */
+                                turnId: string | null;
+                                /** @description Metered tokens of the conversation's turns since the previous archive. */
+                                usage: {
+                                    inputTokens: number;
+                                    outputTokens: number;
+                                    turns: number;
+                                } | null;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/conversations/{id}/messages": {
@@ -1868,6 +2715,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             data: {
+                                /** @description The assistant version the turn ran with; null: the worker's defaults. */
+                                assistantVersionId: string | null;
                                 attempt: number;
                                 conversationId: string;
                                 /** @description The messages this turn answers: seq in (afterSeq, throughSeq]. */
@@ -2630,6 +3479,386 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Full-text search over the tenant's messages and archives, best match first
+         * @description Web-search syntax: words, "a phrase", -excluded, or. Words are matched as written (no stemming, any language). Offset pagination up to 1000; past it, narrow the query.
+         */
+        get: {
+            parameters: {
+                query: {
+                    limit?: number;
+                    offset?: number;
+                    q: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                conversationId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** @description The message or archive id. */
+                                id: string;
+                                /** @enum {string} */
+                                kind: "message" | "archive";
+                                rank: number;
+                                /** @description A message's seq; null for an archive. */
+                                seq: number | null;
+                                /** @description The matching words in context. */
+                                snippet: string;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: number | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List this tenant's skills at their latest version */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                bytes: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                description: string;
+                                files: number;
+                                name: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/skills/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A skill's kept versions, newest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            versions: {
+                                bytes: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                description: string;
+                                files: number;
+                                name: string;
+                                version: number;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Upload a new version of a skill
+         * @description The body is a tar (or gzipped tar, application/x-tar, application/gzip, application/octet-stream) of the skill folder: SKILL.md at its top with front matter `name` (the name in the path) and `description`, plus any files. Regular files and folders only; at most 5242880 bytes uploaded, 10485760 unpacked, 500 files. Each upload is a new version; the 10 newest are kept. A tenant holds at most 50 skills (409 beyond).
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            bytes: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            files: number;
+                            name: string;
+                            version: number;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Delete a skill and all its versions */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/turns/{id}": {
         parameters: {
             query?: never;
@@ -2690,6 +3919,8 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description The assistant version the turn ran with; null: the worker's defaults. */
+                            assistantVersionId: string | null;
                             attempt: number;
                             conversationId: string;
                             /** @description The messages this turn answers: seq in (afterSeq, throughSeq]. */
