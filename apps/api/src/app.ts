@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,21 +11,33 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
-import { tenantAuth } from './plugins/auth.ts';
+import { apiMetrics } from './metrics.ts';
+import { opsAuth, tenantAuth } from './plugins/auth.ts';
+import { serveDashboard } from './plugins/dashboard-static.ts';
 import { jsonBody } from './plugins/json-body.ts';
 import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
 import { requestLogFields } from './request-url.ts';
+import { adminOpsRoutes } from './routes/admin-ops.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import { dashboardSessionRoutes } from './routes/dashboard-session.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { turnRoutes } from './routes/turns.ts';
+import { usageRoutes } from './routes/usage.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
-  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'OPS_TOKEN'
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'PROXY_PUBLIC_KEY'
+  | 'DEFAULT_MAX_API_KEYS'
+  | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'DASHBOARD_SESSION_SECONDS'
+  | 'DASHBOARD_DIR'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -50,6 +63,14 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(turnRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
+  await app.register(usageRoutes);
+};
+
+/** Ops plane: every route below needs the ops token or an ops dashboard session. */
+const opsPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
+  await app.register(opsAuth, { opsToken: opts.OPS_TOKEN });
+  await app.register(adminTenantRoutes, { pool: opts.pool });
+  await app.register(adminOpsRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
@@ -69,9 +90,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const apiKeyCache = new ApiKeyCache(controlDb(opts.pool));
   await apiKeyCache.listen(opts.pool);
   app.decorate('apiKeyCache', apiKeyCache);
+  app.decorate('controlDb', controlDb(opts.pool));
   app.addHook('onClose', () => apiKeyCache.close());
 
   await app.register(problems);
+  await app.register(cookie);
   await app.register(jsonBody);
   await app.register(underPressure, {
     maxEventLoopDelay: 1000,
@@ -94,8 +117,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  apiMetrics(app, opts.pool);
   await app.register(healthRoutes, { pool: opts.pool });
-  await app.register(adminTenantRoutes, { pool: opts.pool, opsToken: opts.OPS_TOKEN });
+  await serveDashboard(app, opts.DASHBOARD_DIR);
+  await app.register(dashboardSessionRoutes, { opsToken: opts.OPS_TOKEN, ttlSeconds: opts.DASHBOARD_SESSION_SECONDS });
+  await app.register(opsPlane, opts);
   await app.register(tenantPlane, opts);
   return app;
 }

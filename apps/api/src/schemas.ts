@@ -1,5 +1,6 @@
 import { type Conversation, type Message, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from '@warren/conversations';
 import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
+import type { Turn } from '@warren/turns';
 import { type ApiKeyInfo, type Tenant, type TenantLimits, tenantLimitBounds, tenantLimitKeys } from '@warren/tenancy';
 import { z } from 'zod';
 
@@ -178,6 +179,7 @@ export const messageSchema = z.object({
   role: z.enum(['user', 'assistant']),
   sender: z.string().nullable(),
   content: z.string(),
+  rawContent: z.string().nullable().describe("An assistant reply as the agent wrote it, `<internal>` parts included; null for users' messages."),
   turnId: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: timestamp,
@@ -190,6 +192,7 @@ export const toMessage = (m: Message): z.infer<typeof messageSchema> => ({
   role: m.role,
   sender: m.sender,
   content: m.content,
+  rawContent: m.rawContent,
   turnId: m.turnId,
   metadata: m.metadata,
   createdAt: m.createdAt.toISOString(),
@@ -197,6 +200,40 @@ export const toMessage = (m: Message): z.infer<typeof messageSchema> => ({
 
 export const listMessagesQuery = pageQuery.extend({
   after: z.coerce.number().int().min(0).default(0).describe('Return messages with seq greater than this.'),
+});
+
+// ---- turns
+
+export const turnSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  kind: z.enum(['message', 'task']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('queued also means: failed before output, waiting for a retry'),
+  covered: z
+    .object({ afterSeq: z.number().int(), throughSeq: z.number().int() })
+    .describe('The messages this turn answers: seq in (afterSeq, throughSeq].'),
+  attempt: z.number().int(),
+  outputSent: z.boolean(),
+  error: z.object({ message: z.string() }).loose().nullable(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).nullable(),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+
+export const toTurn = (t: Turn): z.infer<typeof turnSchema> => ({
+  id: t.id,
+  conversationId: t.conversationId,
+  kind: t.kind,
+  status: t.status,
+  covered: { afterSeq: t.fromSeq, throughSeq: t.toSeq },
+  attempt: t.attempt,
+  outputSent: t.outputSent,
+  error: t.error ?? null,
+  usage: t.usage ?? null,
+  createdAt: t.createdAt.toISOString(),
+  startedAt: t.startedAt?.toISOString() ?? null,
+  finishedAt: t.finishedAt?.toISOString() ?? null,
 });
 
 export const page = <T extends z.ZodType>(item: T, cursor: z.ZodType) =>

@@ -36,6 +36,7 @@ export async function startApiHarness(
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
     DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
+    DASHBOARD_SESSION_SECONDS: 3600,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

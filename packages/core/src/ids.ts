@@ -13,6 +13,7 @@ export const idPrefixes = {
   archive: 'arc',
   outbox: 'obx',
   usage: 'use',
+  dashboardSession: 'dsn',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -28,3 +28,4 @@ export {
 } from './tenant-migrations.ts';
 export { asAppRole, enterTenantSql, type TenantDb, type TenantTx, tenantSchemaName, withTenant } from './tenant-tx.ts';
 export { isDatabaseUnreachable, retryWhileUnreachable } from './unreachable.ts';
+export { listTenantIds, liveWorkers, type TenantBehind, tenantsBehind, type WorkerRow, writeWorkerHeartbeat } from './ops-views.ts';

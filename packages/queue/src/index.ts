@@ -15,3 +15,4 @@ export {
   turnCapTiers,
   turnJobSchema,
 } from './turn-queue.ts';
+export { type QueueStats, queueStats } from './queue-stats.ts';

@@ -24,3 +24,13 @@ export {
   type TenantLimits,
   tenantLimitKeys,
 } from './tenants.ts';
+export {
+  csrfTokenFor,
+  findSession,
+  type OpenedSession,
+  openSession,
+  revokeSession,
+  type SessionPrincipal,
+  type SessionSubject,
+} from './dashboard-sessions.ts';
+export { type UsageDay, usageByDay } from './usage.ts';

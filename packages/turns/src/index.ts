@@ -1,5 +1,5 @@
 export { ingestMessage } from './ingest.ts';
-export { getTurn, listTurns, type Turn } from './list-turns.ts';
+export { getTurn, listDeadTurns, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 export { takeOwnership } from './owner-state.ts';
 export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
@@ -14,7 +14,9 @@ export {
   FencedOutError,
   failTurn,
   leaseIsLive,
+  type RedriveOutcome,
   recordOutput,
+  redriveTurn,
   renewLease,
   TURN_LEASE_SECONDS,
   type TurnError,
