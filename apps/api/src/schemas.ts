@@ -162,6 +162,7 @@ export const conversationIdParams = z.strictObject({ id: idSchema('conversation'
 export const listConversationsQuery = pageQuery.extend({
   after: idSchema('conversation').optional().describe('Return conversations created after this one.'),
   externalId: text().min(1).max(200).optional().describe('Find the conversation with this external id.'),
+  titleContains: text().min(1).max(200).optional().describe('Only conversations whose title contains this (case-insensitive).'),
 });
 
 // ---- messages
