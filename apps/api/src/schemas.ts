@@ -1,7 +1,7 @@
 import { type Conversation, type Message, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from '@warren/conversations';
 import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
-import type { Turn } from '@warren/turns';
 import { type ApiKeyInfo, type Tenant, type TenantLimits, tenantLimitBounds, tenantLimitKeys } from '@warren/tenancy';
+import type { Turn } from '@warren/turns';
 import { z } from 'zod';
 
 // The API's resource shapes: one zod schema each, used for validation, serialization and OpenAPI.
@@ -180,7 +180,10 @@ export const messageSchema = z.object({
   role: z.enum(['user', 'assistant']),
   sender: z.string().nullable(),
   content: z.string(),
-  rawContent: z.string().nullable().describe("An assistant reply as the agent wrote it, `<internal>` parts included; null for users' messages."),
+  rawContent: z
+    .string()
+    .nullable()
+    .describe("An assistant reply as the agent wrote it, `<internal>` parts included; null for users' messages."),
   turnId: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: timestamp,

@@ -12,6 +12,7 @@ import { DurableWorkspaces, SandboxOwnership } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeTurns } from './consumers.ts';
+import { observeWorker } from './observe.ts';
 
 /**
  * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
@@ -84,6 +85,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     workspaces,
     logger,
   };
+  const observer = await observeWorker({
+    pool,
+    workerId,
+    liveSandboxes: () => sandboxes.size,
+    metricsHost: config.METRICS_HOST,
+    metricsPort: config.METRICS_PORT,
+    logger,
+  });
   const tenants = new TenantTurnSettings(pool);
   await tenants.listen();
   const turns = await consumeTurns(boss, deps, tenants, {
@@ -91,6 +100,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     defaultTenantCap: config.TENANT_CONCURRENCY,
     defaultOutputLimits: { maxOutputs: config.TURN_MAX_OUTPUTS, maxOutputBytes: config.TURN_MAX_OUTPUT_BYTES },
     pollSeconds: config.QUEUE_POLL_SECONDS,
+    onTurnJob: observer.onTurnJob,
   });
   await consumeDeadTurns(boss, pool, logger);
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
@@ -103,6 +113,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       await sandboxes.closeAll();
       await ownership.stop();
       await tenants.close();
+      await observer.stop();
       await pool.end();
     },
   };

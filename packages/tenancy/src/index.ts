@@ -11,6 +11,15 @@ export {
   revokeApiKey,
 } from './api-keys.ts';
 export { deleteCredential, listCredentials, type Provider, type StoredCredential, storeCredential } from './credentials.ts';
+export {
+  csrfTokenFor,
+  findSession,
+  type OpenedSession,
+  openSession,
+  revokeSession,
+  type SessionPrincipal,
+  type SessionSubject,
+} from './dashboard-sessions.ts';
 export { tenantLimitBounds } from './limit-bounds.ts';
 export { TenantTurnSettings, type TurnSettings } from './tenant-turn-settings.ts';
 export {
@@ -24,13 +33,4 @@ export {
   type TenantLimits,
   tenantLimitKeys,
 } from './tenants.ts';
-export {
-  csrfTokenFor,
-  findSession,
-  type OpenedSession,
-  openSession,
-  revokeSession,
-  type SessionPrincipal,
-  type SessionSubject,
-} from './dashboard-sessions.ts';
 export { type UsageDay, usageByDay } from './usage.ts';

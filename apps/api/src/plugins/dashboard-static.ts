@@ -14,11 +14,7 @@ export async function serveDashboard(app: FastifyInstance, dir: string | undefin
   }
   await app.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/dashboard/assets/', immutable: true, maxAge: '365d' });
   const page = { schema: { hide: true } };
-  const index = (_request: unknown, reply: { sendFile(file: string, root: string): unknown }) => reply.sendFile('index.html', dir);
-  app.get('/dashboard', page, (request, reply) => reply.redirect('/dashboard/'));
-  app.get('/dashboard/*', page, (request, reply) => {
-    reply.header('cache-control', 'no-cache');
-    return index(request, reply);
-  });
+  app.get('/dashboard', page, (_request, reply) => reply.redirect('/dashboard/'));
+  app.get('/dashboard/*', page, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', dir));
   app.log.info({ dir }, 'dashboard served at /dashboard/');
 }

@@ -12,7 +12,13 @@ const WORKER_SEEN_SECONDS = 30;
 
 const queueSchema = z.object({ name: z.string(), queued: z.number().int(), active: z.number().int(), oldestQueuedSeconds: z.number() });
 const deadTurnSchema = turnSchema.extend({ tenantId: z.string() });
-const workerSchema = z.object({ id: z.string(), host: z.string(), startedAt: z.iso.datetime(), lastSeen: z.iso.datetime(), sandboxesLive: z.number() });
+const workerSchema = z.object({
+  id: z.string(),
+  host: z.string(),
+  startedAt: z.iso.datetime(),
+  lastSeen: z.iso.datetime(),
+  sandboxesLive: z.number(),
+});
 
 /** Ops plane: what the ops console shows of the queues, failed turns, migrations and workers. */
 export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: TurnQueue }> = async (app, { pool, turnQueue }) => {
@@ -23,7 +29,14 @@ export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: Turn
 
   app.get(
     '/v1/admin/queues',
-    { schema: { tags, security, summary: 'Depth and oldest waiting job per queue', response: { 200: z.object({ data: z.array(queueSchema) }) } } },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Depth and oldest waiting job per queue',
+        response: { 200: z.object({ data: z.array(queueSchema) }) },
+      },
+    },
     async () => ({ data: await queueStats(pool) }),
   );
 
@@ -56,7 +69,8 @@ export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: Turn
         tags,
         security,
         summary: 'Send a dead-lettered turn back to the queue with fresh attempts',
-        description: '409 when the turn is not dead-lettered, or its conversation has moved on (a later turn answered, or one is in flight).',
+        description:
+          '409 when the turn is not dead-lettered, or its conversation has moved on (a later turn answered, or one is in flight).',
         params: z.strictObject({ id: idSchema('tenant'), turnId: idSchema('turn') }),
         response: { 200: turnSchema },
       },

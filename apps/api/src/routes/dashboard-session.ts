@@ -43,7 +43,10 @@ function setCookie(request: FastifyRequest, reply: FastifyReply, token: string, 
  * Dashboard sign-in: a long-lived secret (an API key or the ops token) is exchanged for a
  * short-lived session held in an HttpOnly cookie, so the browser never stores the secret.
  */
-export const dashboardSessionRoutes: FastifyPluginAsyncZod<{ opsToken: string; ttlSeconds: number }> = async (app, { opsToken, ttlSeconds }) => {
+export const dashboardSessionRoutes: FastifyPluginAsyncZod<{ opsToken: string; ttlSeconds: number }> = async (
+  app,
+  { opsToken, ttlSeconds },
+) => {
   const tags = ['dashboard'];
   const security: [] = [];
 

@@ -58,7 +58,7 @@ export function Conversations() {
       </section>
       <section aria-labelledby="find-conv">
         <h2 id="find-conv">Find</h2>
-        <form className="row" onSubmit={onSearch} role="search">
+        <form className="row" onSubmit={onSearch}>
           <label>
             Search by{' '}
             <select value={field} onChange={(e) => setField(e.target.value as typeof field)}>

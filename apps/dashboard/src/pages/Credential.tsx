@@ -43,7 +43,8 @@ export function CredentialView() {
         }}
       >
         <label>
-          Anthropic API key <input type="password" autoComplete="off" required minLength={20} value={key} onChange={(e) => setKey(e.target.value)} />
+          Anthropic API key{' '}
+          <input type="password" autoComplete="off" required minLength={20} value={key} onChange={(e) => setKey(e.target.value)} />
         </label>
         <button type="submit" disabled={save.isPending}>
           Set or replace key

@@ -35,7 +35,12 @@ function LimitsForm({ tenant, onDone }: { tenant: Tenant; onDone: () => void }) 
       {editableLimits.map((k) => (
         <label key={k}>
           {k}{' '}
-          <input inputMode="numeric" placeholder="default" value={values[k]} onChange={(e) => setValues({ ...values, [k]: e.target.value })} />
+          <input
+            inputMode="numeric"
+            placeholder="default"
+            value={values[k]}
+            onChange={(e) => setValues({ ...values, [k]: e.target.value })}
+          />
         </label>
       ))}
       <button type="submit" disabled={save.isPending}>
@@ -54,7 +59,8 @@ function Tenants() {
   const tenants = useQuery({ queryKey: ['tenants'], queryFn: () => api<Page<Tenant>>('/v1/admin/tenants?limit=200') });
   const [editing, setEditing] = useState<string | null>(null);
   const status = useMutation({
-    mutationFn: ({ id, action }: { id: string; action: 'suspend' | 'resume' }) => api(`/v1/admin/tenants/${id}/${action}`, { method: 'POST' }),
+    mutationFn: ({ id, action }: { id: string; action: 'suspend' | 'resume' }) =>
+      api(`/v1/admin/tenants/${id}/${action}`, { method: 'POST' }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['tenants'] }),
   });
   return (
@@ -119,7 +125,11 @@ function Tenants() {
 }
 
 function Queues() {
-  const queues = useQuery({ queryKey: ['queues'], queryFn: () => api<{ data: QueueStat[] }>('/v1/admin/queues'), refetchInterval: POLL_MS });
+  const queues = useQuery({
+    queryKey: ['queues'],
+    queryFn: () => api<{ data: QueueStat[] }>('/v1/admin/queues'),
+    refetchInterval: POLL_MS,
+  });
   return (
     <Loaded query={queues} what="queues">
       {({ data }) =>
@@ -157,7 +167,11 @@ function Queues() {
 
 function DeadTurns() {
   const queryClient = useQueryClient();
-  const dead = useQuery({ queryKey: ['dead-turns'], queryFn: () => api<{ data: DeadTurn[] }>('/v1/admin/dead-turns'), refetchInterval: POLL_MS });
+  const dead = useQuery({
+    queryKey: ['dead-turns'],
+    queryFn: () => api<{ data: DeadTurn[] }>('/v1/admin/dead-turns'),
+    refetchInterval: POLL_MS,
+  });
   const redrive = useMutation({
     mutationFn: (t: DeadTurn) => api(`/v1/admin/tenants/${t.tenantId}/turns/${t.id}/redrive`, { method: 'POST' }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ['dead-turns'] }),
@@ -233,7 +247,11 @@ function Migrations() {
 }
 
 function Workers() {
-  const workers = useQuery({ queryKey: ['workers'], queryFn: () => api<{ data: WorkerInfo[] }>('/v1/admin/workers'), refetchInterval: POLL_MS });
+  const workers = useQuery({
+    queryKey: ['workers'],
+    queryFn: () => api<{ data: WorkerInfo[] }>('/v1/admin/workers'),
+    refetchInterval: POLL_MS,
+  });
   return (
     <Loaded query={workers} what="workers">
       {({ data }) =>

@@ -34,14 +34,7 @@ export function SignIn() {
           </label>
         </fieldset>
         <label htmlFor="secret">{mode === 'apiKey' ? 'API key' : 'Ops token'}</label>
-        <input
-          id="secret"
-          type="password"
-          autoComplete="off"
-          required
-          value={secret}
-          onChange={(e) => setSecret(e.target.value)}
-        />
+        <input id="secret" type="password" autoComplete="off" required value={secret} onChange={(e) => setSecret(e.target.value)} />
         <button type="submit" disabled={signIn.isPending}>
           {signIn.isPending ? 'Signing in…' : 'Sign in'}
         </button>

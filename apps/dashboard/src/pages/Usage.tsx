@@ -20,7 +20,14 @@ function Chart({ usage }: { usage: Usage }) {
       </title>
       <line x1={PAD} x2={W} y1={H - PAD} y2={H - PAD} className="axis" />
       {usage.days.map((d, i) => (
-        <rect key={d.day} x={PAD + i * bar + 2} width={Math.max(bar - 4, 1)} y={y(totals[i]!)} height={H - PAD - y(totals[i]!)} className="bar">
+        <rect
+          key={d.day}
+          x={PAD + i * bar + 2}
+          width={Math.max(bar - 4, 1)}
+          y={y(totals[i]!)}
+          height={H - PAD - y(totals[i]!)}
+          className="bar"
+        >
           <title>
             {d.day}: {totals[i]} tokens in {d.requests} requests
           </title>
