@@ -14,7 +14,9 @@ export async function serveDashboard(app: FastifyInstance, dir: string | undefin
   }
   await app.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/dashboard/assets/', immutable: true, maxAge: '365d' });
   const page = { schema: { hide: true } };
-  app.get('/dashboard', page, (_request, reply) => reply.redirect('/dashboard/'));
-  app.get('/dashboard/*', page, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', dir));
+  // The router ignores trailing slashes: /dashboard and /dashboard/ are one route.
+  for (const path of ['/dashboard', '/dashboard/*']) {
+    app.get(path, page, (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', dir));
+  }
   app.log.info({ dir }, 'dashboard served at /dashboard/');
 }
