@@ -181,5 +181,6 @@ const installArgs = ['install', '--reporter=append-only'];
 if (process.env.CI) installArgs.push('--frozen-lockfile');
 if (run(pnpm, installArgs, { cwd: root, env }) !== 0) process.exit(1);
 // The API serves the dashboard's build under /dashboard (the browser test builds its own).
-if (script === 'warren' && args[0] === 'up' && run(pnpm, ['--filter', '@warren/dashboard', 'run', 'build'], { cwd: root, env }) !== 0) process.exit(1);
+if (script === 'warren' && args[0] === 'up' && run(pnpm, ['--filter', '@warren/dashboard', 'run', 'build'], { cwd: root, env }) !== 0)
+  process.exit(1);
 process.exit(run(pnpm, ['run', script, ...args], { cwd: root, env }));

@@ -35,7 +35,8 @@ function Nav({ session }: { session: Session }) {
     mutationFn: () => api('/v1/dashboard/session', { method: 'DELETE' }),
     onSettled: () => {
       setCsrfToken(null);
-      queryClient.clear();
+      queryClient.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
+      queryClient.setQueryData(['session'], null);
       navigate('/');
     },
   });

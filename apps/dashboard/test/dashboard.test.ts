@@ -113,7 +113,7 @@ describe('tenant admin', { timeout: 120_000 }, () => {
   });
 
   it('finds conversations by title and by external id', async () => {
-    await page.getByRole('link', { name: 'Conversations' }).click();
+    await page.getByRole('link', { name: 'Conversations', exact: true }).click();
     await page.getByLabel('Search term').fill('browser');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('link', { name: 'Browser chat' }).waitFor();

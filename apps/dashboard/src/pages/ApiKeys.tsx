@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type ApiKey, api } from '../api.ts';
-import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
 
 export function ApiKeys() {
   const queryClient = useQueryClient();
@@ -58,7 +58,7 @@ export function ApiKeys() {
           data.length === 0 ? (
             <Empty>No keys.</Empty>
           ) : (
-            <div className="scroll">
+            <Scroll label="API keys">
               <table>
                 <caption className="sr-only">API keys</caption>
                 <thead>
@@ -90,7 +90,7 @@ export function ApiKeys() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )
         }
       </Loaded>

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Conversation, type Message, type Page, type Turn } from '../api.ts';
-import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
 
 /** Messages and turns refresh by polling until the API offers an event stream for them. */
 const POLL_MS = 1000;
@@ -56,7 +56,7 @@ function Turns({ id }: { id: string }) {
         page.data.length === 0 ? (
           <Empty>No turns yet: a triggering message starts one.</Empty>
         ) : (
-          <div className="scroll">
+          <Scroll label="Turns, newest first">
             <table>
               <caption className="sr-only">Turns, newest first</caption>
               <thead>
@@ -92,7 +92,7 @@ function Turns({ id }: { id: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )
       }
     </Loaded>

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, type Conversation, type Page } from '../api.ts';
-import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
 
 export function Conversations() {
   const queryClient = useQueryClient();
@@ -76,7 +76,7 @@ export function Conversations() {
             page.data.length === 0 ? (
               <Empty>{search ? 'No conversation matches.' : 'No conversations yet: create one above, or through the API.'}</Empty>
             ) : (
-              <div className="scroll">
+              <Scroll label="Conversations">
                 <table>
                   <caption className="sr-only">Conversations</caption>
                   <thead>
@@ -100,7 +100,7 @@ export function Conversations() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             )
           }
         </Loaded>

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type DeadTurn, type Page, type QueueStat, type Tenant, type WorkerInfo } from '../api.ts';
-import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
 
 /** Queue, turn and worker figures refresh by polling. */
 const POLL_MS = 2000;
@@ -69,7 +69,7 @@ function Tenants() {
         data.length === 0 ? (
           <Empty>No tenants.</Empty>
         ) : (
-          <div className="scroll">
+          <Scroll label="Tenants">
             {status.error ? <ErrorState error={status.error} /> : null}
             <table>
               <caption className="sr-only">Tenants</caption>
@@ -117,7 +117,7 @@ function Tenants() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )
       }
     </Loaded>
@@ -136,7 +136,7 @@ function Queues() {
         data.length === 0 ? (
           <Empty>No queues: has `warren migrate` run?</Empty>
         ) : (
-          <div className="scroll">
+          <Scroll label="Queues">
             <table>
               <caption className="sr-only">Queues</caption>
               <thead>
@@ -158,7 +158,7 @@ function Queues() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )
       }
     </Loaded>
@@ -182,7 +182,7 @@ function DeadTurns() {
         data.length === 0 ? (
           <Empty>No dead-lettered turns.</Empty>
         ) : (
-          <div className="scroll">
+          <Scroll label="Dead-lettered turns">
             {redrive.error ? <ErrorState error={redrive.error} /> : null}
             <table>
               <caption className="sr-only">Dead-lettered turns</caption>
@@ -215,7 +215,7 @@ function DeadTurns() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
         )
       }
     </Loaded>

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Usage } from '../api.ts';
-import { Empty, Loaded } from '../states.tsx';
+import { Empty, Loaded, Scroll } from '../states.tsx';
 
 const W = 640;
 const H = 200;
@@ -55,7 +55,7 @@ export function UsageView() {
             </p>
             {u.days.length === 0 ? <Empty>No model usage in the last 30 days.</Empty> : <Chart usage={u} />}
             {u.days.length > 0 ? (
-              <div className="scroll">
+              <Scroll label="Usage per day">
                 <table>
                   <caption className="sr-only">Usage per day</caption>
                   <thead>
@@ -77,7 +77,7 @@ export function UsageView() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             ) : null}
           </>
         )}
