@@ -26,6 +26,7 @@ let worker: ChildProcess;
 let browser: Browser;
 let tenant: { id: string; key: string };
 let other: { id: string; key: string };
+let workerMetrics: string;
 
 beforeAll(async () => {
   stack = await startModelStack();
@@ -33,7 +34,8 @@ beforeAll(async () => {
   buildDashboard(dist);
   tenant = await provisionTenant(stack.db.pool, { name: 'browser' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
   other = await provisionTenant(stack.db.pool, { name: 'other' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
-  worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1' });
+  workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
+  worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1', METRICS_PORT: new URL(workerMetrics).port });
   api = await spawnApi(stack, { DASHBOARD_DIR: dist });
   browser = await launchChromium();
 }, 120_000);
@@ -264,6 +266,13 @@ describe('operator', () => {
         .toBe('succeeded');
       const messages = (await api.call('GET', `/v1/conversations/${conversationId}/messages`, tenant.key)).body.data;
       expect(messages.map((m: { content: string }) => m.content)).toEqual(['poison', 'echo: poison']);
+
+      // the worker's own figures: the turns it ran, by outcome, and its live sandboxes; no tenant label
+      const figures = await (await fetch(workerMetrics)).text();
+      expect(figures).toMatch(/warren_turn_jobs_total\{outcome="answered"\} [1-9]/);
+      expect(figures).toMatch(/warren_turn_job_duration_seconds_count\{outcome="answered"\} [1-9]/);
+      expect(figures).toMatch(/warren_sandboxes_live [1-9]/);
+      expect(figures).not.toContain(tenant.id);
 
       // suspend and resume a tenant from the console
       await page.getByRole('button', { name: 'Suspend other' }).click();
