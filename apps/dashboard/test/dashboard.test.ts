@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { appendUserMessage } from '@warren/conversations';
 import { newId } from '@warren/core';
+import { generateProxyKeyPair } from '@warren/credentials';
 import { withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE } from '@warren/queue';
 import { provisionTenant } from '@warren/tenancy';
@@ -36,7 +37,8 @@ beforeAll(async () => {
   other = await provisionTenant(stack.db.pool, { name: 'other' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
   workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
   worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1', METRICS_PORT: new URL(workerMetrics).port });
-  api = await spawnApi(stack, { DASHBOARD_DIR: dist });
+  // a key pair of the test's own: the tenant's credential is only stored and removed here, never used
+  api = await spawnApi(stack, { DASHBOARD_DIR: dist, PROXY_PUBLIC_KEY: (await generateProxyKeyPair()).publicKey });
   browser = await launchChromium();
 }, 120_000);
 
@@ -149,11 +151,23 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     expect((await api.call('GET', '/v1/conversations', key)).status).toBe(401);
   });
 
-  it('shows the model credential and usage pages', async () => {
+  it('sets, replaces and removes the model credential, never showing it', async () => {
     await page.getByRole('link', { name: 'Model credential' }).click();
     await page.getByText("No key of your own: model calls use the platform's key.").waitFor();
+    for (const key of ['sk-ant-first-key-for-the-dashboard-1111', 'sk-ant-second-key-for-the-dashboard-2222']) {
+      await page.getByLabel('Anthropic API key').fill(key);
+      await page.getByRole('button', { name: 'Set or replace key' }).click();
+      await page.getByText(`…${key.slice(-4)}`).waitFor();
+      expect(await page.content()).not.toContain(key);
+    }
     await expectAccessible(page, 'credential');
     await capture(page, 'credential');
+    await page.getByRole('button', { name: 'Remove key' }).click();
+    await page.getByText("No key of your own: model calls use the platform's key.").waitFor();
+    expect((await api.call('GET', '/v1/credentials', tenant.key)).body.data).toEqual([]);
+  });
+
+  it('shows usage against the budget as a chart', async () => {
     await page.getByRole('link', { name: 'Usage' }).click();
     await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
     // the proxy meters the reply's model calls in batches: the chart appears once they are flushed
