@@ -1,4 +1,5 @@
 import { withTenant } from '@warren/db';
+import { MAX_SESSIONS_PER_SUBJECT } from '@warren/tenancy';
 import { claimTurn } from '@warren/turns';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -162,6 +163,20 @@ describe('ending a session', () => {
     expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(200);
     expect((await h.call(a.key, 'DELETE', `/v1/api-keys/${second.id}`)).statusCode).toBe(204);
     expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(401);
+  });
+});
+
+describe('session quota', () => {
+  it(`keeps at most ${MAX_SESSIONS_PER_SUBJECT} live sessions per key: signing in again ends the oldest, and ended ones are deleted`, async () => {
+    const key = (await h.call(a.key, 'POST', '/v1/api-keys', { name: 'many-sign-ins' })).json();
+    const first = await signIn({ apiKey: key.key });
+    await withSession(first, 'DELETE', '/v1/dashboard/session');
+    const sessions: Session[] = [];
+    for (let i = 0; i <= MAX_SESSIONS_PER_SUBJECT; i++) sessions.push(await signIn({ apiKey: key.key }));
+    expect((await withSession(sessions[0]!, 'GET', '/v1/conversations')).statusCode).toBe(401);
+    for (const s of sessions.slice(1)) expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(200);
+    const rows = await h.db.pool.query('SELECT count(*)::int AS n FROM control.dashboard_sessions WHERE api_key_id = $1', [key.id]);
+    expect(rows.rows[0].n).toBe(MAX_SESSIONS_PER_SUBJECT);
   });
 });
 

@@ -12,6 +12,16 @@ export class ApiError extends Error {
 
 let csrfToken: string | null = null;
 
+/** A body that is not JSON (a proxy's error page) reads as null; the status still tells what happened. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return null;
+    throw err;
+  }
+}
+
 /** Kept in memory only: a reload asks GET /v1/dashboard/session again. */
 export function setCsrfToken(token: string | null): void {
   csrfToken = token;
@@ -29,7 +39,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   if (res.status === 204) return undefined as T;
-  const body: unknown = await res.json().catch(() => null);
+  const body = parseJson(await res.text());
   if (!res.ok) {
     const detail = (body as { detail?: unknown } | null)?.detail;
     throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`);

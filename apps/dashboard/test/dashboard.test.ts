@@ -288,6 +288,19 @@ describe('operator', () => {
       expect(figures).toMatch(/warren_sandboxes_live [1-9]/);
       expect(figures).not.toContain(tenant.id);
 
+      // edit a tenant's limits from the console
+      await page.getByRole('button', { name: 'Edit limits of other' }).click();
+      await page.getByLabel('maxConcurrentTurns').fill('3');
+      await page.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByText('maxConcurrentTurns: 3').waitFor();
+      expect(
+        (
+          await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then((r) =>
+            r.json(),
+          )
+        ).maxConcurrentTurns,
+      ).toBe(3);
+
       // suspend and resume a tenant from the console
       await page.getByRole('button', { name: 'Suspend other' }).click();
       await page.getByRole('button', { name: 'Resume other' }).waitFor();

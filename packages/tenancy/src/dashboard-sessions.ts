@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '@warren/core';
 import { type ControlDb, controlSchema } from '@warren/db';
-import { and, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import type { ApiKeyPrincipal } from './api-keys.ts';
 
 const { dashboardSessions, apiKeys, tenants } = controlSchema;
@@ -23,17 +23,39 @@ export interface OpenedSession {
  */
 export const csrfTokenFor = (sessionToken: string): string => sha256(`csrf:${sessionToken}`);
 
-export async function openSession(db: ControlDb, subject: SessionSubject, ttlSeconds: number): Promise<OpenedSession> {
-  const token = `wds_${randomBytes(32).toString('base64url')}`;
-  const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
-  await db.insert(dashboardSessions).values({
-    id: newId('dashboardSession'),
-    tokenHash: sha256(token),
-    tenantId: subject.kind === 'tenant' ? subject.tenantId : null,
-    apiKeyId: subject.kind === 'tenant' ? subject.apiKeyId : null,
-    expiresAt,
+/** Live sessions one API key (or the ops token) may hold; signing in again past it ends the oldest. */
+export const MAX_SESSIONS_PER_SUBJECT = 20;
+
+/**
+ * Opens a session. Rows stay bounded: under a lock per subject, its ended sessions are deleted
+ * and, past MAX_SESSIONS_PER_SUBJECT live ones, the oldest too (signed out).
+ */
+export function openSession(db: ControlDb, subject: SessionSubject, ttlSeconds: number): Promise<OpenedSession> {
+  const apiKeyId = subject.kind === 'tenant' ? subject.apiKeyId : null;
+  const sameSubject = apiKeyId === null ? isNull(dashboardSessions.apiKeyId) : eq(dashboardSessions.apiKeyId, apiKeyId);
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`warren.dashboard-sessions.${apiKeyId ?? 'ops'}`}, 0))`);
+    await tx
+      .delete(dashboardSessions)
+      .where(and(sameSubject, or(isNotNull(dashboardSessions.revokedAt), lte(dashboardSessions.expiresAt, new Date()))));
+    const live = await tx
+      .select({ id: dashboardSessions.id })
+      .from(dashboardSessions)
+      .where(sameSubject)
+      .orderBy(desc(dashboardSessions.id));
+    const oldest = live.slice(MAX_SESSIONS_PER_SUBJECT - 1).map((r) => r.id);
+    if (oldest.length > 0) await tx.delete(dashboardSessions).where(inArray(dashboardSessions.id, oldest));
+    const token = `wds_${randomBytes(32).toString('base64url')}`;
+    const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+    await tx.insert(dashboardSessions).values({
+      id: newId('dashboardSession'),
+      tokenHash: sha256(token),
+      tenantId: subject.kind === 'tenant' ? subject.tenantId : null,
+      apiKeyId,
+      expiresAt,
+    });
+    return { token, expiresAt };
   });
-  return { token, expiresAt };
 }
 
 export type SessionPrincipal = { kind: 'ops'; expiresAt: Date } | ({ kind: 'tenant'; expiresAt: Date } & ApiKeyPrincipal);

@@ -14,6 +14,7 @@ export { deleteCredential, listCredentials, type Provider, type StoredCredential
 export {
   csrfTokenFor,
   findSession,
+  MAX_SESSIONS_PER_SUBJECT,
   type OpenedSession,
   openSession,
   revokeSession,
