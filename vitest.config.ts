@@ -1,24 +1,24 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
-import { DEBIAN_PG15_BIN, debianPostgres15Installed } from './packages/testkit/src/debian-postgres.ts';
+import { olderPostgres } from './packages/testkit/src/older-postgres.ts';
 
-/** Tests that also run against the oldest supported Postgres: what keeps tenants apart. */
+/** Tests that also run against every older supported Postgres major: what keeps tenants apart. */
 const isolationTests = [
   'packages/tenancy/test/isolation.test.ts',
   'apps/api/test/cross-tenant.test.ts',
   'packages/db/test/app-role.test.ts',
 ];
 
-const postgres15: TestProjectInlineConfiguration[] = [];
-if (debianPostgres15Installed()) {
-  postgres15.push({
-    extends: true,
-    test: { name: 'postgres-15', include: isolationTests, globalSetup: ['packages/testkit/src/global-setup-pg15.ts'] },
-  });
-} else {
-  console.warn(
-    `[vitest] Postgres 15 is not installed (${DEBIAN_PG15_BIN}): the isolation tests run on the embedded Postgres only. ` +
-      '`npm test` as root installs it through apt (postgresql-15).',
-  );
+/** The same tests on each older supported major (the embedded Postgres is the newest, 18). */
+const olderMajors: TestProjectInlineConfiguration[] = [];
+for (const { project, native, install } of olderPostgres()) {
+  if (native) {
+    olderMajors.push({
+      extends: true,
+      test: { name: project, include: isolationTests, globalSetup: ['packages/testkit/src/global-setup-older-postgres.ts'] },
+    });
+  } else {
+    console.warn(`[vitest] ${project} is not installed (${install}): the isolation tests skip it.`);
+  }
 }
 
 export default defineConfig({
@@ -32,7 +32,7 @@ export default defineConfig({
         extends: true,
         test: { name: 'warren', include: ['{apps,packages}/*/test/**/*.test.ts'], globalSetup: ['packages/testkit/src/global-setup.ts'] },
       },
-      ...postgres15,
+      ...olderMajors,
     ],
   },
 });

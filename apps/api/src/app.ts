@@ -25,6 +25,7 @@ import { credentialRoutes } from './routes/credentials.ts';
 import { dashboardSessionRoutes } from './routes/dashboard-session.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { skillRoutes } from './routes/skills.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { usageRoutes } from './routes/usage.ts';
 
@@ -38,6 +39,8 @@ export type ApiOptions = Pick<
   | 'DEFAULT_MAX_CONVERSATIONS'
   | 'DASHBOARD_SESSION_SECONDS'
   | 'DASHBOARD_DIR'
+  | 'SKILL_UPLOAD_MAX_BYTES'
+  | 'DEFAULT_MAX_SKILLS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -63,6 +66,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(turnRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
+  await app.register(skillRoutes, { pool: opts.pool, maxUploadBytes: opts.SKILL_UPLOAD_MAX_BYTES, maxSkills: opts.DEFAULT_MAX_SKILLS });
   await app.register(usageRoutes);
 };
 

@@ -32,6 +32,13 @@ export const apiConfigSchema = z.object({
     .default(8 * 3600),
   /** The built dashboard (apps/dashboard/dist), served under /dashboard when it exists. */
   DASHBOARD_DIR: z.string().optional(),
+  /** The largest skill bundle upload, and how many skills a tenant may hold. */
+  SKILL_UPLOAD_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
+  DEFAULT_MAX_SKILLS: z.coerce.number().int().positive().default(50),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

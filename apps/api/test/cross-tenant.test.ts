@@ -1,4 +1,5 @@
 import { withTenant } from '@warren/db';
+import { skillMd, tarOf } from '@warren/testkit';
 import { claimTurn } from '@warren/turns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, startApiHarness } from './harness.ts';
@@ -12,6 +13,8 @@ let b: { id: string; key: string };
 let bConv: string;
 let bKeyId: string;
 let bTurn: string;
+/** B's skill: names are per tenant, so A asking for it must find nothing. */
+const bSkill = 'b-only-skill';
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -20,6 +23,8 @@ beforeAll(async () => {
   bConv = (await h.call(b.key, 'POST', '/v1/conversations', { externalId: 'b-ext', title: 'B only' })).json().id;
   await h.call(b.key, 'POST', `/v1/conversations/${bConv}/messages`, { content: 'B secret message' });
   bKeyId = (await h.call(b.key, 'POST', '/v1/api-keys', { name: 'b-second' })).json().id;
+  const skill = await tarOf([{ name: 'SKILL.md', body: skillMd(bSkill) }]);
+  expect((await h.call(b.key, 'PUT', `/v1/skills/${bSkill}`, skill, { 'content-type': 'application/x-tar' })).statusCode).toBe(201);
   // a turn of B's, as a worker would have claimed it
   bTurn = await withTenant(
     h.db.pool,
@@ -33,12 +38,15 @@ describe("tenant A's key with tenant B's ids", () => {
   const routes: Array<[string, () => string, unknown?]> = [
     ['GET', () => `/v1/conversations/${bConv}`],
     ['PATCH', () => `/v1/conversations/${bConv}`, { title: 'hijacked' }],
+    ['DELETE', () => `/v1/conversations/${bConv}`],
     ['GET', () => `/v1/conversations/${bConv}/messages`],
     ['GET', () => `/v1/conversations/${bConv}/messages?after=0&limit=10`],
     ['POST', () => `/v1/conversations/${bConv}/messages`, { content: 'injected' }],
     ['DELETE', () => `/v1/api-keys/${bKeyId}`],
     ['GET', () => `/v1/conversations/${bConv}/turns`],
     ['GET', () => `/v1/turns/${bTurn}`],
+    ['GET', () => `/v1/skills/${bSkill}`],
+    ['DELETE', () => `/v1/skills/${bSkill}`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
@@ -63,6 +71,14 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
   });
 
+  it("uploading a skill under B's skill name makes A's own; B's is untouched", async () => {
+    const mine = await tarOf([{ name: 'SKILL.md', body: skillMd(bSkill, 'A version of the name.') }]);
+    const res = await h.call(a.key, 'PUT', `/v1/skills/${bSkill}`, mine, { 'content-type': 'application/x-tar' });
+    expect(res.json()).toMatchObject({ version: 1, description: 'A version of the name.' });
+    const theirs = (await h.call(b.key, 'GET', `/v1/skills/${bSkill}`)).json().versions;
+    expect(theirs).toEqual([expect.objectContaining({ version: 1, description: expect.stringContaining('PDF') })]);
+  });
+
   it("left B's data untouched", async () => {
     expect((await h.call(b.key, 'GET', `/v1/conversations/${bConv}`)).json().title).toBe('B only');
     const msgs = (await h.call(b.key, 'GET', `/v1/conversations/${bConv}/messages`)).json().data;
@@ -74,13 +90,16 @@ describe("tenant A's key with tenant B's ids", () => {
   it('probes every tenant route that takes an id', async () => {
     const spec = (await h.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, unknown>> };
     const served = Object.entries(spec.paths)
-      .filter(([path]) => path.includes('{id}') && !path.startsWith('/v1/admin/'))
-      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+      .filter(([path]) => /\{(id|name)\}/.test(path) && !path.startsWith('/v1/admin/'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      // creates the caller's own skill of that name: checked in its own test below
+      .filter((route) => route !== 'PUT /v1/skills/{name}');
     const probed = routes.map(
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`,
+          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')
+          .replace(bSkill, '{name}')}`,
     );
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);

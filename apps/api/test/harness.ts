@@ -19,7 +19,14 @@ export async function startApiHarness(
   overrides: Partial<
     Pick<
       ApiOptions,
-      'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'
+      | 'RATE_LIMIT_PER_MINUTE'
+      | 'BODY_LIMIT_BYTES'
+      | 'PROXY_PUBLIC_KEY'
+      | 'DEFAULT_MAX_API_KEYS'
+      | 'DEFAULT_MAX_CONVERSATIONS'
+      | 'SKILL_UPLOAD_MAX_BYTES'
+      | 'DEFAULT_MAX_SKILLS'
+      | 'logger'
     >
   > = {},
 ) {
@@ -37,6 +44,8 @@ export async function startApiHarness(
     DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
     DASHBOARD_SESSION_SECONDS: 3600,
+    SKILL_UPLOAD_MAX_BYTES: overrides.SKILL_UPLOAD_MAX_BYTES ?? 5 * 1024 * 1024,
+    DEFAULT_MAX_SKILLS: overrides.DEFAULT_MAX_SKILLS ?? 50,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

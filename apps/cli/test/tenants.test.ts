@@ -1,3 +1,5 @@
+import { appendUserMessage, createConversation } from '@warren/conversations';
+import { tenantSchemaName, withTenant } from '@warren/db';
 import { createTestDatabase, type TestDatabase } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.ts';
@@ -91,5 +93,63 @@ describe('warren tenants: quota and sandbox limits', () => {
       expect((await runCli(['tenants', 'limits', id, ...args], env)).code, args.join(' ')).toBe(64);
     }
     expect((await runCli(['tenants', 'create', '--name', 'zero-keys', '--max-api-keys', '0'], env)).code).toBe(64);
+  });
+});
+
+describe('warren tenants export and delete', () => {
+  const seed = async (name: string) => {
+    const created = await runCli(['tenants', 'create', '--name', name], env);
+    const id = /tenant: +(ten_\w+)/.exec(created.stdout)![1]!;
+    const key = /api key: +(\S+)/.exec(created.stdout)![1]!;
+    await withTenant(db.pool, id, async (tx) => {
+      const conv = await createConversation(tx, { title: `${name} chat` });
+      await appendUserMessage(tx, conv.id, { content: `${name} secret` });
+    });
+    return { id, key };
+  };
+
+  it("exports one tenant's rows as JSON lines, without key hashes, and nothing of another tenant", async () => {
+    const mine = await seed('exported');
+    await seed('bystander');
+    const res = await runCli(['tenants', 'export', mine.id], env);
+    expect(res.code).toBe(0);
+    const lines = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { table: string; row: Record<string, unknown> });
+    const tables = new Set(lines.map((l) => l.table));
+    expect([...tables]).toEqual(expect.arrayContaining(['control.tenants', 'control.api_keys', 'conversations', 'messages', 'cursors']));
+    expect(lines.find((l) => l.table === 'messages')?.row.content).toBe('exported secret');
+    expect(lines.find((l) => l.table === 'control.api_keys')?.row).not.toHaveProperty('hash');
+    expect(res.stdout).not.toContain('bystander');
+    expect(res.stdout).not.toContain(mine.key);
+  });
+
+  it('deletes only with the id repeated: schema, role, keys and control rows gone, other tenants untouched', async () => {
+    const doomed = await seed('doomed');
+    const other = await seed('survivor');
+    const counts = async (id: string) =>
+      (
+        await db.pool.query(
+          `SELECT (SELECT count(*)::int FROM control.tenants WHERE id = $1) AS tenants,
+                  (SELECT count(*)::int FROM control.api_keys WHERE tenant_id = $1) AS keys,
+                  (SELECT count(*)::int FROM pg_namespace WHERE nspname = $2) AS schemas,
+                  (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles`,
+          [id, tenantSchemaName(id)],
+        )
+      ).rows[0];
+    const refused = await runCli(['tenants', 'delete', doomed.id], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`--confirm ${doomed.id}`);
+    expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', other.id], env)).code).toBe(1);
+    expect(await counts(doomed.id)).toEqual({ tenants: 1, keys: 1, schemas: 1, roles: 1 });
+
+    const deleted = await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env);
+    expect(deleted.code).toBe(0);
+    expect(await counts(doomed.id)).toEqual({ tenants: 0, keys: 0, schemas: 0, roles: 0 });
+    expect(await counts(other.id)).toEqual({ tenants: 1, keys: 1, schemas: 1, roles: 1 });
+    const survivor = await withTenant(db.pool, other.id, async (tx) => (await tx.client.query('SELECT content FROM messages')).rows);
+    expect(survivor).toEqual([{ content: 'survivor secret' }]);
+    expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env)).code).toBe(1);
   });
 });

@@ -15,6 +15,11 @@ export const workerConfigSchema = z.object({
   PROXY_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Host folder holding tenants' sandbox folders; every folder on the way must be traversable by uid 65534. */
   SANDBOX_ROOT: z.string().min(1).default(join(tmpdir(), 'warren-sandboxes')),
+  /** This worker's name in turns and sandbox leases; unique among live workers (a second one with it refuses to start). */
+  WORKER_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - (at most 64)')
+    .optional(),
   MODEL: z.string().min(1).default('claude-sonnet-4-5'),
   /** Turns this worker runs at once. */
   WORKER_CONCURRENCY: positive(4),
@@ -42,6 +47,8 @@ export const workerConfigSchema = z.object({
   QUEUE_POLL_SECONDS: z.coerce.number().min(0.5).default(2),
   /** How often this worker looks for jobs whose worker died (missed heartbeats) to hand them on. */
   QUEUE_SUPERVISE_SECONDS: positive(5),
+  /** How often this worker removes the sandbox folders of conversations deleted since (its own host's only). */
+  WORKSPACE_SWEEP_SECONDS: positive(300),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
   /** Where this worker serves Prometheus /metrics; port 0 picks a free one (logged at start). */

@@ -1,17 +1,17 @@
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
 import {
+  RETENTION_QUEUE,
   startFetchLoops,
   TURN_DEAD_LETTER_QUEUE,
   TURN_MAX_ATTEMPTS,
   TURN_QUEUE,
   TURN_READY_CHANNEL,
   TurnQueue,
-  turnCapTiers,
   turnJobSchema,
 } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { abandonTurns, type OutputLimits, runTurnJob, type TurnJobDeps, type TurnJobResult } from '@warren/turns';
+import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps, type TurnJobResult } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
@@ -47,9 +47,8 @@ export async function consumeTurns(
     // tenant's are dropped.
     const tenant = await tenants.get(data.tenantId);
     if (tenant === null) return;
-    const ownCap = tenant.maxConcurrentTurns;
     if (tenant.status !== 'active') {
-      await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS, ownCap);
+      await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS);
       return;
     }
     const started = performance.now();
@@ -57,7 +56,7 @@ export async function consumeTurns(
     const result = await runTurnJob(deps, {
       id: job.id,
       data,
-      tenantCap: ownCap ?? options.defaultTenantCap,
+      tenantCap: tenant.maxConcurrentTurns ?? options.defaultTenantCap,
       outputLimits: {
         maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
         maxOutputBytes: tenant.turnMaxOutputBytes ?? options.defaultOutputLimits.maxOutputBytes,
@@ -72,7 +71,7 @@ export async function consumeTurns(
     // The tenant is at its cap, or another worker holds the conversation's sandbox: look again
     // shortly. Sent before this job completes, so a crash in between leaves a duplicate
     // (harmless: it finds nothing to do), never a lost turn.
-    if (result === 'tenant-busy' || result === 'owned-elsewhere') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS, ownCap);
+    if (result === 'tenant-busy' || result === 'owned-elsewhere') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
   };
   return startFetchLoops(
     boss,
@@ -83,8 +82,6 @@ export async function consumeTurns(
       pool: deps.pool,
       pollSeconds: options.pollSeconds,
       logger: deps.logger,
-      // only a pre-filter: the cap itself is enforced when the turn is claimed
-      groupConcurrency: { default: options.defaultTenantCap, tiers: turnCapTiers() },
     },
     handle,
   );
@@ -107,12 +104,18 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
     const { tenantId, conversationId } = data;
     const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, TURN_MAX_ATTEMPTS));
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
-    // the cap is only the fetch pre-filter's; the claim enforces the tenant's own
-    if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS, null);
+    if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS);
     if (result !== 'none')
       logger.warn(
         { tenantId, conversationId, result },
         result === 'retry' ? 'dead-lettered turn sent again' : 'dead-lettered turn marked failed',
       );
+  });
+}
+
+/** The hourly retention job (pg-boss's cron sends it once across all workers). */
+export async function consumeRetention(boss: PgBoss, pool: Pool, logger: Logger): Promise<void> {
+  await boss.work(RETENTION_QUEUE, { pollingIntervalSeconds: 30 }, async () => {
+    await enforceRetention(pool, logger);
   });
 }

@@ -8,10 +8,10 @@ import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/d
 import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
 import { TenantTurnSettings } from '@warren/tenancy';
-import { DurableWorkspaces, SandboxOwnership } from '@warren/turns';
+import { DeletedConversationSweep, DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
-import { consumeDeadTurns, consumeTurns } from './consumers.ts';
+import { consumeDeadTurns, consumeRetention, consumeTurns } from './consumers.ts';
 import { observeWorker } from './observe.ts';
 
 /**
@@ -32,7 +32,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   await mkdir(config.SANDBOX_ROOT, { recursive: true });
   await chmod(config.SANDBOX_ROOT, 0o711);
   const runner = await prepareRunner(join(config.SANDBOX_ROOT, '.runner'));
-  const workerId = `wkr_${randomBytes(8).toString('hex')}`;
+  const workerId = config.WORKER_ID ?? `wkr_${randomBytes(8).toString('hex')}`;
+  const liveness = new WorkerLiveness(pool, workerId, logger);
+  await retryWhileUnreachable(() => liveness.start(), logger, 'liveness lock held');
   const workspaces = new DurableWorkspaces({ pool, workerId, maxBytes: config.WORKSPACE_SNAPSHOT_MAX_MB * 1024 * 1024, logger });
   const sandboxes = new SandboxPool({
     driver: new BwrapDriver({ logger }),
@@ -54,6 +56,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   await sandboxes.start();
   const ownership = new SandboxOwnership({ pool, sandboxes, workerId, logger });
   ownership.start();
+  const sweep = new DeletedConversationSweep({
+    pool,
+    sandboxes,
+    root: config.SANDBOX_ROOT,
+    intervalMs: config.WORKSPACE_SWEEP_SECONDS * 1000,
+    logger,
+  });
+  sweep.start();
 
   const boss = new PgBoss({
     connectionString: config.DATABASE_URL,
@@ -81,6 +91,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     },
     mintTurnToken: (claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }) =>
       mintTurnToken(config.PROXY_TOKEN_SECRET, { ...claims, expiresAt: Math.floor(Date.now() / 1000) + TURN_TOKEN_TTL_S }),
+    workerId,
     ownership,
     workspaces,
     logger,
@@ -103,6 +114,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     onTurnJob: observer.onTurnJob,
   });
   await consumeDeadTurns(boss, pool, logger);
+  await consumeRetention(boss, pool, logger);
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {
@@ -110,8 +122,10 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await turns.close();
+      await sweep.stop();
       await sandboxes.closeAll();
       await ownership.stop();
+      await liveness.stop();
       await tenants.close();
       await observer.stop();
       await pool.end();

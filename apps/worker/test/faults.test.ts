@@ -47,8 +47,8 @@ async function endedTurn(conversationId: string, count: number) {
   return turns[count - 1];
 }
 
-/** Host processes (launcher, bwrap, runner) whose command line names `folder`: a worker's sandboxes. */
-function processesUnder(folder: string): number[] {
+/** Host processes whose command line contains `text`: with a worker's folder, its sandboxes (launcher, bwrap, runner). */
+function processesUnder(text: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -58,7 +58,7 @@ function processesUnder(folder: string): number[] {
     } catch {
       continue; // ended while listed
     }
-    if (cmdline.includes(folder)) pids.push(Number(entry));
+    if (cmdline.includes(text)) pids.push(Number(entry));
   }
   return pids;
 }
@@ -89,11 +89,15 @@ describe('faults', () => {
     const warmRoot = join(stack.dir, 'killed-warm');
     const warm = spawnWorker(stack, 'killed-warm');
     const id = await newConversation();
-    await post(id, 'hello');
+    // the agent leaves a process of its own behind, in a session of its own, away from the runner
+    const marker = `${4000 + Math.floor(Math.random() * 1000)}.25`;
+    await post(id, `#fake tool bash ${JSON.stringify({ command: `(setsid nohup sleep ${marker} >/dev/null 2>&1 &)` })}`);
     expect((await endedTurn(id, 1))?.status).toBe('succeeded');
     expect(processesUnder(warmRoot).length).toBeGreaterThan(0);
+    expect(processesUnder(`sleep\0${marker}`)).toHaveLength(1);
     await stopProcess(warm);
     await expect.poll(() => processesUnder(warmRoot), { timeout: 10_000 }).toEqual([]);
+    await expect.poll(() => processesUnder(`sleep\0${marker}`), { timeout: 10_000 }).toEqual([]);
 
     // starting: killed the moment its first sandbox's launcher appears, before bwrap can tie
     // the sandbox to it (--die-with-parent)

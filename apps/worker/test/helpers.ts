@@ -73,10 +73,11 @@ export async function spawnApi(stack: ModelStack, env: Record<string, string> = 
     async call(method, path, key, body) {
       const res = await fetch(`${base}${path}`, {
         method,
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: res.status, body: await res.json() };
+      const text = await res.text();
+      return { status: res.status, body: text === '' ? null : JSON.parse(text) };
     },
   };
 }

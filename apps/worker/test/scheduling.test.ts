@@ -26,8 +26,8 @@ async function tenantWith(conversations: number, maxConcurrentTurns: number | nu
 }
 
 /** What the messages endpoint does, the tenant's own turn cap included. */
-const post = (tenantId: string, conversationId: string, content: string, tenantCap: number | null = null) =>
-  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }, tenantCap));
+const post = (tenantId: string, conversationId: string, content: string) =>
+  withTenant(stack.db.pool, tenantId, (tx) => ingestMessage(tx, queue, conversationId, { content }));
 
 /** The most turns of `turns` that were running at the same moment. */
 function mostAtOnce(turns: Array<{ started_at: Date; finished_at: Date }>): number {
@@ -114,7 +114,7 @@ describe('worker scheduling', () => {
     const tight = await tenantWith(3, 1);
     const worker = startWorker({ WORKER_CONCURRENCY: '8', TENANT_CONCURRENCY: '2' });
     try {
-      for (const t of [roomy, tight]) for (const id of t.ids) await post(t.tenantId, id, '#fake sleep 1500', t.maxConcurrentTurns);
+      for (const t of [roomy, tight]) for (const id of t.ids) await post(t.tenantId, id, '#fake sleep 1500');
       const roomyDone = await eventually(
         () => windows(roomy.tenantId),
         (w) => w.length === roomy.ids.length,
@@ -164,6 +164,43 @@ describe('worker scheduling', () => {
       ]);
     } finally {
       await stopProcess(worker);
+    }
+  }, 120_000);
+
+  it("frees a SIGKILLed worker's tenant slot at once: the tenant's next turn starts before the dead turn's lease lapses", async () => {
+    const t = await tenantWith(2);
+    const [stuck, next] = t.ids as [string, string];
+    const settings = { WORKER_CONCURRENCY: '1', TENANT_CONCURRENCY: '1' };
+    const workers = new Map([
+      ['wkr_one', startWorker({ ...settings, WORKER_ID: 'wkr_one' })],
+      ['wkr_two', startWorker({ ...settings, WORKER_ID: 'wkr_two' })],
+    ]);
+    try {
+      await post(t.tenantId, stuck, '#fake sleep 30000');
+      const running = () =>
+        withTenant(
+          stack.db.pool,
+          t.tenantId,
+          async (tx) =>
+            (await tx.client.query(`SELECT id, worker_id FROM turns WHERE conversation_id = $1 AND status = 'running'`, [stuck])).rows,
+        );
+      const [turn] = await eventually(running, (rows) => rows.length === 1);
+      await stopProcess(workers.get(turn.worker_id)!);
+      await post(t.tenantId, next, 'after the kill');
+      const [answered] = await eventually(
+        async () => (await windows(t.tenantId)).filter((w) => w.conversation_id === next),
+        (w) => w.length === 1,
+      );
+      expect(answered).toBeDefined();
+      const { lease } = await withTenant(
+        stack.db.pool,
+        t.tenantId,
+        async (tx) => (await tx.client.query('SELECT lease_expires_at AS lease FROM turns WHERE id = $1', [turn.id])).rows[0],
+      );
+      // neither the dead turn's lease nor the queue's heartbeat (longer still) held the tenant's only slot
+      expect(answered!.started_at.getTime()).toBeLessThan(lease.getTime());
+    } finally {
+      await Promise.all([...workers.values()].map((w) => stopProcess(w)));
     }
   }, 120_000);
 

@@ -112,7 +112,7 @@ it('each turn sees every file earlier turns wrote, whichever worker runs it; nev
       const command = `echo turn-${turn} >> notes.txt; cat notes.txt`;
       for (const id of ids) {
         await withTenant(stack.db.pool, tenant.id, (tx) =>
-          ingestMessage(tx, queue, id, { content: `#fake tool bash ${JSON.stringify({ command })}` }, CONVERSATIONS),
+          ingestMessage(tx, queue, id, { content: `#fake tool bash ${JSON.stringify({ command })}` }),
         );
       }
       if (turn > 1) {

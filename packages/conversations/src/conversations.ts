@@ -103,3 +103,13 @@ export async function updateConversation(tx: TenantTx, id: string, patch: Conver
     throw isUniqueViolation(err) ? externalIdTaken(patch.externalId) : err;
   }
 }
+
+/**
+ * Deletes a conversation with everything it owns (messages, turns, history, archives, tasks,
+ * its workspace snapshot: the foreign keys cascade). A turn still running fails at its next
+ * write; its worker's job then finds nothing to do. Host folders go with each worker's sweep.
+ */
+export async function deleteConversation(tx: TenantTx, id: string): Promise<void> {
+  const deleted = await tx.db.delete(conversations).where(eq(conversations.id, id)).returning({ id: conversations.id });
+  if (deleted.length === 0) throw notFound('conversation');
+}

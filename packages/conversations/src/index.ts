@@ -3,6 +3,7 @@ export {
   type ConversationInput,
   createConversation,
   createConversationWithinQuota,
+  deleteConversation,
   findConversationByExternalId,
   getConversation,
   listConversations,

@@ -30,6 +30,8 @@ export const MAX_IPC_FILE_BYTES = 4 * 1024 * 1024;
 /** Where the runner finds things inside the sandbox (the bwrap driver mounts them there). */
 export const sandboxPaths = {
   workspace: '/workspace',
+  /** Where the skills the conversation's assistant enables are, read-only, one folder each. */
+  skills: '/skills',
   ipc: '/ipc',
   proxySocket: '/run/warren/proxy.sock',
 } as const;

@@ -1,6 +1,7 @@
 import type { Logger } from '@warren/core';
 import { PgBoss } from 'pg-boss';
 import { logBossErrors } from './boss-errors.ts';
+import { createRetentionQueue } from './retention-queue.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 import { createTurnQueues } from './turn-queue.ts';
 
@@ -23,5 +24,6 @@ export async function installQueue(connectionString: string, logger: Logger): Pr
   );
   await boss.start();
   await createTurnQueues(boss);
+  await createRetentionQueue(boss);
   await boss.stop({ graceful: false });
 }

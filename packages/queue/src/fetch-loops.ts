@@ -1,6 +1,6 @@
 import type { Logger } from '@warren/core';
 import { ChangeListener, type Pool } from '@warren/db';
-import type { GroupConcurrencyConfig, JobWithMetadata, PgBoss } from 'pg-boss';
+import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 export interface FetchLoopOptions {
   queue: string;
@@ -12,7 +12,6 @@ export interface FetchLoopOptions {
   pool: Pool;
   /** The backstop poll of an idle loop: catches retries and deferred jobs, which no NOTIFY announces. */
   pollSeconds: number;
-  groupConcurrency?: number | GroupConcurrencyConfig;
   /** Where a lost LISTEN connection is reported. */
   logger: Logger;
 }
@@ -36,7 +35,6 @@ export async function startFetchLoops(
     batchSize: 1,
     includeMetadata: true as const,
     pollingIntervalSeconds: options.pollSeconds,
-    ...(options.groupConcurrency !== undefined && { groupConcurrency: options.groupConcurrency }),
   };
   const loops: string[] = [];
   const busy = new Set<string>();

@@ -2,6 +2,7 @@ export { installQueue } from './boss.ts';
 export { logBossErrors } from './boss-errors.ts';
 export { type FetchLoopOptions, startFetchLoops } from './fetch-loops.ts';
 export { type QueueStats, queueStats } from './queue-stats.ts';
+export { createRetentionQueue, RETENTION_QUEUE } from './retention-queue.ts';
 export { QUEUE_SCHEMA } from './schema.ts';
 export { startBoss } from './start-boss.ts';
 export {
@@ -13,6 +14,5 @@ export {
   TURN_READY_CHANNEL,
   type TurnJob,
   TurnQueue,
-  turnCapTiers,
   turnJobSchema,
 } from './turn-queue.ts';

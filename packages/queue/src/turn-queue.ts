@@ -57,22 +57,10 @@ export async function createTurnQueues(boss: PgBoss): Promise<void> {
 /** Scheduled-task turns outrank message turns: a missed schedule cannot be rediscovered later. */
 const PRIORITY = { task: 10, message: 0 } as const;
 
-/** The highest per-tenant turn cap ops may set. */
+/** The highest per-tenant turn cap ops may set (enforced when a turn is claimed, not by the queue). */
 export const MAX_TENANT_TURN_CAP = 256;
 
-/**
- * pg-boss's group tiers, one per cap value: a job of a tenant with its own cap carries the tier
- * `cap-<n>`, and a worker's `groupConcurrency` maps it back to n, so the fetch pre-filter knows
- * each tenant's cap. Jobs without a tier use the workers' default.
- */
-export const turnCapTiers = (): Record<string, number> =>
-  Object.fromEntries(Array.from({ length: MAX_TENANT_TURN_CAP }, (_, i) => [`cap-${i + 1}`, i + 1]));
-
-const sendOptions = (job: TurnJob, tenantCap: number | null) => ({
-  singletonKey: job.conversationId,
-  group: tenantCap === null ? { id: job.tenantId } : { id: job.tenantId, tier: `cap-${tenantCap}` },
-  priority: PRIORITY[job.kind],
-});
+const sendOptions = (job: TurnJob) => ({ singletonKey: job.conversationId, priority: PRIORITY[job.kind] });
 
 /**
  * Sends `turn` jobs through the caller's transaction, so a job exists exactly when the message
@@ -122,14 +110,11 @@ export class TurnQueue {
     return new TurnQueue(boss);
   }
 
-  /**
-   * Returns the job id, or null when the send coalesced into an already queued turn. `tenantCap`
-   * is the tenant's own turn cap, if it has one.
-   */
-  async enqueue(client: PoolClient, job: TurnJob, tenantCap: number | null = null): Promise<string | null> {
+  /** Returns the job id, or null when the send coalesced into an already queued turn. */
+  async enqueue(client: PoolClient, job: TurnJob): Promise<string | null> {
     await this.ready;
     const id = await this.boss.send(TURN_QUEUE, job, {
-      ...sendOptions(job, tenantCap),
+      ...sendOptions(job),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
     });
     if (id) await client.query(`SELECT pg_notify('${TURN_READY_CHANNEL}', '')`);
@@ -137,9 +122,9 @@ export class TurnQueue {
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */
-  async enqueueLater(job: TurnJob, seconds: number, tenantCap: number | null): Promise<string | null> {
+  async enqueueLater(job: TurnJob, seconds: number): Promise<string | null> {
     await this.ready;
-    return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job, tenantCap), startAfter: seconds });
+    return this.boss.send(TURN_QUEUE, job, { ...sendOptions(job), startAfter: seconds });
   }
 
   async stop(): Promise<void> {

@@ -30,5 +30,5 @@ it('logs a queue connection the server ends, with its stack, and the queue goes 
   expect(line.err?.message).toMatch(/terminating connection/);
   expect(line.err?.stack).toMatch(/\n\s+at /);
   const job = { tenantId: 'ten_x', conversationId: 'conv_x', kind: 'message' as const };
-  expect(await queue.enqueueLater(job, 60, null)).toBeTruthy();
+  expect(await queue.enqueueLater(job, 60)).toBeTruthy();
 });

@@ -8,6 +8,8 @@ export interface BwrapArgsInput {
   ipcDir: string;
   proxySocket: string;
   readOnlyPaths: string[];
+  /** Bound read-only at `/skills/<name>`. */
+  skills?: Array<{ name: string; dir: string }>;
   env: Record<string, string>;
   limits: SandboxLimits;
   /** From systemMountArgs(): /usr and friends, read-only. */
@@ -71,6 +73,7 @@ export function bwrapArgs(input: BwrapArgsInput): string[] {
     String(input.fds.group),
     '/etc/group',
     ...input.readOnlyPaths.flatMap((path) => ['--ro-bind', path, path]),
+    ...(input.skills ?? []).flatMap((skill) => ['--ro-bind', skill.dir, `${sandboxPaths.skills}/${skill.name}`]),
     '--bind',
     input.workspaceDir,
     sandboxPaths.workspace,

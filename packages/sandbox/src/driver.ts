@@ -50,6 +50,11 @@ export const sandboxSpecSchema = z.object({
     z.string().refine((v) => !v.includes('\0')),
   ),
   limits: sandboxLimitsSchema,
+  /** Skill folders on the host, each bound read-only at `/skills/<name>`. */
+  skills: z
+    .array(z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/), dir: hostPath }))
+    .max(64)
+    .default([]),
 });
 
 export type SandboxSpec = z.input<typeof sandboxSpecSchema>;

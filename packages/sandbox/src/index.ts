@@ -27,7 +27,7 @@ export {
   type WorkspaceSync,
 } from './sandbox-pool.ts';
 export { sandboxUser } from './sandbox-user.ts';
-export { prepareSandboxFolders, type SandboxFolders } from './workspace.ts';
+export { prepareSandboxFolders, removeSandboxFolders, removeTenantFolder, type SandboxFolders } from './workspace.ts';
 export { mountWorkspaceImage } from './workspace-image.ts';
 export {
   localWorkspaceVersion,

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { resolve as resolvePath } from 'node:path';
-import type { Logger } from '@warren/core';
+import { readdir } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
+import { idSchema, type Logger } from '@warren/core';
 import type { IpcResponse, OutboundMessage, RunnerEvent, TaskRequest, TurnInput } from '@warren/ipc';
 import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
 import { mountIpcTmpfs } from './ipc-mount.ts';
 import { unmountLeftover } from './mounts.ts';
 import { TurnOutputs } from './turn-outputs.ts';
-import { prepareSandboxFolders } from './workspace.ts';
+import { prepareSandboxFolders, removeSandboxFolders } from './workspace.ts';
 import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
 
 export type TurnOutcome = Extract<RunnerEvent, { type: 'turn_result' }>;
@@ -258,6 +259,32 @@ export class SandboxPool {
 
   get size(): number {
     return this.sandboxes.size;
+  }
+
+  /** The conversations this host has folders for under the pool's root, by tenant id. */
+  async localConversations(): Promise<Map<string, string[]>> {
+    const byTenant = new Map<string, string[]>();
+    const root = resolvePath(this.options.root);
+    for (const tenantId of await readdir(root)) {
+      if (!idSchema('tenant').safeParse(tenantId).success) continue; // .runner and the like
+      const conversations = (await readdir(join(root, tenantId))).filter((name) => idSchema('conversation').safeParse(name).success);
+      byTenant.set(tenantId, conversations);
+    }
+    return byTenant;
+  }
+
+  /**
+   * A deleted conversation: closes its sandbox here (unless a turn is running in it) and removes
+   * its host folders (see removeSandboxFolders). `in-use` means try again later.
+   */
+  async removeConversation(tenantId: string, conversationId: string): Promise<'removed' | 'in-use' | 'left-over'> {
+    const key = `${tenantId}/${conversationId}`;
+    await Promise.allSettled([this.starting.get(key)]); // its acquirer handles a failed start
+    const warm = this.sandboxes.get(key);
+    if (warm?.busy) return 'in-use';
+    if (warm) await this.close(warm, 'conversation deleted');
+    await this.teardowns.get(key);
+    return removeSandboxFolders(this.options.root, tenantId, conversationId);
   }
 
   list(): WarmSandbox[] {

@@ -1,7 +1,8 @@
-import { chmod, lchown, lstat, mkdir } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, rmdir, unlink } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { idSchema } from '@warren/core';
 import { ipcFolders } from '@warren/ipc';
+import { readMountInfo } from './mounts.ts';
 import { sandboxUser } from './sandbox-user.ts';
 
 export interface SandboxFolders {
@@ -25,21 +26,99 @@ export interface SandboxFolders {
  * that is not a real directory (a symlink planted by a sandbox) is refused, never followed.
  */
 export async function prepareSandboxFolders(root: string, tenantId: string, conversationId: string): Promise<SandboxFolders> {
-  if (!isAbsolute(root)) throw new Error('sandbox folder root must be an absolute path');
-  const tenant = idSchema('tenant').parse(tenantId);
-  const conversation = idSchema('conversation').parse(conversationId);
-  const base = resolve(root);
+  const { base, tenantDir, conversationDir, workspaceDir, ipcDir } = sandboxPaths(root, tenantId, conversationId);
   await mkdir(base, { recursive: true });
-  const tenantDir = join(base, tenant);
-  const conversationDir = join(tenantDir, conversation);
-  const workspaceDir = join(conversationDir, 'workspace');
-  const ipcDir = join(conversationDir, 'ipc');
   await owned(tenantDir, 'host', 0o711);
   await owned(conversationDir, 'host', 0o711);
   await owned(workspaceDir, 'sandbox', 0o700);
   await owned(ipcDir, 'host', 0o755);
   await prepareIpcFolders(ipcDir);
   return { workspaceDir, ipcDir };
+}
+
+function sandboxPaths(root: string, tenantId: string, conversationId: string) {
+  if (!isAbsolute(root)) throw new Error('sandbox folder root must be an absolute path');
+  const base = resolve(root);
+  const tenantDir = join(base, idSchema('tenant').parse(tenantId));
+  const conversationDir = join(tenantDir, idSchema('conversation').parse(conversationId));
+  return { base, tenantDir, conversationDir, workspaceDir: join(conversationDir, 'workspace'), ipcDir: join(conversationDir, 'ipc') };
+}
+
+/** The host-written files of a conversation's folder, by name: the workspace image and its version. */
+const HOST_FILES = ['workspace.ext4', 'workspace.version', 'workspace.version.tmp'];
+/** What the host writes into errors/ and restore staging folders: nothing else is unlinked there. */
+const REFUSAL_RECORD = /^refused-\d+\.json$/;
+const RESTORE_STAGING = /^\.restore-/;
+
+/**
+ * Removes a deleted conversation's host folders, which no sandbox of it may be using. Only what
+ * the host itself wrote is unlinked, by name — the workspace image, its version, refusal records,
+ * a crashed restore's staging copy — and only empty folders are removed: nothing is walked or
+ * deleted recursively, since the folders' contents may be the sandbox's. As root, a sandbox's
+ * files live inside the image (and /ipc is a tmpfs gone with the sandbox), so this removes
+ * everything; without root the workspace is a plain folder of the sandbox's, and is left
+ * (`left-over`, for ops to remove). `in-use`: a workspace or /ipc is still mounted (a sandbox of
+ * another worker on this host).
+ */
+export async function removeSandboxFolders(
+  root: string,
+  tenantId: string,
+  conversationId: string,
+): Promise<'removed' | 'in-use' | 'left-over'> {
+  const { conversationDir, workspaceDir, ipcDir } = sandboxPaths(root, tenantId, conversationId);
+  const mounted = new Set((await readMountInfo()).map((m) => m.mountPoint));
+  if (mounted.has(workspaceDir) || mounted.has(ipcDir)) return 'in-use';
+  const errorsDir = join(ipcDir, ipcFolders.errors);
+  for (const name of await hostEntries(errorsDir)) if (REFUSAL_RECORD.test(name)) await unlinkFile(join(errorsDir, name));
+  for (const name of await hostEntries(conversationDir)) {
+    if (!RESTORE_STAGING.test(name)) continue;
+    await unlinkFile(join(conversationDir, name, 'workspace.ext4'));
+    if (!(await removeEmpty(join(conversationDir, name)))) return 'left-over';
+  }
+  for (const name of HOST_FILES) await unlinkFile(join(conversationDir, name));
+  const folders = [...Object.values(ipcFolders).map((f) => join(ipcDir, f)), ipcDir, workspaceDir, conversationDir];
+  for (const dir of folders) if (!(await removeEmpty(dir))) return 'left-over';
+  return 'removed';
+}
+
+/** Removes a deleted tenant's folder once its conversations' are gone; false while it is not empty. */
+export function removeTenantFolder(root: string, tenantId: string): Promise<boolean> {
+  return removeEmpty(join(resolve(root), idSchema('tenant').parse(tenantId)));
+}
+
+/** Names in a host-owned folder (root's, so a sandbox cannot have swapped it for a link); none when it is gone. */
+async function hostEntries(dir: string): Promise<string[]> {
+  try {
+    const st = await lstat(dir);
+    if (!st.isDirectory() || (process.getuid?.() === 0 && st.uid !== 0)) return [];
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+/** Unlinks a regular file (never a folder, never through a link: unlink removes the name only). */
+async function unlinkFile(path: string): Promise<void> {
+  try {
+    if (!(await lstat(path)).isFile()) return;
+    await unlink(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** rmdir: true when the folder is gone, false when it is not empty. */
+async function removeEmpty(dir: string): Promise<boolean> {
+  try {
+    await rmdir(dir);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return true;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') return false;
+    throw err;
+  }
 }
 
 /** The IPC sub-folders: the sandbox user's, but errors/, the host's record of what it refused. */

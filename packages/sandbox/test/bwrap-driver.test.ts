@@ -308,6 +308,25 @@ describe('refusing to start', () => {
     }
   });
 
+  it('binds each skill folder read-only at /skills/<name>, and nothing else there', async () => {
+    const skillDir = join(host.privateDir(), 'pdf-tools@1');
+    mkdirSync(skillDir, { mode: 0o755 });
+    writeFileSync(join(skillDir, 'SKILL.md'), '---\nname: pdf-tools\n---\n', { mode: 0o644 });
+    const result = await runSandbox(
+      driver,
+      await host.spec({
+        command: bashProbe(
+          'ls /skills; cat /skills/pdf-tools/SKILL.md; touch /skills/pdf-tools/x 2>&1; echo more >> /skills/pdf-tools/SKILL.md 2>&1; true',
+        ),
+        skills: [{ name: 'pdf-tools', dir: skillDir }],
+      }),
+    );
+    expect(result.stdout).toMatch(/^pdf-tools\n---\nname: pdf-tools/);
+    expect(result.stdout).toMatch(/touch: .*Read-only file system/);
+    expect(result.stderr).toMatch(/SKILL\.md: (Read-only file system|Permission denied)/); // bash's own redirection error
+    expect(readFileSync(join(skillDir, 'SKILL.md'), 'utf8')).toBe('---\nname: pdf-tools\n---\n');
+  });
+
   it('refuses a second sandbox with the id of one that is running', async () => {
     const spec = await host.spec({ command: bashProbe('sleep 300') });
     const sandbox = await driver.start(spec);

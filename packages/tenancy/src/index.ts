@@ -22,6 +22,7 @@ export {
   type SessionSubject,
 } from './dashboard-sessions.ts';
 export { tenantLimitBounds } from './limit-bounds.ts';
+export { deleteTenant, exportTenant, type TenantExportLine } from './tenant-removal.ts';
 export { TenantTurnSettings, type TurnSettings } from './tenant-turn-settings.ts';
 export {
   getTenant,

@@ -18,4 +18,7 @@ export const tenantLimitBounds = {
   turnMaxOutputs: { min: 1, max: 10_000, about: '`send_message` outputs one turn may write' },
   turnMaxOutputBytes: { min: 1024, max: GiB, about: 'bytes of output one turn may write' },
   sandboxCpuPercent: { min: 1, max: 100 * 1024, about: 'CPU one sandbox may use, in percent of one core' },
+  retainMessagesDays: { min: 1, max: 36_500, about: 'days answered messages are kept (default: kept)' },
+  retainTurnsDays: { min: 1, max: 36_500, about: 'days finished turns are kept (default: kept)' },
+  retainArchivesDays: { min: 1, max: 36_500, about: 'days pre-compaction archives are kept (default: kept)' },
 } as const satisfies Record<keyof TenantLimits, { min: number; max: number; about: string }>;

@@ -28,6 +28,9 @@ export interface TenantLimits {
   turnMaxOutputs: number | null;
   turnMaxOutputBytes: number | null;
   sandboxCpuPercent: number | null;
+  retainMessagesDays: number | null;
+  retainTurnsDays: number | null;
+  retainArchivesDays: number | null;
 }
 
 export const tenantLimitKeys = [
@@ -40,6 +43,9 @@ export const tenantLimitKeys = [
   'turnMaxOutputs',
   'turnMaxOutputBytes',
   'sandboxCpuPercent',
+  'retainMessagesDays',
+  'retainTurnsDays',
+  'retainArchivesDays',
 ] as const satisfies readonly (keyof TenantLimits)[];
 
 export interface ProvisionedTenant {

@@ -1,7 +1,9 @@
+export { DeletedConversationSweep } from './deleted-conversations.ts';
 export { ingestMessage } from './ingest.ts';
 export { getTurn, listDeadTurns, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 export { takeOwnership } from './owner-state.ts';
+export { applyRetention, enforceRetention, type RetentionDays } from './retention.ts';
 export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
 export { OWNER_LEASE_SECONDS, SandboxOwnership } from './sandbox-ownership.ts';
 export {
@@ -24,4 +26,5 @@ export {
   type TurnLease,
   tenantHasFreeSlot,
 } from './turn-state.ts';
+export { WorkerLiveness, workerIsAlive } from './worker-liveness.ts';
 export { DurableWorkspaces, loadSnapshot, type PendingSnapshot, saveSnapshot } from './workspace-store.ts';

@@ -6,20 +6,18 @@ import type { TurnQueue } from '@warren/queue';
  * A message arrives: it is stored with the conversation's next seq and, when it triggers the
  * assistant, a `turn` job is sent in the same transaction — a committed message that should
  * be answered always has its job, and a rolled-back one never does. Messages that do not
- * trigger wait as context for the next turn. `tenantCap` is the tenant's own turn cap, if it
- * has one, for the queue's fetch pre-filter.
+ * trigger wait as context for the next turn.
  */
 export async function ingestMessage(
   tx: TenantTx,
   queue: TurnQueue,
   conversationId: string,
   input: NewUserMessage,
-  tenantCap: number | null = null,
 ): Promise<{ message: Message; triggered: boolean }> {
   const { message, trigger } = await appendUserMessage(tx, conversationId, input);
   const triggered = isTrigger(trigger, message.content);
   if (triggered) {
-    await asAppRole(tx, () => queue.enqueue(tx.client, { tenantId: tx.tenantId, conversationId, kind: 'message' }, tenantCap));
+    await asAppRole(tx, () => queue.enqueue(tx.client, { tenantId: tx.tenantId, conversationId, kind: 'message' }));
   }
   return { message, triggered };
 }

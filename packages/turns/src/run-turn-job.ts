@@ -29,6 +29,8 @@ export interface TurnJobDeps {
   turnTimeoutMs: number;
   /** The turn attempt's credential for the credential proxy, handed to the runner with the input. */
   mintTurnToken(claims: { tenantId: string; sandboxId: string; turnId: string; attempt: number }): string;
+  /** This worker's id, recorded on the turns it claims; its WorkerLiveness lock says it is alive. */
+  workerId?: string;
   /** One live sandbox per conversation across workers: a turn runs only where its conversation is held. */
   ownership?: SandboxOwnership;
   /** The workspace's durable copy, saved with the commit of a turn that changed it. */
@@ -91,7 +93,9 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
   const turn = await tenant(async (tx) =>
-    (await tenantHasFreeSlot(tx, conversationId, job.tenantCap)) ? claimTurn(tx, { conversationId, jobId: job.id, kind }) : 'tenant-busy',
+    (await tenantHasFreeSlot(tx, conversationId, job.tenantCap))
+      ? claimTurn(tx, { conversationId, jobId: job.id, kind, workerId: deps.workerId })
+      : 'tenant-busy',
   );
   if (turn === 'tenant-busy') return turn;
   if (!turn) return 'nothing-to-do';

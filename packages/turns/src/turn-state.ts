@@ -1,6 +1,7 @@
 import { stripInternalTags } from '@warren/conversations';
 import { newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
+import { workerIsAlive } from './worker-liveness.ts';
 
 // The turn state machine: every statement that moves a turn or a conversation's cursors lives
 // here, written once. A turn goes
@@ -102,7 +103,7 @@ async function markFailed(tx: TenantTx, turnIds: string[], error: TurnError): Pr
  */
 export async function claimTurn(
   tx: TenantTx,
-  job: { conversationId: string; jobId: string; kind: 'message' | 'task' },
+  job: { conversationId: string; jobId: string; kind: 'message' | 'task'; workerId?: string },
 ): Promise<ClaimedTurn | null> {
   const q = tx.client;
   const { rows: cursorRows } = await q.query<{ processed_seq: string; last_seq: string; assistant_name: string }>(
@@ -150,11 +151,11 @@ export async function claimTurn(
   const attempt = (resumed?.attempt ?? 0) + 1;
   const turnId = resumed?.id ?? newId('turn');
   await q.query(
-    `INSERT INTO turns (id, conversation_id, kind, status, from_seq, to_seq, job_id, attempt, started_at, lease_expires_at)
-     VALUES ($1, $2, $3, $9, $4, $5, $6, $7, now(), now() + make_interval(secs => $8))
+    `INSERT INTO turns (id, conversation_id, kind, status, from_seq, to_seq, job_id, attempt, started_at, lease_expires_at, worker_id)
+     VALUES ($1, $2, $3, $9, $4, $5, $6, $7, now(), now() + make_interval(secs => $8), $10)
      ON CONFLICT (id) DO UPDATE SET status = $9, attempt = $7, from_seq = $4, to_seq = $5, job_id = $6, started_at = now(),
-       lease_expires_at = now() + make_interval(secs => $8)`,
-    [turnId, job.conversationId, job.kind, processed, toSeq, job.jobId, attempt, TURN_LEASE_SECONDS, RUNNING],
+       lease_expires_at = now() + make_interval(secs => $8), worker_id = $10`,
+    [turnId, job.conversationId, job.kind, processed, toSeq, job.jobId, attempt, TURN_LEASE_SECONDS, RUNNING, job.workerId ?? null],
   );
   await q.query('UPDATE cursors SET processed_seq = $2, seen_seq = $3, updated_at = now() WHERE conversation_id = $1', [
     job.conversationId,
@@ -178,16 +179,19 @@ export async function claimTurn(
 
 /**
  * Whether the tenant may start another turn: fewer than `cap` turns of its other conversations
- * hold a live lease. A transaction advisory lock on the tenant serializes this check with the
- * claim that follows it in the same transaction, so two workers cannot both take the last slot
- * (pg-boss's groupConcurrency counts at fetch time and can be overrun by concurrent fetches —
- * packages/queue/test/policies.test.ts). The conversation's own turn is not counted: a turn
- * resumed after its worker died keeps the slot it had.
+ * hold a live lease under a live worker (its liveness lock held: a SIGKILLed worker's turns free
+ * their slots at once, not when their leases lapse). A transaction advisory lock on the tenant
+ * serializes this check with the claim that follows it in the same transaction, so two workers
+ * cannot both take the last slot. This is the only place the cap is enforced: pg-boss's
+ * groupConcurrency would count a dead worker's jobs as active until its heartbeat lapses, and
+ * concurrent fetches overrun it (packages/queue/test/policies.test.ts). The conversation's own
+ * turn is not counted: a turn resumed after its worker died keeps the slot it had.
  */
 export async function tenantHasFreeSlot(tx: TenantTx, conversationId: string, cap: number): Promise<boolean> {
   await tx.client.query(`SELECT pg_advisory_xact_lock(hashtextextended('warren.turn-slots.' || current_schema(), 0))`);
   const { rows } = await tx.client.query<{ running: number }>(
-    `SELECT count(*)::int AS running FROM turns WHERE status = $2 AND lease_expires_at > now() AND conversation_id <> $1`,
+    `SELECT count(*)::int AS running FROM turns
+      WHERE status = $2 AND lease_expires_at > now() AND conversation_id <> $1 AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})`,
     [conversationId, RUNNING],
   );
   return rows[0]!.running < cap;

@@ -1,9 +1,9 @@
 import { appendUserMessage, createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
-import { createTestDatabase, type TestDatabase } from '@warren/testkit';
+import { createTestDatabase, type TestDatabase, testkitLogger } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abandonTurns, type ClaimedTurn, claimTurn, recordOutput, renewLease, tenantHasFreeSlot } from '../src/index.ts';
+import { abandonTurns, type ClaimedTurn, claimTurn, recordOutput, renewLease, tenantHasFreeSlot, WorkerLiveness } from '../src/index.ts';
 
 // The per-tenant turn cap and the leases behind it, against real Postgres: claims of one tenant
 // race from many connections, as workers' do.
@@ -28,9 +28,9 @@ async function tenantWith(conversations: number) {
     );
   }
   /** What a worker does with a job: take a slot and claim in one transaction. */
-  const claimWithCap = (id: string, cap: number, jobId = `job-${id}`) =>
+  const claimWithCap = (id: string, cap: number, jobId = `job-${id}`, workerId?: string) =>
     t(async (tx) =>
-      (await tenantHasFreeSlot(tx, id, cap)) ? claimTurn(tx, { conversationId: id, jobId, kind: 'message' }) : 'tenant-busy',
+      (await tenantHasFreeSlot(tx, id, cap)) ? claimTurn(tx, { conversationId: id, jobId, kind: 'message', workerId }) : 'tenant-busy',
     );
   return { t, ids, claimWithCap };
 }
@@ -62,6 +62,18 @@ describe('per-tenant turn cap', () => {
     await expect.poll(() => claimWithCap(waiting, 1), { timeout: 10_000, interval: 250 }).toMatchObject({ attempt: 1 });
     console.log(`slot of a turn never renewed free after ${((Date.now() - claimed) / 1000).toFixed(1)} s`);
   }, 20_000);
+
+  it("a worker whose liveness lock is gone holds no slot, though its turn's lease is still live", async () => {
+    const { ids, claimWithCap } = await tenantWith(2);
+    const [held, waiting] = ids as [string, string];
+    const liveness = new WorkerLiveness(db.pool, 'wkr_slots', testkitLogger);
+    await liveness.start();
+    await expect(new WorkerLiveness(db.pool, 'wkr_slots', testkitLogger).start()).rejects.toThrow(/another live worker/);
+    expect(await claimWithCap(held, 1, 'job-held', 'wkr_slots')).toMatchObject({ attempt: 1 });
+    expect(await claimWithCap(waiting, 1)).toBe('tenant-busy'); // alive: its slot counts
+    await liveness.stop(); // as its connection closing on a SIGKILL would
+    expect(await claimWithCap(waiting, 1)).toMatchObject({ attempt: 1 });
+  });
 
   it('a turn resumed after its worker died keeps its slot; a lapsed lease frees it', async () => {
     const { t, ids, claimWithCap } = await tenantWith(2);

@@ -15,8 +15,6 @@ declare module 'fastify' {
     /** Set by the tenant-auth hook: whose data this request may touch. */
     tenantId: string;
     apiKeyId: string;
-    /** The tenant's own turn cap, if it has one (turn jobs carry it for the queue). */
-    tenantTurnCap: number | null;
     /** The tenant's own conversation quota, if it has one. */
     tenantMaxConversations: number | null;
   }
@@ -69,7 +67,6 @@ async function tenantPrincipal(app: FastifyInstance, request: FastifyRequest): P
 export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
-  app.decorateRequest('tenantTurnCap', null);
   app.decorateRequest('tenantMaxConversations', null);
   app.addHook('onRequest', async (request) => {
     const principal = await tenantPrincipal(app, request);
@@ -77,7 +74,6 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
     if (principal.tenantStatus !== 'active') throw new AppError('tenant_suspended', 'this tenant is suspended');
     request.tenantId = principal.tenantId;
     request.apiKeyId = principal.keyId;
-    request.tenantTurnCap = principal.maxConcurrentTurns;
     request.tenantMaxConversations = principal.maxConversations;
     request.log = request.log.child({ tenantId: principal.tenantId });
   });

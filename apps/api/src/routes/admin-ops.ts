@@ -84,7 +84,7 @@ export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: Turn
         if (outcome === 'moved_on') throw new AppError('conflict', 'the conversation has moved on since this turn; it cannot be re-run');
         const turn = await getTurn(tx, request.params.turnId);
         const job = { tenantId: tenant.id, conversationId, kind: turn.kind };
-        await asAppRole(tx, () => turnQueue.enqueue(tx.client, job, tenant.maxConcurrentTurns));
+        await asAppRole(tx, () => turnQueue.enqueue(tx.client, job));
         request.log.info({ turnId: turn.id, conversationId }, 'dead-lettered turn redriven');
         return toTurn(turn);
       });

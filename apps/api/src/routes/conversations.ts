@@ -1,5 +1,6 @@
 import {
   createConversationWithinQuota,
+  deleteConversation,
   findConversationByExternalId,
   getConversation,
   listConversations,
@@ -96,5 +97,23 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxC
       withTenant(pool, request.tenantId, async (tx) =>
         toConversation(await updateConversation(tx, request.params.id, conversationColumns(request.body))),
       ),
+  );
+
+  app.delete(
+    '/v1/conversations/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a conversation',
+        description:
+          'Removes the conversation and everything it owns: messages, turns, model history, archives, tasks and its workspace (the durable copy at once, the files on worker hosts within WORKSPACE_SWEEP_SECONDS). Not undoable.',
+        params: conversationIdParams,
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      await withTenant(pool, request.tenantId, (tx) => deleteConversation(tx, request.params.id));
+      return reply.code(204).send(null);
+    },
   );
 };

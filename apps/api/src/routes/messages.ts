@@ -44,7 +44,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: TurnQ
         },
         async (tx) => ({
           status: 201,
-          body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body, request.tenantTurnCap)).message),
+          body: toMessage((await ingestMessage(tx, turnQueue, request.params.id, request.body)).message),
         }),
       ),
   );

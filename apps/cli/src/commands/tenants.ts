@@ -1,6 +1,11 @@
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { idSchema, text } from '@warren/core';
 import { controlDb, createPool } from '@warren/db';
 import {
+  deleteTenant,
+  exportTenant,
+  getTenant,
   listTenants,
   provisionTenant,
   setTenantLimits,
@@ -24,7 +29,12 @@ export const tenantsUsage = `warren tenants create --name NAME ${flagList}
 warren tenants limits TENANT_ID ${flagList.replaceAll(' N]', ' N|default]')}
   Changes the named limits; \`default\` returns one to the platform default.
 warren tenants list [--json]
-warren tenants suspend TENANT_ID | warren tenants resume TENANT_ID`;
+warren tenants suspend TENANT_ID | warren tenants resume TENANT_ID
+warren tenants export TENANT_ID [--out FILE]
+  Writes the tenant's data as JSON lines ({"table", "row"}) to FILE or stdout.
+warren tenants delete TENANT_ID [--confirm TENANT_ID]
+  Without --confirm, says what would go; with the id repeated, deletes the tenant's schema, role,
+  keys and control rows for good (workers remove its files at their next sweep).`;
 
 /** A limit flag: a whole number within the limit's bounds (its column's type), or with `orDefault`, `default` for null. */
 const limitFlag = (key: LimitKey, orDefault: boolean) => {
@@ -107,10 +117,56 @@ export async function tenantsCommand(argv: string[]): Promise<number> {
         console.log(`${tenant.id} is now ${tenant.status}`);
         return 0;
       }
+      case 'export': {
+        const { flags, positionals } = parseFlags(rest, { out: { type: 'string' } }, z.object({ out: z.string().min(1).optional() }));
+        const id = idSchema('tenant').safeParse(positionals[0]);
+        if (!id.success || positionals.length !== 1) throw new UsageError('usage: warren tenants export TENANT_ID [--out FILE]');
+        if (!(await getTenant(controlDb(pool), id.data))) {
+          console.error(`no tenant ${id.data}`);
+          return 1;
+        }
+        const out = flags.out ? createWriteStream(flags.out, { flags: 'wx', mode: 0o600 }) : process.stdout;
+        const lines = await exportTenant(pool, id.data, (line) => writeLine(out, `${JSON.stringify(line)}\n`));
+        if (out !== process.stdout)
+          await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+        console.error(`${lines} rows of ${id.data} exported${flags.out ? ` to ${flags.out}` : ''}`);
+        return 0;
+      }
+      case 'delete': {
+        const { flags, positionals } = parseFlags(rest, { confirm: { type: 'string' } }, z.object({ confirm: z.string().optional() }));
+        const id = idSchema('tenant').safeParse(positionals[0]);
+        if (!id.success || positionals.length !== 1) throw new UsageError('usage: warren tenants delete TENANT_ID [--confirm TENANT_ID]');
+        const tenant = await getTenant(controlDb(pool), id.data);
+        if (!tenant) {
+          console.error(`no tenant ${id.data}`);
+          return 1;
+        }
+        if (flags.confirm !== id.data) {
+          console.error(
+            `This deletes ${tenant.id} (${tenant.name}) for good: its schema with every conversation, message and workspace, its role, keys and usage.\n` +
+              `Export it first (warren tenants export ${tenant.id} --out FILE), then repeat the id: --confirm ${tenant.id}`,
+          );
+          return 1;
+        }
+        await deleteTenant(pool, id.data);
+        console.log(`${id.data} deleted`);
+        return 0;
+      }
       default:
         throw new UsageError(tenantsUsage);
     }
   } finally {
     await pool.end();
   }
+}
+
+/** Writes `text`, waiting for the stream to drain when it is full; rejects on a write error. */
+function writeLine(out: Writable, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = out.write(text, (err) => {
+      if (err) reject(err);
+      else if (ok) resolve();
+    });
+    if (!ok) out.once('drain', resolve);
+  });
 }

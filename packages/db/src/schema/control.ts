@@ -29,6 +29,10 @@ export const tenants = control.table('tenants', {
   turnMaxOutputBytes: integer('turn_max_output_bytes'),
   /** CPU one sandbox may use, in percent of one core. */
   sandboxCpuPercent: integer('sandbox_cpu_percent'),
+  /** Days answered messages, finished turns and archives are kept; null keeps them (the retention job). */
+  retainMessagesDays: integer('retain_messages_days'),
+  retainTurnsDays: integer('retain_turns_days'),
+  retainArchivesDays: integer('retain_archives_days'),
   createdAt: createdAt(),
   suspendedAt: timestamp('suspended_at', { withTimezone: true }),
 });
@@ -129,7 +133,7 @@ export const dashboardSessions = control.table(
     /** The tenant signed in as; null for the ops console. */
     tenantId: text('tenant_id').references(() => tenants.id),
     /** The API key exchanged for it: revoking the key ends the session too. */
-    apiKeyId: text('api_key_id').references(() => apiKeys.id),
+    apiKeyId: text('api_key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
     createdAt: createdAt(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     revokedAt: timestamp('revoked_at', { withTimezone: true }),

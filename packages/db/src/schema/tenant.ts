@@ -98,6 +98,8 @@ export const turns = pgTable(
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     /** A running turn's worker renews this while it works; a lapsed lease frees the tenant slot. */
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    /** The worker running the turn: a slot of a worker whose liveness lock is gone is free at once (see WorkerLiveness). */
+    workerId: text('worker_id'),
   },
   (t) => [
     index('turns_conversation_idx').on(t.conversationId, t.createdAt),
@@ -149,6 +151,32 @@ export const workspaceSnapshots = pgTable('workspace_snapshots', {
   data: bytea().notNull(),
   updatedAt: updatedAt(),
 });
+
+/** A tenant's skill bundles (Agent Skills layout) by name; each upload is a new immutable version. */
+export const skills = pgTable('skills', {
+  name: text().primaryKey(),
+  latestVersion: integer('latest_version').notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const skillVersions = pgTable(
+  'skill_versions',
+  {
+    name: text()
+      .notNull()
+      .references(() => skills.name, { onDelete: 'cascade' }),
+    version: integer().notNull(),
+    description: text().notNull(),
+    /** Unpacked size and file count, as checked on upload. */
+    bytes: integer().notNull(),
+    files: integer().notNull(),
+    /** The upload as received (a tar, maybe gzipped), read again with the same checks when a host unpacks it. */
+    archive: bytea().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.version] })],
+);
 
 /** Full transcripts saved before a history is compacted. */
 export const archives = pgTable('archives', {
