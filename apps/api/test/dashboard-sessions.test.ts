@@ -1,5 +1,5 @@
 import { withTenant } from '@warren/db';
-import { MAX_SESSIONS_PER_SUBJECT } from '@warren/tenancy';
+import { deleteTenant, MAX_SESSIONS_PER_SUBJECT } from '@warren/tenancy';
 import { claimTurn } from '@warren/turns';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -177,6 +177,15 @@ describe('session quota', () => {
     for (const s of sessions.slice(1)) expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(200);
     const rows = await h.db.pool.query('SELECT count(*)::int AS n FROM control.dashboard_sessions WHERE api_key_id = $1', [key.id]);
     expect(rows.rows[0].n).toBe(MAX_SESSIONS_PER_SUBJECT);
+  });
+});
+
+describe('tenant removal', () => {
+  it('deletes a tenant that has dashboard sessions; they end with it', async () => {
+    const doomed = await h.tenant('doomed');
+    const s = await signIn({ apiKey: doomed.key });
+    expect(await deleteTenant(h.db.pool, doomed.id)).toBe(true);
+    expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(401);
   });
 });
 
