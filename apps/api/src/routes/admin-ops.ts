@@ -9,6 +9,8 @@ import { toTurn, turnSchema } from '../schemas.ts';
 
 /** A worker that has not written its heartbeat for this long counts as gone. */
 const WORKER_SEEN_SECONDS = 30;
+/** Tenant schemas read at once when listing dead-lettered turns. */
+const TENANTS_AT_ONCE = 4;
 
 const queueSchema = z.object({ name: z.string(), queued: z.number().int(), active: z.number().int(), oldestQueuedSeconds: z.number() });
 const deadTurnSchema = turnSchema.extend({ tenantId: z.string() });
@@ -53,11 +55,19 @@ export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: Turn
     },
     async (request) => {
       const { limit } = request.query;
-      const live = await listTenantIds(db);
-      const perTenant = await Promise.all(
-        live.map((id) => withTenant(pool, id, async (tx) => (await listDeadTurns(tx, limit)).map((t) => ({ ...toTurn(t), tenantId: id })))),
-      );
-      const data = perTenant.flat().sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
+      const ids = await listTenantIds(db);
+      const found: Array<z.infer<typeof deadTurnSchema>> = [];
+      // a few tenants at a time: each is a transaction of its own, and the pool serves requests too
+      for (let i = 0; i < ids.length; i += TENANTS_AT_ONCE) {
+        const batch = ids.slice(i, i + TENANTS_AT_ONCE);
+        const turns = await Promise.all(
+          batch.map((id) =>
+            withTenant(pool, id, async (tx) => (await listDeadTurns(tx, limit)).map((t) => ({ ...toTurn(t), tenantId: id }))),
+          ),
+        );
+        found.push(...turns.flat());
+      }
+      const data = found.sort((a, b) => (b.finishedAt ?? '').localeCompare(a.finishedAt ?? ''));
       return { data: data.slice(0, limit) };
     },
   );
