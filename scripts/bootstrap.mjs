@@ -5,10 +5,11 @@
 // - Node 24 and pnpm come from the npm registry into ./.tools (git-ignored) when the
 //   system Node is older than 24 or pnpm is missing; nothing is installed globally.
 // - bubblewrap (the sandbox driver) is installed through apt when running as root, and for
-//   the tests Debian's Postgres 15 (the oldest supported), when missing.
+//   the tests Debian's Postgres 15 (the oldest supported) and Chromium (the dashboard's
+//   browser test), when missing.
 // - As root, a Node in a folder other users cannot traverse (root's 0700 home) is copied to
 //   /var/lib/warren/node/<version>: the sandboxes run the agent with it, as uid 65534.
-// - `pnpm install` runs against the lockfile before the script.
+// - `pnpm install` runs against the lockfile before the script; `npm start` then builds the dashboard.
 // Plain JavaScript on purpose: it must run on the machine's old Node.
 import { spawnSync } from 'node:child_process';
 import {
@@ -137,6 +138,17 @@ function ensurePostgres15() {
   aptInstall(['postgresql-15']);
 }
 
+/** The dashboard's browser test drives Debian's Chromium (no browser download; see apps/dashboard/test). */
+function ensureChromium() {
+  if (process.platform !== 'linux' || existsSync('/usr/bin/chromium')) return;
+  if (process.getuid?.() !== 0 || !onPath('apt-get')) {
+    log('Chromium (/usr/bin/chromium) is missing and apt is not available as root: the dashboard browser test will fail.');
+    return;
+  }
+  log('installing chromium through apt (for the dashboard browser test)');
+  aptInstall(['chromium']);
+}
+
 function ensureBubblewrap() {
   if (process.platform !== 'linux' || onPath('bwrap')) return;
   if (process.getuid?.() !== 0 || !onPath('apt-get')) {
@@ -155,7 +167,10 @@ if (!script) {
 try {
   ensureToolchain();
   ensureBubblewrap();
-  if (script.startsWith('test')) ensurePostgres15();
+  if (script.startsWith('test')) {
+    ensurePostgres15();
+    ensureChromium();
+  }
 } catch (err) {
   log(err instanceof Error ? err.message : String(err));
   process.exit(1);
@@ -165,4 +180,7 @@ const pnpm = join(bin, 'pnpm');
 const installArgs = ['install', '--reporter=append-only'];
 if (process.env.CI) installArgs.push('--frozen-lockfile');
 if (run(pnpm, installArgs, { cwd: root, env }) !== 0) process.exit(1);
+// The API serves the dashboard's build under /dashboard (the browser test builds its own).
+if (script === 'warren' && args[0] === 'up' && run(pnpm, ['--filter', '@warren/dashboard', 'run', 'build'], { cwd: root, env }) !== 0)
+  process.exit(1);
 process.exit(run(pnpm, ['run', script, ...args], { cwd: root, env }));

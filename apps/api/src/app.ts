@@ -1,3 +1,4 @@
+import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -10,23 +11,28 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
+import { apiMetrics } from './metrics.ts';
 import { withProblemResponses } from './openapi.ts';
-import { tenantAuth } from './plugins/auth.ts';
+import { opsAuth, tenantAuth } from './plugins/auth.ts';
+import { serveDashboard } from './plugins/dashboard-static.ts';
 import { jsonBody } from './plugins/json-body.ts';
 import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
 import { requestLogFields } from './request-url.ts';
+import { adminOpsRoutes } from './routes/admin-ops.ts';
 import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { archiveRoutes } from './routes/archives.ts';
 import { assistantRoutes } from './routes/assistants.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import { dashboardSessionRoutes } from './routes/dashboard-session.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
 import { inboundHookRoutes } from './routes/inbound-hooks.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { turnRoutes } from './routes/turns.ts';
+import { usageRoutes } from './routes/usage.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
@@ -36,6 +42,8 @@ export type ApiOptions = Pick<
   | 'PROXY_PUBLIC_KEY'
   | 'DEFAULT_MAX_API_KEYS'
   | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'DASHBOARD_SESSION_SECONDS'
+  | 'DASHBOARD_DIR'
   | 'SKILL_UPLOAD_MAX_BYTES'
   | 'DEFAULT_MAX_SKILLS'
   | 'DEFAULT_MAX_ASSISTANTS'
@@ -75,6 +83,14 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
     sealingKey: opts.HOOK_SECRET_KEY,
     defaultMaxInboundHooks: opts.DEFAULT_MAX_INBOUND_HOOKS,
   });
+  await app.register(usageRoutes);
+};
+
+/** Ops plane: every route below needs the ops token or an ops dashboard session. */
+const opsPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
+  await app.register(opsAuth, { opsToken: opts.OPS_TOKEN });
+  await app.register(adminTenantRoutes, { pool: opts.pool });
+  await app.register(adminOpsRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
@@ -94,9 +110,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const apiKeyCache = new ApiKeyCache(controlDb(opts.pool));
   await apiKeyCache.listen(opts.pool);
   app.decorate('apiKeyCache', apiKeyCache);
+  app.decorate('controlDb', controlDb(opts.pool));
   app.addHook('onClose', () => apiKeyCache.close());
 
   await app.register(problems);
+  await app.register(cookie);
   await app.register(jsonBody);
   await app.register(underPressure, {
     maxEventLoopDelay: 1000,
@@ -119,8 +137,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  apiMetrics(app, opts.pool);
   await app.register(healthRoutes, { pool: opts.pool });
-  await app.register(adminTenantRoutes, { pool: opts.pool, opsToken: opts.OPS_TOKEN });
+  await serveDashboard(app, opts.DASHBOARD_DIR);
+  await app.register(dashboardSessionRoutes, { opsToken: opts.OPS_TOKEN, ttlSeconds: opts.DASHBOARD_SESSION_SECONDS });
+  await app.register(opsPlane, opts);
   await app.register(tenantPlane, opts);
   await app.register(hookDeliveryRoutes, {
     pool: opts.pool,

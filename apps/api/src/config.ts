@@ -34,6 +34,15 @@ export const apiConfigSchema = z.object({
   /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`, `maxInboundHooks`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
+  /** How long a dashboard sign-in lasts. */
+  DASHBOARD_SESSION_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(8 * 3600),
+  /** The built dashboard (apps/dashboard/dist), served under /dashboard when it exists. */
+  DASHBOARD_DIR: z.string().optional(),
   /** The largest skill bundle upload, and how many skills a tenant may hold. */
   SKILL_UPLOAD_MAX_BYTES: z.coerce
     .number()

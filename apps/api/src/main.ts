@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { ConfigError, runService } from '@warren/core';
 import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/db';
 import { TurnQueue } from '@warren/queue';
@@ -15,7 +16,8 @@ await runService('api', async (logger) => {
     process.exit(err instanceof ConfigError ? 78 : 1);
   });
   const turnQueue = TurnQueue.connecting(config.DATABASE_URL, logger);
-  const app = await buildApi({ ...config, pool, turnQueue, logger });
+  const dashboardDir = config.DASHBOARD_DIR ?? fileURLToPath(new URL('../../dashboard/dist', import.meta.url));
+  const app = await buildApi({ ...config, DASHBOARD_DIR: dashboardDir, pool, turnQueue, logger });
   await app.listen({ host: config.HOST, port: config.PORT });
   return {
     async stop() {

@@ -1,6 +1,7 @@
 import { type Conversation, type Message, TRIGGER_PATTERN_MAX_LENGTH, triggerPatternProblem } from '@warren/conversations';
 import { idSchema, jsonTextProblem, problemCheck, text } from '@warren/core';
 import { type ApiKeyInfo, type Tenant, type TenantLimits, tenantLimitBounds, tenantLimitKeys } from '@warren/tenancy';
+import type { Turn } from '@warren/turns';
 import { z } from 'zod';
 
 // The API's resource shapes: one zod schema each, used for validation, serialization and OpenAPI.
@@ -179,6 +180,7 @@ export const conversationIdParams = z.strictObject({ id: idSchema('conversation'
 export const listConversationsQuery = pageQuery.extend({
   after: idSchema('conversation').optional().describe('Return conversations created after this one.'),
   externalId: text().min(1).max(200).optional().describe('Find the conversation with this external id.'),
+  titleContains: text().min(1).max(200).optional().describe('Only conversations whose title contains this (case-insensitive).'),
 });
 
 // ---- messages
@@ -196,6 +198,10 @@ export const messageSchema = z.object({
   role: z.enum(['user', 'assistant']),
   sender: z.string().nullable(),
   content: z.string(),
+  rawContent: z
+    .string()
+    .nullable()
+    .describe("An assistant reply as the agent wrote it, `<internal>` parts included; null for users' messages."),
   turnId: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   createdAt: timestamp,
@@ -208,6 +214,7 @@ export const toMessage = (m: Message): z.infer<typeof messageSchema> => ({
   role: m.role,
   sender: m.sender,
   content: m.content,
+  rawContent: m.rawContent,
   turnId: m.turnId,
   metadata: m.metadata,
   createdAt: m.createdAt.toISOString(),
@@ -215,6 +222,42 @@ export const toMessage = (m: Message): z.infer<typeof messageSchema> => ({
 
 export const listMessagesQuery = pageQuery.extend({
   after: z.coerce.number().int().min(0).default(0).describe('Return messages with seq greater than this.'),
+});
+
+// ---- turns
+
+export const turnSchema = z.object({
+  id: z.string(),
+  conversationId: z.string(),
+  kind: z.enum(['message', 'task']),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('queued also means: failed before output, waiting for a retry'),
+  covered: z
+    .object({ afterSeq: z.number().int(), throughSeq: z.number().int() })
+    .describe('The messages this turn answers: seq in (afterSeq, throughSeq].'),
+  attempt: z.number().int(),
+  outputSent: z.boolean(),
+  error: z.object({ message: z.string() }).loose().nullable(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).nullable(),
+  assistantVersionId: z.string().nullable().describe("The assistant version the turn ran with; null: the worker's defaults."),
+  createdAt: z.iso.datetime(),
+  startedAt: z.iso.datetime().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
+});
+
+export const toTurn = (t: Turn): z.infer<typeof turnSchema> => ({
+  id: t.id,
+  conversationId: t.conversationId,
+  kind: t.kind,
+  status: t.status,
+  covered: { afterSeq: t.fromSeq, throughSeq: t.toSeq },
+  attempt: t.attempt,
+  outputSent: t.outputSent,
+  error: t.error ?? null,
+  usage: t.usage ?? null,
+  assistantVersionId: t.assistantVersionId,
+  createdAt: t.createdAt.toISOString(),
+  startedAt: t.startedAt?.toISOString() ?? null,
+  finishedAt: t.finishedAt?.toISOString() ?? null,
 });
 
 export const page = <T extends z.ZodType>(item: T, cursor: z.ZodType) =>

@@ -107,6 +107,11 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(list.data).toEqual([]);
     const byExt = (await h.call(a.key, 'GET', '/v1/conversations?externalId=b-ext')).json();
     expect(byExt.data).toEqual([]);
+    const byTitle = (await h.call(a.key, 'GET', '/v1/conversations?titleContains=B%20only')).json();
+    expect(byTitle.data).toEqual([]);
+    await h.db.pool.query(`INSERT INTO control.usage (tenant_id, model, requests, input_tokens) VALUES ($1, 'm', 1, 99)`, [b.id]);
+    expect((await h.call(a.key, 'GET', '/v1/usage')).json().days).toEqual([]);
+    expect((await h.call(b.key, 'GET', '/v1/usage')).json().days).toEqual([expect.objectContaining({ requests: 1, inputTokens: 99 })]);
     const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
     expect((await h.call(a.key, 'GET', '/v1/assistants')).json().data).toEqual([]);

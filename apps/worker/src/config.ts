@@ -57,6 +57,9 @@ export const workerConfigSchema = z.object({
   WORKSPACE_SWEEP_SECONDS: positive(300),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
+  /** Where this worker serves Prometheus /metrics; port 0 picks a free one (logged at start). */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   LOG_LEVEL: logLevel,
 });
 

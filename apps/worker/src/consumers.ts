@@ -11,7 +11,7 @@ import {
   turnJobSchema,
 } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
+import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps, type TurnJobResult } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
 
 /** How soon a turn is looked at again when its tenant is at its cap, or suspended. */
@@ -25,6 +25,8 @@ export interface ConsumerOptions {
   /** What a turn of a tenant without limits of its own may write. */
   defaultOutputLimits: OutputLimits;
   pollSeconds: number;
+  /** Told how each job that ran a turn ended ('error': it threw) and how long it took (for metrics). */
+  onTurnJob?: (outcome: TurnJobResult | 'error', seconds: number) => void;
 }
 
 /**
@@ -49,6 +51,8 @@ export async function consumeTurns(
       await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS);
       return;
     }
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     const result = await runTurnJob(deps, {
       id: job.id,
       data,
@@ -59,7 +63,11 @@ export async function consumeTurns(
       },
       sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
       signal: job.signal,
+    }).catch((err: unknown) => {
+      options.onTurnJob?.('error', seconds());
+      throw err; // pg-boss retries the job; its failure is logged where the job fails
     });
+    options.onTurnJob?.(result, seconds());
     // The tenant is at its cap, or another worker holds the conversation's sandbox: look again
     // shortly. Sent before this job completes, so a crash in between leaves a duplicate
     // (harmless: it finds nothing to do), never a lost turn.

@@ -12,6 +12,7 @@ import { DeletedConversationSweep, DurableWorkspaces, SandboxOwnership, WorkerLi
 import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeRetention, consumeTurns } from './consumers.ts';
+import { observeWorker } from './observe.ts';
 
 /**
  * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
@@ -100,6 +101,14 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     workspaces,
     logger,
   };
+  const observer = await observeWorker({
+    pool,
+    workerId,
+    liveSandboxes: () => sandboxes.size,
+    metricsHost: config.METRICS_HOST,
+    metricsPort: config.METRICS_PORT,
+    logger,
+  });
   const tenants = new TenantTurnSettings(pool);
   await tenants.listen();
   const turns = await consumeTurns(boss, deps, tenants, {
@@ -107,6 +116,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     defaultTenantCap: config.TENANT_CONCURRENCY,
     defaultOutputLimits: { maxOutputs: config.TURN_MAX_OUTPUTS, maxOutputBytes: config.TURN_MAX_OUTPUT_BYTES },
     pollSeconds: config.QUEUE_POLL_SECONDS,
+    onTurnJob: observer.onTurnJob,
   });
   await consumeDeadTurns(boss, pool, logger);
   await consumeRetention(boss, pool, logger);
@@ -122,6 +132,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       await ownership.stop();
       await liveness.stop();
       await tenants.close();
+      await observer.stop();
       await pool.end();
     },
   };

@@ -44,7 +44,7 @@ export function spawnWorker(stack: ModelStack, sandboxes: string, env: Record<st
 
 export interface ApiProcess {
   process: ChildProcess;
-  /** http://127.0.0.1:<port> */
+  /** Where it listens, e.g. http://127.0.0.1:40123 */
   base: string;
   /** One request with a tenant's API key; the answer's status and parsed body. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read answers by shape

@@ -1,6 +1,6 @@
 import { AppError, newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
-import { asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, ilike } from 'drizzle-orm';
 import { assistantRef } from './assistants.ts';
 import { isUniqueViolation } from './unique-violation.ts';
 
@@ -89,11 +89,18 @@ export async function findConversationByExternalId(tx: TenantTx, externalId: str
 }
 
 /** Conversations in creation order; `after` is the last id of the previous page. */
-export function listConversations(tx: TenantTx, page: { after?: string | undefined; limit: number }) {
+/** Conversations in creation order; `titleContains` keeps those whose title holds it (case-insensitive). */
+export function listConversations(tx: TenantTx, page: { after?: string | undefined; limit: number; titleContains?: string | undefined }) {
+  const pattern = page.titleContains === undefined ? undefined : `%${page.titleContains.replace(/[\\%_]/g, '\\$&')}%`;
   return tx.db
     .select()
     .from(conversations)
-    .where(page.after ? gt(conversations.id, page.after) : undefined)
+    .where(
+      and(
+        page.after ? gt(conversations.id, page.after) : undefined,
+        pattern === undefined ? undefined : ilike(conversations.title, pattern),
+      ),
+    )
     .orderBy(asc(conversations.id))
     .limit(page.limit);
 }

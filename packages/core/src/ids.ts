@@ -16,6 +16,7 @@ export const idPrefixes = {
   outbox: 'obx',
   usage: 'use',
   inboundHook: 'hook',
+  dashboardSession: 'dsn',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

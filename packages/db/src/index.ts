@@ -10,6 +10,7 @@ export {
 } from './embedded.ts';
 export { reachableBinDir } from './embedded-binaries.ts';
 export { MigrationLockBusyError, withMigrationLock } from './migration-lock.ts';
+export { listTenantIds, liveWorkers, type TenantBehind, tenantsBehind, type WorkerRow, writeWorkerHeartbeat } from './ops-views.ts';
 export { controlMigrationsDir, tenantMigrationsDir } from './paths.ts';
 export { type ControlDb, controlDb, createPool, type Pool, type PoolClient, type PoolOptions } from './pool.ts';
 export { type PostgresServerHandle, type PostgresServerOptions, startPostgresServer } from './postgres-server.ts';

@@ -1,6 +1,7 @@
 export { installQueue } from './boss.ts';
 export { logBossErrors } from './boss-errors.ts';
 export { type FetchLoopOptions, startFetchLoops } from './fetch-loops.ts';
+export { type QueueStats, queueStats } from './queue-stats.ts';
 export { createRetentionQueue, RETENTION_QUEUE } from './retention-queue.ts';
 export { QUEUE_SCHEMA } from './schema.ts';
 export { startBoss } from './start-boss.ts';

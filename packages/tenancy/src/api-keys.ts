@@ -87,8 +87,6 @@ export interface ApiKeyPrincipal {
   keyId: string;
   tenantId: string;
   tenantStatus: 'provisioning' | 'active' | 'suspended';
-  /** The tenant's own turn cap, if it has one: turn jobs carry it for the queue's pre-filter. */
-  maxConcurrentTurns: number | null;
   /** The tenant's own conversation quota, if it has one. */
   maxConversations: number | null;
   /** The tenant's own assistant quota, if it has one. */
@@ -103,7 +101,6 @@ export async function authenticateApiKey(db: ControlDb, key: string): Promise<Ap
       keyId: apiKeys.id,
       tenantId: apiKeys.tenantId,
       tenantStatus: tenants.status,
-      maxConcurrentTurns: tenants.maxConcurrentTurns,
       maxConversations: tenants.maxConversations,
       maxAssistants: tenants.maxAssistants,
     })

@@ -1,6 +1,6 @@
 export { DeletedConversationSweep } from './deleted-conversations.ts';
 export { ingestMessage } from './ingest.ts';
-export { getTurn, listTurns, type Turn } from './list-turns.ts';
+export { getTurn, listDeadTurns, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 export { takeOwnership } from './owner-state.ts';
 export { applyRetention, enforceRetention, type RetentionDays } from './retention.ts';
@@ -16,7 +16,9 @@ export {
   FencedOutError,
   failTurn,
   leaseIsLive,
+  type RedriveOutcome,
   recordOutput,
+  redriveTurn,
   renewLease,
   TURN_LEASE_SECONDS,
   type TurnError,

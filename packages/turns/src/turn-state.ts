@@ -1,5 +1,5 @@
 import { stripInternalTags } from '@warren/conversations';
-import { newId } from '@warren/core';
+import { newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
 import { workerIsAlive } from './worker-liveness.ts';
 
@@ -387,4 +387,42 @@ export async function abandonTurns(
   );
   await closeRange(tx, conversationId, Math.max(...rows.map((r) => Number(r.to_seq))));
   return 'closed';
+}
+
+export type RedriveOutcome = 'redriven' | 'not_dead_lettered' | 'moved_on';
+
+/**
+ * An operator sends a dead-lettered turn back: it waits `queued` again with fresh attempts and
+ * the conversation's cursor moves back to where the turn began, so the next claim re-runs its
+ * range (and whatever arrived since). Only a turn that sent no output, while nothing in the
+ * conversation is queued or running and no later turn answered past it ('moved_on'). The
+ * caller sends the conversation's job in the same transaction.
+ */
+export async function redriveTurn(tx: TenantTx, turnId: string): Promise<{ outcome: RedriveOutcome; conversationId: string }> {
+  const q = tx.client;
+  const { rows } = await q.query<{ conversation_id: string; from_seq: string; to_seq: string; dead: boolean }>(
+    `SELECT conversation_id, from_seq, to_seq, (status = $2 AND NOT output_sent AND error->>'kind' = 'dead_lettered') AS dead
+       FROM turns WHERE id = $1`,
+    [turnId, FAILED],
+  );
+  const turn = rows[0];
+  if (!turn) throw notFound('turn');
+  const conversationId = turn.conversation_id;
+  if (!turn.dead) return { outcome: 'not_dead_lettered', conversationId };
+  const { rows: cursor } = await q.query<{ processed_seq: string }>(
+    'SELECT processed_seq FROM cursors WHERE conversation_id = $1 FOR UPDATE',
+    [conversationId],
+  );
+  const { rows: open } = await q.query('SELECT 1 FROM turns WHERE conversation_id = $1 AND status IN ($2, $3)', [
+    conversationId,
+    QUEUED,
+    RUNNING,
+  ]);
+  if (open.length > 0 || cursor[0]?.processed_seq !== turn.to_seq) return { outcome: 'moved_on', conversationId };
+  await q.query(
+    `UPDATE turns SET status = $2, attempt = 0, error = NULL, started_at = NULL, finished_at = NULL, lease_expires_at = NULL WHERE id = $1`,
+    [turnId, QUEUED],
+  );
+  await q.query('UPDATE cursors SET processed_seq = $2, updated_at = now() WHERE conversation_id = $1', [conversationId, turn.from_seq]);
+  return { outcome: 'redriven', conversationId };
 }

@@ -3,7 +3,6 @@ import { controlDb, type Pool } from '@warren/db';
 import { getTenant, listTenants, provisionTenant, setTenantLimits, setTenantStatus } from '@warren/tenancy';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { opsAuth } from '../plugins/auth.ts';
 import {
   createTenantBody,
   newApiKeySchema,
@@ -17,8 +16,7 @@ import {
 } from '../schemas.ts';
 
 /** Ops plane: provisioning and lifecycle of tenants, behind the ops token. */
-export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool; opsToken: string }> = async (app, { pool, opsToken }) => {
-  await app.register(opsAuth, { opsToken });
+export const adminTenantRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {
   const db = controlDb(pool);
   const tags = ['admin'];
   const security = [{ opsToken: [] }];

@@ -63,13 +63,13 @@ export const conversationRoutes: FastifyPluginAsyncZod<{ pool: Pool; defaultMaxC
       },
     },
     async (request) => {
-      const { limit, after, externalId } = request.query;
+      const { limit, after, externalId, titleContains } = request.query;
       return withTenant(pool, request.tenantId, async (tx) => {
         if (externalId !== undefined) {
           const found = await findConversationByExternalId(tx, externalId);
           return { data: found ? [toConversation(found)] : [], next: null };
         }
-        const rows = await listConversations(tx, { after, limit: limit + 1 });
+        const rows = await listConversations(tx, { after, limit: limit + 1, titleContains });
         const data = rows.slice(0, limit).map(toConversation);
         return { data, next: rows.length > limit ? data.at(-1)!.id : null };
       });

@@ -1,44 +1,10 @@
 import { getConversation } from '@warren/conversations';
 import { idSchema } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import { getTurn, listTurns, type Turn } from '@warren/turns';
+import { getTurn, listTurns } from '@warren/turns';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { conversationIdParams, page, pageQuery } from '../schemas.ts';
-
-const turnSchema = z.object({
-  id: z.string(),
-  conversationId: z.string(),
-  kind: z.enum(['message', 'task']),
-  status: z.enum(['queued', 'running', 'succeeded', 'failed']).describe('queued also means: failed before output, waiting for a retry'),
-  covered: z
-    .object({ afterSeq: z.number().int(), throughSeq: z.number().int() })
-    .describe('The messages this turn answers: seq in (afterSeq, throughSeq].'),
-  attempt: z.number().int(),
-  outputSent: z.boolean(),
-  error: z.object({ message: z.string() }).loose().nullable(),
-  usage: z.object({ inputTokens: z.number(), outputTokens: z.number() }).nullable(),
-  assistantVersionId: z.string().nullable().describe("The assistant version the turn ran with; null: the worker's defaults."),
-  createdAt: z.iso.datetime(),
-  startedAt: z.iso.datetime().nullable(),
-  finishedAt: z.iso.datetime().nullable(),
-});
-
-const toTurn = (t: Turn): z.infer<typeof turnSchema> => ({
-  id: t.id,
-  conversationId: t.conversationId,
-  kind: t.kind,
-  status: t.status,
-  covered: { afterSeq: t.fromSeq, throughSeq: t.toSeq },
-  attempt: t.attempt,
-  outputSent: t.outputSent,
-  error: t.error ?? null,
-  usage: t.usage ?? null,
-  assistantVersionId: t.assistantVersionId,
-  createdAt: t.createdAt.toISOString(),
-  startedAt: t.startedAt?.toISOString() ?? null,
-  finishedAt: t.finishedAt?.toISOString() ?? null,
-});
+import { conversationIdParams, page, pageQuery, toTurn, turnSchema } from '../schemas.ts';
 
 /** The assistant's turns: what each answered, how it went, what it cost. Replies themselves are messages. */
 export const turnRoutes: FastifyPluginAsyncZod<{ pool: Pool }> = async (app, { pool }) => {

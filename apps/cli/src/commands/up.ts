@@ -185,6 +185,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     say(`model API:  ${env.ANTHROPIC_API_KEY ? upstream : `${upstream} (local fake; set ANTHROPIC_API_KEY for the real one)`}`);
     say(`proxy:      ${proxySocket}`);
     say(`API:        ${base}   (OpenAPI docs: ${base}/docs)`);
+    say(`dashboard:  ${base}/dashboard/   (sign in with the demo key, or the ops token for the ops console)`);
     say(`demo key:   ${state.demoApiKey ?? '(no demo tenant: tenants existed before the first start)'}`);
     say(`ops token:  stored in ${join(env.WARREN_DATA_DIR, 'local.json')}`);
     say(`try:        KEY=${state.demoApiKey ?? '<your key>'}`);

@@ -138,3 +138,33 @@ export const inboundHooks = control.table(
   },
   (t) => [index('inbound_hooks_tenant_idx').on(t.tenantId)],
 );
+
+/**
+ * Dashboard sign-ins: an API key (or the ops token) exchanged for a short-lived cookie. Only the
+ * hash of the cookie's token is kept.
+ */
+export const dashboardSessions = control.table(
+  'dashboard_sessions',
+  {
+    id: text().primaryKey(),
+    /** SHA-256 of the cookie's token. */
+    tokenHash: text('token_hash').notNull().unique(),
+    /** The tenant signed in as; null for the ops console. */
+    tenantId: text('tenant_id').references(() => tenants.id),
+    /** The API key exchanged for it: revoking the key ends the session too. */
+    apiKeyId: text('api_key_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    createdAt: createdAt(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [index('dashboard_sessions_tenant_idx').on(t.tenantId)],
+);
+
+/** One row per running worker, written every few seconds: what the ops console shows of them. */
+export const workers = control.table('workers', {
+  id: text().primaryKey(),
+  host: text().notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+  lastSeen: timestamp('last_seen', { withTimezone: true }).notNull(),
+  sandboxesLive: integer('sandboxes_live').notNull().default(0),
+});

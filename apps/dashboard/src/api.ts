@@ -1,0 +1,137 @@
+// The dashboard's one way to the API: same-origin fetch with the session cookie, the CSRF
+// token on writes, problem+json errors as ApiError. Views read through TanStack Query hooks
+// built on it, so a typed client or an event stream can replace it in one place.
+
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+let csrfToken: string | null = null;
+
+/** A body that is not JSON (a proxy's error page) reads as null; the status still tells what happened. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (err instanceof SyntaxError) return null;
+    throw err;
+  }
+}
+
+/** Kept in memory only: a reload asks GET /v1/dashboard/session again. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export async function api<T>(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
+  const method = init.method ?? 'GET';
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  if (res.status === 204) return undefined as T;
+  const body = parseJson(await res.text());
+  if (!res.ok) {
+    const detail = (body as { detail?: unknown } | null)?.detail;
+    throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`);
+  }
+  return body as T;
+}
+
+// ---- shapes the views read (as the API's OpenAPI schema gives them)
+
+export interface Session {
+  kind: 'tenant' | 'ops';
+  tenantId: string | null;
+  csrfToken: string;
+  expiresAt: string;
+}
+export interface Page<T> {
+  data: T[];
+  next: string | null;
+}
+export interface Conversation {
+  id: string;
+  externalId: string | null;
+  title: string | null;
+  assistantName: string;
+  lastSeq: number;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface Message {
+  id: string;
+  seq: number;
+  role: 'user' | 'assistant';
+  sender: string | null;
+  content: string;
+  rawContent: string | null;
+  turnId: string | null;
+  createdAt: string;
+}
+export interface Turn {
+  id: string;
+  conversationId: string;
+  kind: 'message' | 'task';
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  covered: { afterSeq: number; throughSeq: number };
+  attempt: number;
+  outputSent: boolean;
+  error: { message: string; kind?: string } | null;
+  usage: { inputTokens: number; outputTokens: number } | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  key?: string;
+}
+export interface Credential {
+  provider: 'anthropic';
+  hint: string;
+  updatedAt: string;
+}
+export interface Usage {
+  monthlyTokenBudget: number | null;
+  days: Array<{ day: string; requests: number; inputTokens: number; outputTokens: number }>;
+}
+export interface Tenant {
+  id: string;
+  name: string;
+  status: 'provisioning' | 'active' | 'suspended';
+  monthlyTokenBudget: number | null;
+  requestsPerMinute: number | null;
+  maxConcurrentTurns: number | null;
+  maxConversations: number | null;
+  [limit: string]: unknown;
+}
+export interface QueueStat {
+  name: string;
+  queued: number;
+  active: number;
+  oldestQueuedSeconds: number;
+}
+export interface DeadTurn extends Turn {
+  tenantId: string;
+}
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  startedAt: string;
+  lastSeen: string;
+  sandboxesLive: number;
+}

@@ -1,0 +1,163 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { Link } from 'wouter';
+import { api, type Conversation, type Message, type Page, type Turn } from '../api.ts';
+import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+
+/** Messages and turns refresh by polling until the API offers an event stream for them. */
+const POLL_MS = 1000;
+
+const seconds = (from: string | null, to: string | null) =>
+  from && to ? `${((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1)} s` : '—';
+
+function Messages({ id }: { id: string }) {
+  const messages = useQuery({
+    queryKey: ['messages', id],
+    queryFn: () => api<Page<Message>>(`/v1/conversations/${id}/messages?after=0&limit=200`),
+    refetchInterval: POLL_MS,
+  });
+  return (
+    <Loaded query={messages} what="messages">
+      {(page) =>
+        page.data.length === 0 ? (
+          <Empty>No messages yet.</Empty>
+        ) : (
+          <ol className="messages" aria-live="polite" aria-label="Messages">
+            {page.data.map((m) => (
+              <li key={m.id} className={`message ${m.role}`}>
+                <div className="meta">
+                  #{m.seq} {m.role === 'user' ? (m.sender ?? 'user') : 'assistant'} · {when(m.createdAt)}
+                </div>
+                <div className="content">{m.content}</div>
+                {m.rawContent !== null && m.rawContent !== m.content ? (
+                  <details>
+                    <summary>Raw text (with internal parts)</summary>
+                    <pre>{m.rawContent}</pre>
+                  </details>
+                ) : null}
+              </li>
+            ))}
+          </ol>
+        )
+      }
+    </Loaded>
+  );
+}
+
+function Turns({ id }: { id: string }) {
+  const turns = useQuery({
+    queryKey: ['turns', id],
+    queryFn: () => api<Page<Turn>>(`/v1/conversations/${id}/turns?limit=50`),
+    refetchInterval: POLL_MS,
+  });
+  return (
+    <Loaded query={turns} what="turns">
+      {(page) =>
+        page.data.length === 0 ? (
+          <Empty>No turns yet: a triggering message starts one.</Empty>
+        ) : (
+          <Scroll label="Turns, newest first">
+            <table>
+              <caption className="sr-only">Turns, newest first</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Turn</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Covers seq</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Usage (in/out)</th>
+                  <th scope="col">Queued → started</th>
+                  <th scope="col">Ran</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.data.map((t) => (
+                  <tr key={t.id} data-turn-status={t.status}>
+                    <td>
+                      <code>{t.id.slice(-8)}</code> {t.kind}
+                    </td>
+                    <td>
+                      <span className={`badge ${t.status}`}>{t.status}</span>
+                    </td>
+                    <td>
+                      {t.covered.afterSeq + 1}–{t.covered.throughSeq}
+                    </td>
+                    <td>{t.attempt}</td>
+                    <td>{t.usage ? `${t.usage.inputTokens} / ${t.usage.outputTokens}` : '—'}</td>
+                    <td>{seconds(t.createdAt, t.startedAt)}</td>
+                    <td>{seconds(t.startedAt, t.finishedAt)}</td>
+                    <td>{t.error ? `${t.error.kind ?? 'error'}: ${t.error.message}` : '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </Scroll>
+        )
+      }
+    </Loaded>
+  );
+}
+
+function PostMessage({ id }: { id: string }) {
+  const queryClient = useQueryClient();
+  const [content, setContent] = useState('');
+  const post = useMutation({
+    mutationFn: (text: string) =>
+      api<Message>(`/v1/conversations/${id}/messages`, {
+        method: 'POST',
+        body: { content: text },
+        headers: { 'idempotency-key': crypto.randomUUID() },
+      }),
+    onSuccess: async () => {
+      setContent('');
+      await queryClient.invalidateQueries({ queryKey: ['messages', id] });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (content.trim()) post.mutate(content);
+  };
+  return (
+    <form onSubmit={submit} className="post">
+      <label htmlFor="message">Message as a user</label>
+      <textarea id="message" rows={3} value={content} onChange={(e) => setContent(e.target.value)} maxLength={65536} />
+      <button type="submit" disabled={post.isPending}>
+        {post.isPending ? 'Sending…' : 'Send'}
+      </button>
+      {post.error ? <ErrorState error={post.error} /> : null}
+    </form>
+  );
+}
+
+export function ConversationView({ id }: { id: string }) {
+  const conversation = useQuery({ queryKey: ['conversation', id], queryFn: () => api<Conversation>(`/v1/conversations/${id}`) });
+  return (
+    <>
+      <p>
+        <Link href="/conversations">← Conversations</Link>
+      </p>
+      <Loaded query={conversation} what="conversation">
+        {(c) => (
+          <>
+            <h1>{c.title || 'Untitled conversation'}</h1>
+            <p className="meta">
+              <code>{c.id}</code> · external id {c.externalId ?? '—'} · assistant {c.assistantName}
+            </p>
+            <div className="split">
+              <section aria-labelledby="msgs">
+                <h2 id="msgs">Messages</h2>
+                <Messages id={id} />
+                <PostMessage id={id} />
+              </section>
+              <section aria-labelledby="turns">
+                <h2 id="turns">Turn timeline</h2>
+                <Turns id={id} />
+              </section>
+            </div>
+          </>
+        )}
+      </Loaded>
+    </>
+  );
+}

@@ -1,0 +1,315 @@
+import type { ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { appendUserMessage } from '@warren/conversations';
+import { newId } from '@warren/core';
+import { generateProxyKeyPair } from '@warren/credentials';
+import { withTenant } from '@warren/db';
+import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE } from '@warren/queue';
+import { provisionTenant } from '@warren/tenancy';
+import { freePort, type ModelStack, startModelStack } from '@warren/testkit';
+import { PgBoss } from 'pg-boss';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from '../../worker/test/helpers.ts';
+import { buildDashboard, capture, expectAccessible, launchChromium } from './browser.ts';
+
+// The dashboard in Debian's Chromium against a real API, worker and database: a tenant admin
+// signs in, talks to the assistant and manages keys; an operator redrives a dead-lettered turn.
+
+const OPS_TOKEN = 'test-ops-token-0123456789abcdef'; // the one spawnApi gives the API
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1280, height: 800 };
+
+let stack: ModelStack;
+let api: ApiProcess;
+let worker: ChildProcess;
+let browser: Browser;
+let tenant: { id: string; key: string };
+let other: { id: string; key: string };
+let workerMetrics: string;
+
+beforeAll(async () => {
+  stack = await startModelStack();
+  const dist = join(stack.dir, 'dashboard');
+  buildDashboard(dist);
+  tenant = await provisionTenant(stack.db.pool, { name: 'browser' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
+  other = await provisionTenant(stack.db.pool, { name: 'other' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
+  workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
+  worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1', METRICS_PORT: new URL(workerMetrics).port });
+  // a key pair of the test's own: the tenant's credential is only stored and removed here, never used
+  api = await spawnApi(stack, { DASHBOARD_DIR: dist, PROXY_PUBLIC_KEY: (await generateProxyKeyPair()).publicKey });
+  browser = await launchChromium();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const child of [api?.process, worker]) if (child) await stopProcess(child, 'SIGTERM');
+  await stack?.close();
+});
+
+const url = (path: string) => `${api.base}/dashboard${path}`;
+
+/** Signs in with the keyboard alone: Tab to the mode, arrows to choose, Tab to the field, Enter. */
+async function signInByKeyboard(page: Page, secret: string, asOps = false) {
+  await page.goto(url('/'));
+  await expect.poll(() => page.getByRole('heading', { name: 'Sign in to Warren' }).count()).toBe(1);
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => (document.activeElement as HTMLInputElement).type)).toBe('radio');
+  if (asOps) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('secret');
+  await page.keyboard.type(secret);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: asOps ? 'Ops console' : 'Conversations', level: 1 }).waitFor();
+}
+
+describe('tenant admin', { timeout: 120_000 }, () => {
+  let context: BrowserContext;
+  let page: Page;
+  let conversationUrl: string;
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: DESKTOP });
+    page = await context.newPage();
+  });
+  afterAll(() => context.close());
+
+  it('signs in with the keyboard; the session is an HttpOnly SameSite=Strict cookie and the key is kept nowhere', async () => {
+    await page.goto(url('/'));
+    await expectAccessible(page, 'sign-in');
+    await capture(page, 'sign-in');
+    await signInByKeyboard(page, tenant.key);
+    const cookies = await context.cookies();
+    expect(cookies).toEqual([expect.objectContaining({ name: 'warren_session', httpOnly: true, sameSite: 'Strict', secure: false })]);
+    expect(cookies[0]!.value).not.toContain(tenant.key);
+    const stored = await page.evaluate(() => JSON.stringify([{ ...localStorage }, { ...sessionStorage }, document.cookie]));
+    expect(stored).toBe('[{},{},""]');
+    await expect.poll(() => page.getByText('No conversations yet').count()).toBe(1); // the empty state
+  });
+
+  it('creates a conversation, posts a message with the keyboard, and watches the reply and its turn appear', async () => {
+    await page.getByLabel('Title', { exact: true }).fill('Browser chat');
+    await page.getByLabel('External id', { exact: true }).fill('browser-1');
+    await page.getByRole('button', { name: 'Create conversation' }).click();
+    await page.getByRole('heading', { name: 'Browser chat', level: 1 }).waitFor();
+    conversationUrl = page.url();
+    await page.getByText('No messages yet.').waitFor();
+
+    await page.getByLabel('Message as a user').focus();
+    await page.keyboard.type('#fake text the visible part<internal>the hidden plan</internal>');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Send');
+    await page.keyboard.press('Enter');
+
+    const reply = page.locator('.message.assistant');
+    await reply.waitFor({ timeout: 60_000 });
+    await expect.poll(() => reply.locator('.content').textContent()).toBe('the visible part');
+    await page.locator('tr[data-turn-status="succeeded"]').waitFor({ timeout: 30_000 });
+    const turnRow = await page.locator('tr[data-turn-status="succeeded"]').textContent();
+    expect(turnRow).toContain('1–1'); // covers seq 1
+    await reply.getByText('Raw text (with internal parts)').click();
+    expect(await reply.locator('pre').textContent()).toContain('<internal>the hidden plan</internal>');
+    await expectAccessible(page, 'conversation');
+    await capture(page, 'conversation');
+    await page.setViewportSize(PHONE);
+    await capture(page, 'conversation');
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it('finds conversations by title and by external id', async () => {
+    await page.getByRole('link', { name: 'Conversations', exact: true }).click();
+    await page.getByLabel('Search term').fill('browser');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Browser chat' }).waitFor();
+    await page.getByLabel('Search by').selectOption('externalId');
+    await page.getByLabel('Search term').fill('no-such-id');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No conversation matches.').waitFor();
+    await page.getByLabel('Search term').fill('browser-1');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Browser chat' }).waitFor();
+    await expectAccessible(page, 'conversations');
+    await capture(page, 'conversations');
+    await page.setViewportSize(PHONE);
+    await capture(page, 'conversations');
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it('creates an API key shown once, and revokes it', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('ci-key');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const key = (await page.getByTestId('new-key').textContent())!;
+    expect(key).toMatch(/^wrn_/);
+    expect((await api.call('GET', '/v1/conversations', key)).status).toBe(200);
+    await expectAccessible(page, 'api-keys');
+    await capture(page, 'api-keys');
+    await page.getByRole('button', { name: 'Done' }).click();
+    expect(await page.getByTestId('new-key').count()).toBe(0); // not shown again
+    await page.getByRole('button', { name: 'Revoke key ci-key' }).click();
+    await page.getByText(/^revoked /).waitFor();
+    expect((await api.call('GET', '/v1/conversations', key)).status).toBe(401);
+  });
+
+  it('sets, replaces and removes the model credential, never showing it', async () => {
+    await page.getByRole('link', { name: 'Model credential' }).click();
+    await page.getByText("No key of your own: model calls use the platform's key.").waitFor();
+    for (const key of ['sk-ant-first-key-for-the-dashboard-1111', 'sk-ant-second-key-for-the-dashboard-2222']) {
+      await page.getByLabel('Anthropic API key').fill(key);
+      await page.getByRole('button', { name: 'Set or replace key' }).click();
+      await page.getByText(`…${key.slice(-4)}`).waitFor();
+      expect(await page.content()).not.toContain(key);
+    }
+    await expectAccessible(page, 'credential');
+    await capture(page, 'credential');
+    await page.getByRole('button', { name: 'Remove key' }).click();
+    await page.getByText("No key of your own: model calls use the platform's key.").waitFor();
+    expect((await api.call('GET', '/v1/credentials', tenant.key)).body.data).toEqual([]);
+  });
+
+  it('shows usage against the budget as a chart', async () => {
+    await page.getByRole('link', { name: 'Usage' }).click();
+    await page.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
+    // the proxy meters the reply's model calls in batches: the chart appears once they are flushed
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.locator('svg.chart rect').count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+    await expectAccessible(page, 'usage');
+    await capture(page, 'usage');
+    await page.setViewportSize(PHONE);
+    await capture(page, 'usage');
+    await page.setViewportSize(DESKTOP);
+  });
+
+  it("sees another tenant's conversation as not found", async () => {
+    const theirs = (await api.call('POST', '/v1/conversations', other.key, { title: 'their secret' })).body.id;
+    await page.goto(url(`/conversations/${theirs}`));
+    await page.getByRole('alert').waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/not found/i);
+    expect(await page.content()).not.toContain('their secret');
+  });
+
+  it('is refused a write from another site, and a write without the CSRF header', async () => {
+    // another site (localhost is not 127.0.0.1's site) posting to the API: the cookie stays home
+    const port = await freePort();
+    const attacker: Server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end(
+        `<form method="post" action="${api.base}/v1/api-keys" enctype="text/plain"><input name='{"name":"evil","x":"' value='"}'></form>
+         <script>document.forms[0].submit()</script>`,
+      ),
+    );
+    await new Promise<void>((resolve) => attacker.listen(port, '127.0.0.1', resolve));
+    try {
+      const evil = await context.newPage();
+      const answer = evil.waitForResponse((r) => r.url().endsWith('/v1/api-keys'));
+      await evil.goto(`http://localhost:${port}/`);
+      expect((await answer).status()).toBe(401); // no cookie came with it
+      await evil.close();
+    } finally {
+      await new Promise((resolve) => attacker.close(resolve));
+    }
+    // same origin but without the token: a script that does not know it cannot write
+    const status = await page.evaluate(
+      async () =>
+        (await fetch('/v1/api-keys', { method: 'POST', body: '{"name":"nope"}', headers: { 'content-type': 'application/json' } })).status,
+    );
+    expect(status).toBe(403);
+    const names = (await api.call('GET', '/v1/api-keys', tenant.key)).body.data.map((k: { name: string }) => k.name);
+    expect(names).not.toContain('evil');
+    expect(names).not.toContain('nope');
+  });
+
+  it('signs out: the session is revoked on the server', async () => {
+    const [cookie] = await context.cookies();
+    await page.goto(conversationUrl);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to Warren' }).waitFor();
+    const replay = await fetch(`${api.base}/v1/conversations`, { headers: { cookie: `warren_session=${cookie!.value}` } });
+    expect(replay.status).toBe(401);
+  });
+});
+
+describe('operator', () => {
+  it('sees a dead-lettered turn in the ops console and redrives it; the turn then answers', async () => {
+    // the state a dead-lettered job leaves: a running turn out of attempts whose lease lapsed, and its job in turn_dead
+    const conversationId = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'poisoned', trigger: { mode: 'never' } })).body
+      .id;
+    await withTenant(stack.db.pool, tenant.id, async (tx) => {
+      await appendUserMessage(tx, conversationId, { content: 'poison' });
+      await tx.client.query(
+        `INSERT INTO turns (id, conversation_id, status, from_seq, to_seq, attempt, started_at, lease_expires_at)
+         VALUES ($2, $1, 'running', 0, 1, 6, now(), now() - interval '1 second')`,
+        [conversationId, newId('turn')],
+      );
+    });
+    const boss = new PgBoss({ connectionString: stack.db.url, schema: QUEUE_SCHEMA, supervise: false, schedule: false, migrate: false });
+    boss.on('error', (err) => stack.logger.error({ err }, 'test pg-boss error'));
+    await boss.start();
+    await boss.send(TURN_DEAD_LETTER_QUEUE, { tenantId: tenant.id, conversationId, kind: 'message' });
+    await boss.stop({ graceful: false });
+
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    try {
+      await signInByKeyboard(page, OPS_TOKEN, true);
+      const redrive = page.getByRole('button', { name: /^Redrive / });
+      await redrive.waitFor({ timeout: 60_000 }); // the worker's turn_dead consumer marks the turn dead_lettered
+      expect(await page.getByText('the queue gave up on this turn after 6 attempt(s)').count()).toBe(1);
+      await page.getByRole('heading', { name: 'Queues' }).waitFor();
+      expect(await page.getByRole('cell', { name: 'turn_dead' }).count()).toBe(1);
+      await page.getByText(/live sandbox/).waitFor({ timeout: 15_000 }); // the worker's heartbeat
+      await page.getByRole('button', { name: 'Suspend other' }).waitFor();
+      await expectAccessible(page, 'ops');
+      await capture(page, 'ops');
+      await page.setViewportSize(PHONE);
+      await capture(page, 'ops');
+      await page.setViewportSize(DESKTOP);
+
+      await redrive.click();
+      await page.getByText('No dead-lettered turns.').waitFor({ timeout: 30_000 });
+      await expect
+        .poll(async () => (await api.call('GET', `/v1/conversations/${conversationId}/turns`, tenant.key)).body.data[0]?.status, {
+          timeout: 60_000,
+        })
+        .toBe('succeeded');
+      const messages = (await api.call('GET', `/v1/conversations/${conversationId}/messages`, tenant.key)).body.data;
+      expect(messages.map((m: { content: string }) => m.content)).toEqual(['poison', 'echo: poison']);
+
+      // the worker's own figures: the turns it ran, by outcome, and its live sandboxes; no tenant label
+      const figures = await (await fetch(workerMetrics)).text();
+      expect(figures).toMatch(/warren_turn_jobs_total\{outcome="answered"\} [1-9]/);
+      expect(figures).toMatch(/warren_turn_job_duration_seconds_count\{outcome="answered"\} [1-9]/);
+      expect(figures).toMatch(/warren_sandboxes_live [1-9]/);
+      expect(figures).not.toContain(tenant.id);
+
+      // edit a tenant's limits from the console
+      await page.getByRole('button', { name: 'Edit limits of other' }).click();
+      await page.getByLabel('maxConcurrentTurns').fill('3');
+      await page.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByText('maxConcurrentTurns: 3').waitFor();
+      expect(
+        (
+          await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then((r) =>
+            r.json(),
+          )
+        ).maxConcurrentTurns,
+      ).toBe(3);
+
+      // suspend and resume a tenant from the console
+      await page.getByRole('button', { name: 'Suspend other' }).click();
+      await page.getByRole('button', { name: 'Resume other' }).waitFor();
+      expect((await api.call('GET', '/v1/conversations', other.key)).status).toBe(403);
+      await page.getByRole('button', { name: 'Resume other' }).click();
+      await page.getByRole('button', { name: 'Suspend other' }).waitFor();
+      expect((await api.call('GET', '/v1/conversations', other.key)).status).toBe(200);
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
+});
