@@ -28,6 +28,12 @@ export function createPool(connectionString: string, options: PoolOptions): Pool
     delete (err as Error & { client?: unknown }).client;
     options.logger.warn({ err }, 'an idle database connection failed; the pool dropped it');
   });
+  // A client a caller holds (a transaction between statements) that loses its connection emits
+  // `error` too, and pg-pool listens only while the client is idle: without this the process dies.
+  // The caller is the one to act, and does: its running or next query fails with the error.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.logger.debug({ err }, 'a connection in use failed; its holder gets the error'));
+  });
   return pool;
 }
 

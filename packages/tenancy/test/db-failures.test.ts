@@ -1,5 +1,6 @@
 import { newId } from '@warren/core';
 import { withTenant } from '@warren/db';
+import { provisionTenant } from '../src/index.ts';
 import { captureLogs, createTestDatabase, superuserClient, type TestDatabase } from '@warren/testkit';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,29 @@ describe('the pool', () => {
     expect(line.err?.message).toMatch(/terminating connection/);
     expect(line.err?.stack).toMatch(/\n\s+at /);
     expect((await db.pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+  });
+});
+
+describe('a connection lost while a caller holds it', () => {
+  it('fails that caller, and does not end the process (an unhandled client error event would)', async () => {
+    const { tenant } = await provisionTenant(db.pool, { name: 'lost-connection' });
+    const crashes: unknown[] = [];
+    const onUncaught = (err: unknown) => crashes.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const held = withTenant(db.pool, tenant.id, async (tx) => {
+        const { rows } = await tx.client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        // between statements, as a turn is between its writes: the connection is gone now
+        await new Promise((r) => setTimeout(r, 200));
+        return tx.client.query('SELECT 1');
+      });
+      await expect(held).rejects.toThrow();
+      expect(crashes).toEqual([]);
+      expect((await db.pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one).toBe(1);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
   });
 });
 
