@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { withTenant } from '@warren/db';
-import { provisionTenant } from '@warren/tenancy';
+import { tenantSchemaName, withTenant } from '@warren/db';
+import { deleteTenant, provisionTenant } from '@warren/tenancy';
 import { type ModelStack, startModelStack } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, eventually, spawnApi, spawnWorker, stopProcess } from './helpers.ts';
@@ -84,4 +84,34 @@ describe('deleting a conversation', () => {
     expect((await call('DELETE', `/v1/conversations/${conv.id}`, undefined, other.apiKey.key)).status).toBe(404);
     expect((await call('GET', `/v1/conversations/${conv.id}`)).status).toBe(200);
   });
+
+  it('deleting a tenant leaves nothing of it in the database or on the host', async () => {
+    const doomed = await provisionTenant(stack.db.pool, { name: 'doomed-tenant' });
+    const conv = (await call('POST', '/v1/conversations', {}, doomed.apiKey.key)).body;
+    await call(
+      'POST',
+      `/v1/conversations/${conv.id}/messages`,
+      { content: '#fake tool bash {"command":"echo gone > gone.txt"}' },
+      doomed.apiKey.key,
+    );
+    await eventually(
+      () => call('GET', `/v1/conversations/${conv.id}/turns`, undefined, doomed.apiKey.key),
+      (r) => r.body.data?.[0]?.status === 'succeeded',
+    );
+    const tenantDir = join(root(), doomed.tenant.id);
+    expect(existsSync(join(tenantDir, conv.id))).toBe(true);
+
+    expect(await deleteTenant(stack.db.pool, doomed.tenant.id)).toBe(true);
+    const left = await stack.db.pool.query(
+      `SELECT (SELECT count(*)::int FROM pg_namespace WHERE nspname = $2) AS schemas,
+              (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles,
+              (SELECT count(*)::int FROM control.tenants WHERE id = $1) AS tenants,
+              (SELECT count(*)::int FROM control.api_keys WHERE tenant_id = $1) AS keys`,
+      [doomed.tenant.id, tenantSchemaName(doomed.tenant.id)],
+    );
+    expect(left.rows[0]).toEqual({ schemas: 0, roles: 0, tenants: 0, keys: 0 });
+    expect((await call('GET', '/v1/conversations', undefined, doomed.apiKey.key)).status).toBe(401);
+    // its sandbox closed and its folders gone on the worker's next sweep
+    await expect.poll(() => existsSync(tenantDir), { timeout: 30_000 }).toBe(false);
+  }, 120_000);
 });

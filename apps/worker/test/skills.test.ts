@@ -70,6 +70,21 @@ describe('tenant skills in sandboxes', () => {
     await uploadSkill('filing', 'step two');
     expect(await ask(conv.id, 'cat /skills/filing/steps.txt', 2)).toContain('step two');
 
+    // another tenant's assistant naming the same skill gets nothing: skills are per tenant
+    const other = await provisionTenant(stack.db.pool, { name: 'skills-other' });
+    const asOther = (method: string, path: string, body?: unknown) => api.call(method, path, other.apiKey.key, body);
+    const theirs = (await asOther('POST', '/v1/assistants', { name: 'Clerk', instructions: 'You are Clerk.', skills: ['filing'] })).body;
+    const theirConv = (await asOther('POST', '/v1/conversations', { assistantId: theirs.id })).body;
+    await asOther('POST', `/v1/conversations/${theirConv.id}/messages`, {
+      content: `#fake tool bash ${JSON.stringify({ command: 'ls /skills/filing 2>&1 || echo no-such-skill' })}`,
+    });
+    const theirReply = await eventually(
+      () => asOther('GET', `/v1/conversations/${theirConv.id}/messages`),
+      (r) => r.body.data.some((m: { role: string }) => m.role === 'assistant'),
+    );
+    expect(theirReply.body.data.at(-1).content).toContain('no-such-skill');
+    expect(theirReply.body.data.at(-1).content).not.toContain('steps.txt');
+
     // a conversation without an assistant gets no skills
     const plain = (await call('POST', '/v1/conversations', {})).body;
     expect(await ask(plain.id, 'ls /skills 2>&1 || echo no-skills-folder', 1)).toMatch(/no-skills-folder|No such file/);

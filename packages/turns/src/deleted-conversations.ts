@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { Logger } from '@warren/core';
 import { controlDb, controlSchema, type Pool, withTenant } from '@warren/db';
 import { removeTenantFolder, type SandboxPool } from '@warren/sandbox';
@@ -59,7 +61,11 @@ export class DeletedConversationSweep {
         else if (result === 'left-over')
           logger.warn({ tenantId, conversationId }, 'a deleted conversation left files the host does not remove');
       }
-      if (!existing.has(tenantId)) await removeTenantFolder(root, tenantId);
+      if (!existing.has(tenantId)) {
+        await removeTenantFolder(root, tenantId);
+        // unpacked skills: the host's own files (sandboxes only ever see them read-only)
+        await rm(join(resolve(root), '.skills', tenantId), { recursive: true, force: true });
+      }
     }
     return removed;
   }
