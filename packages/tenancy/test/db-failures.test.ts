@@ -1,9 +1,9 @@
 import { newId } from '@warren/core';
 import { withTenant } from '@warren/db';
-import { provisionTenant } from '../src/index.ts';
 import { captureLogs, createTestDatabase, superuserClient, type TestDatabase } from '@warren/testkit';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { provisionTenant } from '../src/index.ts';
 
 // Failures of the database layer surface, against a real Postgres that ends connections.
 
