@@ -11,6 +11,7 @@ export {
   TURN_MAX_ATTEMPTS,
   TURN_QUEUE,
   TURN_READY_CHANNEL,
+  type TaskRunJob,
   type TurnJob,
   TurnQueue,
   turnJobSchema,

@@ -31,6 +31,8 @@ export interface TenantLimits {
   retainMessagesDays: number | null;
   retainTurnsDays: number | null;
   retainArchivesDays: number | null;
+  maxActiveTasks: number | null;
+  taskMinIntervalSeconds: number | null;
 }
 
 export const tenantLimitKeys = [
@@ -46,6 +48,8 @@ export const tenantLimitKeys = [
   'retainMessagesDays',
   'retainTurnsDays',
   'retainArchivesDays',
+  'maxActiveTasks',
+  'taskMinIntervalSeconds',
 ] as const satisfies readonly (keyof TenantLimits)[];
 
 export interface ProvisionedTenant {

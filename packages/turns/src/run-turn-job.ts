@@ -67,7 +67,7 @@ const systemPrompt = (assistantName: string) =>
     'Wrap reasoning the people in the conversation should not see in <internal>…</internal>.',
   ].join('\n');
 
-export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy' | 'owned-elsewhere';
+export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy' | 'conversation-busy' | 'owned-elsewhere';
 
 /**
  * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
@@ -88,16 +88,16 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
 }
 
 async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
-  const { tenantId, conversationId, kind } = job.data;
+  const { tenantId, conversationId } = job.data;
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
   const turn = await tenant(async (tx) =>
     (await tenantHasFreeSlot(tx, conversationId, job.tenantCap))
-      ? claimTurn(tx, { conversationId, jobId: job.id, kind, workerId: deps.workerId })
+      ? claimTurn(tx, { conversationId, jobId: job.id, kind: 'message', workerId: deps.workerId })
       : 'tenant-busy',
   );
-  if (turn === 'tenant-busy') return turn;
+  if (turn === 'tenant-busy' || turn === 'conversation-busy') return turn;
   if (!turn) return 'nothing-to-do';
   const turnLog = log.child({ turnId: turn.turnId, attempt: turn.attempt });
   const lease = keepLease(turn, tenant, turnLog);
