@@ -26,7 +26,8 @@ export async function runPrecheck(
     stdoutOnly: true,
   });
   if (run.timedOut) return failed(`the script ran longer than its limit of ${precheck.timeoutMs} ms and was killed`);
-  if (run.exitCode !== 0) return failed(run.exitCode === null ? `the script was killed by ${run.signal}` : `the script exited with ${run.exitCode}`);
+  if (run.exitCode !== 0)
+    return failed(run.exitCode === null ? `the script was killed by ${run.signal}` : `the script exited with ${run.exitCode}`);
   if (run.output.truncated) return failed(`the script printed more than ${options.outputBytes} bytes`);
   const lastLine = run.output.text().trimEnd().split('\n').at(-1) ?? '';
   let parsed: unknown;

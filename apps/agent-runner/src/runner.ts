@@ -72,7 +72,17 @@ async function runOneTurn(input: TurnInput, deps: TurnDeps, writeEvent: EventWri
     // no model call: the turn ends here, its history as it was
     const usage = { inputTokens: 0, outputTokens: 0 };
     const { turnId, history } = input;
-    await writeEvent({ type: 'turn_result', turnId, status: 'ok', finalText: '', history, usage, iterations: 0, outputs: 0, precheck: precheck.result });
+    await writeEvent({
+      type: 'turn_result',
+      turnId,
+      status: 'ok',
+      finalText: '',
+      history,
+      usage,
+      iterations: 0,
+      outputs: 0,
+      precheck: precheck.result,
+    });
     return;
   }
   const result = await runTurn(withPrecheckData(input, precheck.data), deps);

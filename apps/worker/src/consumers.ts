@@ -10,6 +10,7 @@ import {
   TurnQueue,
   turnJobSchema,
 } from '@warren/queue';
+import { runTaskJob, type TaskJobDeps } from '@warren/tasks';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
@@ -25,6 +26,8 @@ export interface ConsumerOptions {
   /** What a turn of a tenant without limits of its own may write. */
   defaultOutputLimits: OutputLimits;
   pollSeconds: number;
+  /** Scheduled tasks' runs (`task` jobs of the same queue). */
+  tasks: Omit<TaskJobDeps, 'turns' | 'queue'>;
 }
 
 /**
@@ -49,9 +52,8 @@ export async function consumeTurns(
       await queue.enqueueLater(data, TENANT_SUSPENDED_RETRY_SECONDS);
       return;
     }
-    const result = await runTurnJob(deps, {
+    const run = {
       id: job.id,
-      data,
       tenantCap: tenant.maxConcurrentTurns ?? options.defaultTenantCap,
       outputLimits: {
         maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
@@ -59,11 +61,17 @@ export async function consumeTurns(
       },
       sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
       signal: job.signal,
-    });
-    // The tenant is at its cap, or another worker holds the conversation's sandbox: look again
-    // shortly. Sent before this job completes, so a crash in between leaves a duplicate
-    // (harmless: it finds nothing to do), never a lost turn.
-    if (result === 'tenant-busy' || result === 'owned-elsewhere') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
+    };
+    const result =
+      data.kind === 'task'
+        ? await runTaskJob({ ...options.tasks, turns: deps, queue }, { ...run, data })
+        : await runTurnJob(deps, { ...run, data });
+    // The tenant is at its cap, another turn runs in the conversation, or another worker holds
+    // its sandbox: look again shortly. Sent before this job completes, so a crash in between
+    // leaves a duplicate (harmless: it finds nothing to do, or the run already recorded), never
+    // a lost turn.
+    if (result === 'tenant-busy' || result === 'conversation-busy' || result === 'owned-elsewhere')
+      await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
   };
   return startFetchLoops(
     boss,
@@ -94,6 +102,11 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
     if (!job) return;
     const data = turnJobSchema.parse(job.data);
     const { tenantId, conversationId } = data;
+    if (data.kind === 'task') {
+      // its run stays unfinished (visible as `running` in the API); the turn's own attempts ran out or its workers kept dying
+      logger.error({ tenantId, conversationId, taskId: data.taskId, scheduledFor: data.scheduledFor }, 'task run dead-lettered');
+      return;
+    }
     const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, TURN_MAX_ATTEMPTS));
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
     if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS);

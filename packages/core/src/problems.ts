@@ -15,6 +15,7 @@ export const problemKinds = {
   idempotency_mismatch: { status: 409, title: 'Idempotency-Key reused with a different request' },
   api_key_quota_exceeded: { status: 409, title: 'API key quota reached' },
   conversation_quota_exceeded: { status: 409, title: 'Conversation quota reached' },
+  task_quota_exceeded: { status: 409, title: 'Active task quota reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

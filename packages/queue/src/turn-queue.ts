@@ -18,7 +18,13 @@ export const TURN_READY_CHANNEL = 'warren_turn_ready';
  */
 export const turnJobSchema = z.discriminatedUnion('kind', [
   z.strictObject({ tenantId: z.string(), conversationId: z.string(), kind: z.literal('message') }),
-  z.strictObject({ tenantId: z.string(), conversationId: z.string(), kind: z.literal('task'), taskId: z.string(), scheduledFor: z.iso.datetime() }),
+  z.strictObject({
+    tenantId: z.string(),
+    conversationId: z.string(),
+    kind: z.literal('task'),
+    taskId: z.string(),
+    scheduledFor: z.iso.datetime(),
+  }),
 ]);
 export type TurnJob = z.infer<typeof turnJobSchema>;
 export type TaskRunJob = Extract<TurnJob, { kind: 'task' }>;

@@ -15,11 +15,19 @@ describe('cron in a time zone', () => {
   const nine: Schedule = { kind: 'cron', value: '0 9 * * *', timezone: 'Europe/Berlin' };
 
   it('keeps the wall-clock time when the clocks go forward (UTC+1 → UTC+2)', () => {
-    expect(runs(nine, '2026-03-27T12:00:00Z', 3)).toEqual(['2026-03-28T08:00:00.000Z', '2026-03-29T07:00:00.000Z', '2026-03-30T07:00:00.000Z']);
+    expect(runs(nine, '2026-03-27T12:00:00Z', 3)).toEqual([
+      '2026-03-28T08:00:00.000Z',
+      '2026-03-29T07:00:00.000Z',
+      '2026-03-30T07:00:00.000Z',
+    ]);
   });
 
   it('keeps the wall-clock time when the clocks go back (UTC+2 → UTC+1)', () => {
-    expect(runs(nine, '2026-10-23T12:00:00Z', 3)).toEqual(['2026-10-24T07:00:00.000Z', '2026-10-25T08:00:00.000Z', '2026-10-26T08:00:00.000Z']);
+    expect(runs(nine, '2026-10-23T12:00:00Z', 3)).toEqual([
+      '2026-10-24T07:00:00.000Z',
+      '2026-10-25T08:00:00.000Z',
+      '2026-10-26T08:00:00.000Z',
+    ]);
   });
 
   it('runs a time the spring change skips once, right after the gap, and a repeated autumn time once', () => {
@@ -67,7 +75,9 @@ describe('checkSchedule', () => {
     expect(() => checkSchedule({ kind: 'once', value: '2025-01-01T00:00:00Z' }, now, 60_000)).toThrow(/no time after now/);
     expect(() => checkSchedule({ kind: 'cron', value: '0 9 * * *', timezone: 'Mars/Olympus' }, now, 60_000)).toThrow(/time zone/);
     expect(() => checkSchedule({ kind: 'cron', value: 'every day', timezone: 'UTC' }, now, 60_000)).toThrow(ScheduleError);
-    expect(checkSchedule({ kind: 'cron', value: '*/5 * * * *', timezone: 'UTC' }, now, 300_000).toISOString()).toBe('2026-01-01T00:05:00.000Z');
+    expect(checkSchedule({ kind: 'cron', value: '*/5 * * * *', timezone: 'UTC' }, now, 300_000).toISOString()).toBe(
+      '2026-01-01T00:05:00.000Z',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import type { TurnInput } from '@warren/ipc';
+import type { IpcResponse, TaskRequest, TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
 import { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
@@ -11,6 +11,7 @@ import {
   commitTurn,
   FencedOutError,
   failTurn,
+  otherTurnRuns,
   recordOutput,
   renewLease,
   TURN_LEASE_SECONDS,
@@ -35,8 +36,15 @@ export interface TurnJobDeps {
   ownership?: SandboxOwnership;
   /** The workspace's durable copy, saved with the commit of a turn that changed it. */
   workspaces?: DurableWorkspaces;
+  /** Answers the agent's task tools (schedule_task, …) for the turn's conversation. */
+  taskRequests?: TaskRequestHandler;
   logger: Logger;
 }
+
+export type TaskRequestHandler = (
+  scope: { tenantId: string; conversationId: string },
+  request: TaskRequest,
+) => Promise<Omit<IpcResponse, 'requestId'>>;
 
 export interface TurnJobRun {
   id: string;
@@ -59,7 +67,7 @@ export class TurnFailedError extends Error {
   override name = 'TurnFailedError';
 }
 
-const systemPrompt = (assistantName: string) =>
+export const systemPrompt = (assistantName: string) =>
   [
     `You are ${assistantName}, an assistant taking part in a conversation.`,
     'You have a private workspace with bash and file tools; it persists between turns.',
@@ -92,11 +100,12 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
-  const turn = await tenant(async (tx) =>
-    (await tenantHasFreeSlot(tx, conversationId, job.tenantCap))
-      ? claimTurn(tx, { conversationId, jobId: job.id, kind: 'message', workerId: deps.workerId })
-      : 'tenant-busy',
-  );
+  const turn = await tenant(async (tx) => {
+    if (!(await tenantHasFreeSlot(tx, conversationId, job.tenantCap))) return 'tenant-busy';
+    // a scheduled task's turn runs in the conversation: this turn waits for it
+    if (await otherTurnRuns(tx, conversationId, null)) return 'conversation-busy';
+    return claimTurn(tx, { conversationId, jobId: job.id, kind: 'message', workerId: deps.workerId });
+  });
   if (turn === 'tenant-busy' || turn === 'conversation-busy') return turn;
   if (!turn) return 'nothing-to-do';
   const turnLog = log.child({ turnId: turn.turnId, attempt: turn.attempt });
@@ -117,6 +126,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
           quota.take(message.text);
           await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
         },
+        onTaskRequest: deps.taskRequests && ((request) => deps.taskRequests!({ tenantId, conversationId }, request)),
       });
     } finally {
       deps.sandboxes.release(sandbox);
@@ -160,7 +170,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
  * Renews the turn's lease while it runs. When a renewal finds the turn taken over, `lost` aborts
  * the sandbox turn at once instead of letting it run to a commit that the fence would refuse.
  */
-function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
+export function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
   const lost = new AbortController();
   const timer = setInterval(
     () => {
@@ -189,12 +199,12 @@ function turnInput(deps: TurnJobDeps, tenantId: string, turn: ClaimedTurn, sandb
   };
 }
 
-class RunnerError extends Error {
+export class RunnerError extends Error {
   override name = 'RunnerError';
 }
 
 /** What the API shows of a failure: its kind, and the error's own sentence. */
-function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
+export function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
   if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
   if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
   if (err instanceof WorkspaceQuotaExceeded) return { kind: 'workspace_quota', message: err.message };

@@ -106,7 +106,7 @@ async function markFailed(tx: TenantTx, turnIds: string[], error: TurnError): Pr
 export async function claimTurn(
   tx: TenantTx,
   job: { conversationId: string; jobId: string; kind: 'message'; workerId?: string },
-): Promise<ClaimedTurn | null | 'conversation-busy'> {
+): Promise<ClaimedTurn | null> {
   const q = tx.client;
   const { rows: cursorRows } = await q.query<{ processed_seq: string; last_seq: string; assistant_name: string }>(
     `SELECT c.processed_seq, v.last_seq, v.assistant_name
@@ -116,7 +116,6 @@ export async function claimTurn(
   );
   const cursor = cursorRows[0];
   if (!cursor) return null; // the conversation is gone
-  if (await otherTurnRuns(tx, job.conversationId, null)) return 'conversation-busy';
   let processed = Number(cursor.processed_seq);
 
   const { rows: open } = await q.query<{ id: string; attempt: number; output_sent: boolean; to_seq: string }>(
@@ -181,10 +180,13 @@ export async function claimTurn(
 }
 
 /**
- * Whether a turn other than `taskRunId`'s (null: other than message turns) runs in the
- * conversation under a live lease and a live worker. Asked under the cursor's row lock.
+ * Whether a turn other than `taskRunId`'s (null: a task turn, for a message claim) runs in the
+ * conversation under a live lease and a live worker. Takes the cursor's row lock, which both
+ * claims hold, so a message turn and a task turn never start side by side; ask it in the
+ * claim's transaction.
  */
-async function otherTurnRuns(tx: TenantTx, conversationId: string, taskRunId: string | null): Promise<boolean> {
+export async function otherTurnRuns(tx: TenantTx, conversationId: string, taskRunId: string | null): Promise<boolean> {
+  await tx.client.query('SELECT 1 FROM cursors WHERE conversation_id = $1 FOR UPDATE', [conversationId]);
   const { rowCount } = await tx.client.query(
     `SELECT 1 FROM turns
       WHERE conversation_id = $1 AND status = $2 AND lease_expires_at > now() AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})
@@ -261,7 +263,18 @@ export async function claimTaskTurn(
      VALUES ($1, $2, 'task', $3, $4, $5, $6, $6, $7, $8, now(), now() + make_interval(secs => $9), $10)
      ON CONFLICT (id) DO UPDATE SET status = $5, attempt = $8, job_id = $7, started_at = now(),
        lease_expires_at = now() + make_interval(secs => $9), worker_id = $10`,
-    [turnId, run.conversationId, run.taskId, run.taskRunId, RUNNING, processed, run.jobId, attempt, TURN_LEASE_SECONDS, run.workerId ?? null],
+    [
+      turnId,
+      run.conversationId,
+      run.taskId,
+      run.taskRunId,
+      RUNNING,
+      processed,
+      run.jobId,
+      attempt,
+      TURN_LEASE_SECONDS,
+      run.workerId ?? null,
+    ],
   );
   const history = run.isolated
     ? []

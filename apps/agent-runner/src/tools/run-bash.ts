@@ -36,7 +36,7 @@ export function runBash(command: string, options: BashOptions): Promise<BashRun>
     const pid = child.pid;
     const output = new CappedOutput(options.outputBytes);
     // one buffer for both streams: the model sees them interleaved as they arrived
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
 
     let timedOut = false;
@@ -56,7 +56,7 @@ export function runBash(command: string, options: BashOptions): Promise<BashRun>
       clearTimeout(grace);
       // a background process still holding the pipes keeps its group listed, to be killed at shutdown
       if (pipesClosed && pid !== undefined) options.processes.delete(pid);
-      child.stdout.destroy();
+      child.stdout?.destroy();
       child.stderr?.destroy();
       resolve({ output, exitCode: exit.code, signal: exit.signal, timedOut });
     };

@@ -31,7 +31,9 @@ const fields = {
   context: z
     .enum(['conversation', 'isolated'])
     .optional()
-    .describe('conversation (default): runs with this conversation’s history; isolated: fresh history. The answer is posted here either way.'),
+    .describe(
+      'conversation (default): runs with this conversation’s history; isolated: fresh history. The answer is posted here either way.',
+    ),
   missedPolicy: z.enum(['skip', 'run-once']).optional().describe('After downtime, skip missed runs (default) or run once.'),
 };
 
