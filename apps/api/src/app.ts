@@ -20,11 +20,19 @@ import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { turnRoutes } from './routes/turns.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
-  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'OPS_TOKEN'
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'PROXY_PUBLIC_KEY'
+  | 'DEFAULT_MAX_API_KEYS'
+  | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'DEFAULT_MAX_ACTIVE_TASKS'
+  | 'DEFAULT_TASK_MIN_INTERVAL_SECONDS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -48,6 +56,11 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(conversationRoutes, { pool: opts.pool, defaultMaxConversations: opts.DEFAULT_MAX_CONVERSATIONS });
   await app.register(messageRoutes, { pool: opts.pool, turnQueue: opts.turnQueue });
   await app.register(turnRoutes, { pool: opts.pool });
+  await app.register(taskRoutes, {
+    pool: opts.pool,
+    turnQueue: opts.turnQueue,
+    defaultLimits: { maxActiveTasks: opts.DEFAULT_MAX_ACTIVE_TASKS, minIntervalSeconds: opts.DEFAULT_TASK_MIN_INTERVAL_SECONDS },
+  });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
 };

@@ -1,4 +1,5 @@
 import { logLevel, parseEnv } from '@warren/core';
+import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { tenantLimitBounds } from '@warren/tenancy';
 import { z } from 'zod';
 
@@ -23,6 +24,19 @@ export const apiConfigSchema = z.object({
   /** Quotas for tenants without their own (`maxApiKeys`, `maxConversations`). */
   DEFAULT_MAX_API_KEYS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxApiKeys.max).default(20),
   DEFAULT_MAX_CONVERSATIONS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxConversations.max).default(10_000),
+  /** Scheduled-task limits for tenants without their own (`maxActiveTasks`, `taskMinIntervalSeconds`). */
+  DEFAULT_MAX_ACTIVE_TASKS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(tenantLimitBounds.maxActiveTasks.max)
+    .default(DEFAULT_TASK_LIMITS.maxActiveTasks),
+  DEFAULT_TASK_MIN_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(tenantLimitBounds.taskMinIntervalSeconds.max)
+    .default(DEFAULT_TASK_LIMITS.minIntervalSeconds),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

@@ -12,6 +12,7 @@ let b: { id: string; key: string };
 let bConv: string;
 let bKeyId: string;
 let bTurn: string;
+let bTask: string;
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -26,6 +27,13 @@ beforeAll(async () => {
     b.id,
     async (tx) => (await claimTurn(tx, { conversationId: bConv, jobId: 'job', kind: 'message' }))!.turnId,
   );
+  bTask = (
+    await h.call(b.key, 'POST', '/v1/tasks', {
+      conversationId: bConv,
+      prompt: 'B secret task',
+      schedule: { kind: 'interval', value: '1h' },
+    })
+  ).json().id;
 });
 afterAll(() => h.close());
 
@@ -40,10 +48,19 @@ describe("tenant A's key with tenant B's ids", () => {
     ['DELETE', () => `/v1/api-keys/${bKeyId}`],
     ['GET', () => `/v1/conversations/${bConv}/turns`],
     ['GET', () => `/v1/turns/${bTurn}`],
+    ['POST', () => '/v1/tasks', () => ({ conversationId: bConv, prompt: 'injected', schedule: { kind: 'interval', value: '1h' } })],
+    ['GET', () => `/v1/tasks/${bTask}`],
+    ['PATCH', () => `/v1/tasks/${bTask}`, { prompt: 'hijacked' }],
+    ['DELETE', () => `/v1/tasks/${bTask}`],
+    ['POST', () => `/v1/tasks/${bTask}/pause`],
+    ['POST', () => `/v1/tasks/${bTask}/resume`],
+    ['POST', () => `/v1/tasks/${bTask}/run`],
+    ['GET', () => `/v1/tasks/${bTask}/runs`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
-    const res = await h.call(a.key, method, url(), body);
+    // a body naming B's ids is made when the probe runs, after they exist
+    const res = await h.call(a.key, method, url(), typeof body === 'function' ? body() : body);
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
@@ -57,6 +74,7 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(byExt.data).toEqual([]);
     const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
+    expect((await h.call(a.key, 'GET', '/v1/tasks')).json().data).toEqual([]);
   });
 
   it("left B's data untouched", async () => {
@@ -65,6 +83,8 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(msgs.map((m: { content: string }) => m.content)).toEqual(['B secret message']);
     const keys = (await h.call(b.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.find((k: { id: string }) => k.id === bKeyId).revokedAt).toBeNull();
+    expect((await h.call(b.key, 'GET', `/v1/tasks/${bTask}`)).json()).toMatchObject({ prompt: 'B secret task', status: 'active' });
+    expect((await h.call(b.key, 'GET', `/v1/tasks/${bTask}/runs`)).json().data).toEqual([]);
   });
 
   it('probes every tenant route that takes an id', async () => {
@@ -76,7 +96,7 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn)_[0-9a-z]{26}/, '{id}')}`,
+          .replace(/(conv|key|turn|task)_[0-9a-z]{26}/, '{id}')}`,
     );
     expect(served.length).toBeGreaterThan(4);
     for (const route of served) expect(probed).toContain(route);

@@ -19,7 +19,13 @@ export async function startApiHarness(
   overrides: Partial<
     Pick<
       ApiOptions,
-      'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'
+      | 'RATE_LIMIT_PER_MINUTE'
+      | 'BODY_LIMIT_BYTES'
+      | 'PROXY_PUBLIC_KEY'
+      | 'DEFAULT_MAX_API_KEYS'
+      | 'DEFAULT_MAX_CONVERSATIONS'
+      | 'DEFAULT_MAX_ACTIVE_TASKS'
+      | 'logger'
     >
   > = {},
 ) {
@@ -36,6 +42,8 @@ export async function startApiHarness(
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
     DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
+    DEFAULT_MAX_ACTIVE_TASKS: overrides.DEFAULT_MAX_ACTIVE_TASKS ?? 100,
+    DEFAULT_TASK_MIN_INTERVAL_SECONDS: 60,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -10,6 +10,7 @@ export {
   listTasks,
   pauseTask,
   resumeTask,
+  runTaskNow,
   type Task,
   type TaskLimits,
   type TaskRun,

@@ -115,6 +115,7 @@ async function checkActiveQuota(tx: TenantTx, limits: TaskLimits): Promise<void>
   const { rows } = await tx.client.query<{ n: number }>(`SELECT count(*)::int AS n FROM tasks WHERE status = $1`, [ACTIVE]);
   if (rows[0]!.n >= limits.maxActiveTasks) {
     throw new AppError('task_quota_exceeded', `a tenant may hold at most ${limits.maxActiveTasks} active tasks`, {
+      quota: 'maxActiveTasks',
       limit: limits.maxActiveTasks,
     });
   }
@@ -307,6 +308,28 @@ export async function startRun(
   await tx.client.query('UPDATE tasks SET last_run_at = $2, updated_at = now() WHERE id = $1', [taskId, scheduledFor]);
   const task = await moveTask(tx, queue, row, plan.next ? ACTIVE : COMPLETED, plan.next);
   return plan.fire ? { state: 'run', run: { runId, task, scheduledFor } } : { state: 'recorded' };
+}
+
+/**
+ * A run now, outside the schedule (the API's "run"): recorded at once with its job, so its job
+ * arrives to find it unfinished and runs it; the schedule's own next run is left as it was.
+ */
+export async function runTaskNow(
+  tx: TenantTx,
+  queue: TurnQueue,
+  taskId: string,
+  now = new Date(),
+): Promise<{ runId: string; scheduledFor: Date }> {
+  const row = await lockTask(tx, taskId);
+  if (row.status === CANCELLED) throw new AppError('conflict', 'the task is cancelled');
+  const runId = newId('taskRun');
+  await tx.client.query(`INSERT INTO task_runs (id, task_id, scheduled_for, reason) VALUES ($1, $2, $3, 'run on request')`, [
+    runId,
+    taskId,
+    now,
+  ]);
+  await sendRun(tx, queue, row, now);
+  return { runId, scheduledFor: now };
 }
 
 /** Records how a run ended; once: a run already finished is left as it was. */

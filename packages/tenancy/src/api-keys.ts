@@ -91,6 +91,9 @@ export interface ApiKeyPrincipal {
   maxConcurrentTurns: number | null;
   /** The tenant's own conversation quota, if it has one. */
   maxConversations: number | null;
+  /** The tenant's own scheduled-task limits, if it has them. */
+  maxActiveTasks: number | null;
+  taskMinIntervalSeconds: number | null;
 }
 
 /** Resolves a presented key to its tenant; null for unknown or revoked keys. */
@@ -103,6 +106,8 @@ export async function authenticateApiKey(db: ControlDb, key: string): Promise<Ap
       tenantStatus: tenants.status,
       maxConcurrentTurns: tenants.maxConcurrentTurns,
       maxConversations: tenants.maxConversations,
+      maxActiveTasks: tenants.maxActiveTasks,
+      taskMinIntervalSeconds: tenants.taskMinIntervalSeconds,
     })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))

@@ -15,6 +15,8 @@ declare module 'fastify' {
     apiKeyId: string;
     /** The tenant's own conversation quota, if it has one. */
     tenantMaxConversations: number | null;
+    /** The tenant's own scheduled-task limits (null: the API's defaults). */
+    tenantTaskLimits: { maxActiveTasks: number | null; minIntervalSeconds: number | null } | null;
   }
 }
 
@@ -32,6 +34,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');
   app.decorateRequest('apiKeyId', '');
   app.decorateRequest('tenantMaxConversations', null);
+  app.decorateRequest('tenantTaskLimits', null);
   app.addHook('onRequest', async (request) => {
     const principal = await app.apiKeyCache.authenticate(bearerToken(request));
     if (!principal) throw new AppError('unauthorized', 'unknown or revoked API key');
@@ -39,6 +42,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
     request.tenantId = principal.tenantId;
     request.apiKeyId = principal.keyId;
     request.tenantMaxConversations = principal.maxConversations;
+    request.tenantTaskLimits = { maxActiveTasks: principal.maxActiveTasks, minIntervalSeconds: principal.taskMinIntervalSeconds };
     request.log = request.log.child({ tenantId: principal.tenantId });
   });
 });
