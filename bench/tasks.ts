@@ -3,7 +3,7 @@
 // (p50/p99) and the model calls made; then what waiting tasks cost: the database's transactions
 // per second (pg_stat_database) with a worker running, 10 tasks waiting (the baseline) vs 10,000.
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConversation } from '@warren/conversations';
@@ -25,7 +25,9 @@ const limits = { ...DEFAULT_TASK_LIMITS, maxActiveTasks: 100_000 };
 const db = await benchDatabase();
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-tasks-'));
 chmodSync(dir, 0o711);
-const proxySocket = join(dir, 'proxy.sock');
+// the proxy socket's folder holds only the socket: every sandbox sees it
+mkdirSync(join(dir, 'proxy'), { mode: 0o711 });
+const proxySocket = join(dir, 'proxy', 'proxy.sock');
 const upstreamPort = await freePort();
 const services: ChildProcess[] = [
   startProgram('packages/fake-anthropic/src/main.ts', { PORT: String(upstreamPort) }),
