@@ -38,8 +38,9 @@ export type TaskTurnResult = 'answered' | 'skipped' | 'failed' | 'tenant-busy' |
  * Runs a task run's turn in the conversation's sandbox: claimed under the tenant's cap and the
  * conversation's lock, the pre-check and the model turn in one runner input, outputs written as
  * they arrive, and the end recorded with the run (`record`) in the turn's final transaction, so a
- * run is answered once: a redelivered job finds the turn ended and only records it (if a crash
- * came between). Throws TurnFailedError like runTurnJob, for the queue to retry.
+ * run is answered once: a redelivered job finds the turn live (another worker has it), resumes it
+ * (its worker died before any output), or closes it `worker_lost` (after output) and records
+ * that. Throws TurnFailedError like runTurnJob, for the queue to retry.
  */
 export async function runTaskTurn(deps: TurnJobDeps, run: TaskTurnRun, record: RecordTaskTurn): Promise<TaskTurnResult> {
   const held = deps.ownership ? await deps.ownership.takeForTurn(run.tenantId, run.conversationId) : () => {};
