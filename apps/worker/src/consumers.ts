@@ -10,7 +10,7 @@ import {
   TurnQueue,
   turnJobSchema,
 } from '@warren/queue';
-import { runTaskJob, type TaskJobDeps } from '@warren/tasks';
+import { abandonRun, runTaskJob, type TaskJobDeps } from '@warren/tasks';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
@@ -103,8 +103,10 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
     const data = turnJobSchema.parse(job.data);
     const { tenantId, conversationId } = data;
     if (data.kind === 'task') {
-      // its run stays unfinished (visible as `running` in the API); the turn's own attempts ran out or its workers kept dying
-      logger.error({ tenantId, conversationId, taskId: data.taskId, scheduledFor: data.scheduledFor }, 'task run dead-lettered');
+      const { taskId, scheduledFor } = data;
+      const closed = await withTenant(pool, tenantId, (tx) => abandonRun(tx, taskId, new Date(scheduledFor)));
+      if (closed === 'live') throw new Error('the task turn is still held by a worker; checking again later');
+      if (closed === 'closed') logger.warn({ tenantId, conversationId, taskId, scheduledFor }, 'dead-lettered task run marked failed');
       return;
     }
     const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, TURN_MAX_ATTEMPTS));

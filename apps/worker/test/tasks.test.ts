@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createConversation } from '@warren/conversations';
 import { withTenant } from '@warren/db';
-import { QUEUE_SCHEMA, TURN_QUEUE, TurnQueue } from '@warren/queue';
+import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_QUEUE, TurnQueue } from '@warren/queue';
 import { createTask, DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { provisionTenant } from '@warren/tenancy';
 import { type ModelStack, startModelStack } from '@warren/testkit';
@@ -175,6 +175,34 @@ describe('scheduled tasks', () => {
     expect(await runsOf(task.id)).toHaveLength(1);
     expect((await replies(id)).filter((m) => m.kind === 'task')).toHaveLength(1);
     expect(requestsWith('marker-duplicate')).toHaveLength(1);
+  });
+
+  it('a run whose job the queue gave up on is recorded failed, not left running', async () => {
+    const id = await conversation();
+    const task = await inTenant((tx) =>
+      createTask(tx, queue, id, { prompt: 'never due', schedule: { kind: 'interval', value: '30d' } }, DEFAULT_TASK_LIMITS),
+    );
+    // a run that was started and whose job then ran out of retries
+    const scheduledFor = new Date(Date.now() - 60_000);
+    await inTenant((tx) =>
+      tx.client.query(`INSERT INTO task_runs (id, task_id, scheduled_for) VALUES ('run_dead', $1, $2)`, [task.id, scheduledFor]),
+    );
+    const boss = new PgBoss({ connectionString: stack.db.url, schema: QUEUE_SCHEMA, supervise: false, schedule: false, migrate: false });
+    await boss.start();
+    try {
+      await boss.send(TURN_DEAD_LETTER_QUEUE, {
+        tenantId,
+        conversationId: id,
+        kind: 'task',
+        taskId: task.id,
+        scheduledFor: scheduledFor.toISOString(),
+      });
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+    expect(await finished(task.id)).toEqual([
+      expect.objectContaining({ status: 'failed', reason: expect.stringContaining('dead_lettered') }),
+    ]);
   });
 
   it('a worker SIGKILLed while a task turn runs: another worker answers the run, once', async () => {

@@ -2,6 +2,7 @@ export { runTaskJob, type TaskJobDeps, type TaskJobResult } from './run-task-job
 export { intervalMs, nextRunAfter, planRun, type Schedule, ScheduleError } from './schedule.ts';
 export { taskRequestHandler } from './task-requests.ts';
 export {
+  abandonRun,
   cancelTask,
   createTask,
   DEFAULT_TASK_LIMITS,

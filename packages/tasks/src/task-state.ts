@@ -2,6 +2,7 @@ import { AppError, newId, notFound } from '@warren/core';
 import { asAppRole, type TenantTx, tenantSchema } from '@warren/db';
 import type { TaskFields } from '@warren/ipc';
 import type { TurnQueue } from '@warren/queue';
+import { abandonTaskTurn } from '@warren/turns';
 import { checkSchedule, nextRunAfter, planRun, type Schedule, ScheduleError } from './schedule.ts';
 
 // The task and task-run state machine: every statement that moves a task or records a run lives
@@ -343,6 +344,22 @@ export async function finishRun(
       WHERE id = $1 AND finished_at IS NULL`,
     [runId, end.status, end.reason ?? null, end.turnId ?? null],
   );
+}
+
+/**
+ * The queue gave up on a run's job: the run, if still unfinished, is recorded failed with its
+ * turn — unless a live worker still runs that turn ('live': look again later).
+ */
+export async function abandonRun(tx: TenantTx, taskId: string, scheduledFor: Date): Promise<'closed' | 'live' | 'none'> {
+  const { rows } = await tx.client.query<{ id: string }>(
+    'SELECT id FROM task_runs WHERE task_id = $1 AND scheduled_for = $2 AND finished_at IS NULL FOR UPDATE',
+    [taskId, scheduledFor],
+  );
+  const run = rows[0];
+  if (!run) return 'none';
+  if ((await abandonTaskTurn(tx, run.id)) === 'live') return 'live';
+  await finishRun(tx, run.id, { status: 'failed', reason: 'dead_lettered: the queue gave up on this run' });
+  return 'closed';
 }
 
 export interface TaskRun {

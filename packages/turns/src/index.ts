@@ -15,6 +15,7 @@ export {
 } from './run-turn-job.ts';
 export { OWNER_LEASE_SECONDS, SandboxOwnership } from './sandbox-ownership.ts';
 export {
+  abandonTaskTurn,
   abandonTurns,
   addTurnUsage,
   type ClaimedTaskTurn,

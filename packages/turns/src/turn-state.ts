@@ -287,6 +287,23 @@ export async function claimTaskTurn(
 }
 
 /**
+ * The queue gave up on a task run's job: its open turn is marked failed (`dead_lettered`) unless
+ * a live worker still holds it ('live': look again later).
+ */
+export async function abandonTaskTurn(tx: TenantTx, taskRunId: string): Promise<'closed' | 'live' | 'none'> {
+  const { rows } = await tx.client.query<{ id: string; attempt: number; live: boolean }>(
+    `SELECT id, attempt, (status = $3 AND lease_expires_at > now() AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})) AS live
+       FROM turns WHERE task_run_id = $1 AND status IN ($2, $3) FOR UPDATE`,
+    [taskRunId, QUEUED, RUNNING],
+  );
+  const open = rows[0];
+  if (!open) return 'none';
+  if (open.live) return 'live';
+  await markFailed(tx, [open.id], { kind: 'dead_lettered', message: `the queue gave up on this turn after ${open.attempt} attempt(s)` });
+  return 'closed';
+}
+
+/**
  * Whether the tenant may start another turn: fewer than `cap` turns of its other conversations
  * hold a live lease under a live worker (its liveness lock held: a SIGKILLed worker's turns free
  * their slots at once, not when their leases lapse). A transaction advisory lock on the tenant
