@@ -1,4 +1,4 @@
-import { AppError } from '@warren/core';
+import { AppError, jsonTextProblem } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
 import type { IpcResponse, TaskRequest } from '@warren/ipc';
 import type { TurnQueue } from '@warren/queue';
@@ -12,6 +12,9 @@ import { cancelTask, createTask, listTasks, pauseTask, resumeTask, type Task, ty
 export function taskRequestHandler(pool: Pool, queue: TurnQueue, limitsOf: (tenantId: string) => Promise<TaskLimits>) {
   return async (scope: { tenantId: string; conversationId: string }, request: TaskRequest): Promise<Omit<IpcResponse, 'requestId'>> => {
     const { conversationId } = scope;
+    // the sandbox's strings reach Postgres: one it cannot store is the agent's error, not the host's
+    const unstorable = jsonTextProblem(request);
+    if (unstorable) return { ok: false, error: unstorable };
     const limits = await limitsOf(scope.tenantId);
     try {
       const result = await withTenant(pool, scope.tenantId, async (tx): Promise<unknown> => {
