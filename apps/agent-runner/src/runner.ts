@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { type EventWriter, eventWriter } from './ipc/events.ts';
 import { inputQueue } from './ipc/input-queue.ts';
 import type { Model } from './model.ts';
+import { runPrecheck } from './precheck.ts';
 import { type ProcessGroups, tools } from './tools/index.ts';
 import { runTurn, type TurnDeps } from './turn.ts';
 import { deliverable, failedTurn } from './turn-result.ts';
@@ -61,8 +62,40 @@ export async function runAgent(options: RunnerOptions): Promise<void> {
 
 async function runOneTurn(input: TurnInput, deps: TurnDeps, writeEvent: EventWriter): Promise<void> {
   await writeEvent({ type: 'turn_started', turnId: input.turnId, at: Date.now() });
-  const result = await runTurn(input, deps);
-  await writeEvent(deliverable(result, input.history));
+  if (!input.precheck) {
+    await writeEvent(deliverable(await runTurn(input, deps), input.history));
+    return;
+  }
+  const { workspace, processes } = deps.toolContext;
+  const precheck = await runPrecheck(input.precheck, { workspace, processes, outputBytes: input.limits.toolOutputBytes });
+  if (precheck.result.outcome !== 'woke') {
+    // no model call: the turn ends here, its history as it was
+    const usage = { inputTokens: 0, outputTokens: 0 };
+    const { turnId, history } = input;
+    await writeEvent({
+      type: 'turn_result',
+      turnId,
+      status: 'ok',
+      finalText: '',
+      history,
+      usage,
+      iterations: 0,
+      outputs: 0,
+      precheck: precheck.result,
+    });
+    return;
+  }
+  const result = await runTurn(withPrecheckData(input, precheck.data), deps);
+  await writeEvent(deliverable({ ...result, precheck: precheck.result }, input.history));
+}
+
+/** The script's `data` rides along with the task's prompt, in the turn's last new message. */
+function withPrecheckData(input: TurnInput, data: unknown): TurnInput {
+  if (data === undefined) return input;
+  const messages = [...input.newMessages];
+  const last = messages.pop()!;
+  messages.push({ ...last, content: `${last.content}\n\nThe pre-check script reported:\n${JSON.stringify(data, null, 2)}` });
+  return { ...input, newMessages: messages };
 }
 
 /** What can be saved from a refused input: its turn id, so the host hears back, and its history. */

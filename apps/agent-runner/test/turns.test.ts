@@ -41,6 +41,9 @@ describe('turns', () => {
       'send_message',
       'schedule_task',
       'list_tasks',
+      'update_task',
+      'pause_task',
+      'resume_task',
       'cancel_task',
     ]);
   });

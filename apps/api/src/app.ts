@@ -31,6 +31,7 @@ import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
 import { inboundHookRoutes } from './routes/inbound-hooks.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { skillRoutes } from './routes/skills.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { usageRoutes } from './routes/usage.ts';
 
@@ -50,6 +51,8 @@ export type ApiOptions = Pick<
   | 'HOOK_SECRET_KEY'
   | 'INBOUND_BODY_LIMIT_BYTES'
   | 'DEFAULT_MAX_INBOUND_HOOKS'
+  | 'DEFAULT_MAX_ACTIVE_TASKS'
+  | 'DEFAULT_TASK_MIN_INTERVAL_SECONDS'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -75,6 +78,11 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(turnRoutes, { pool: opts.pool });
   await app.register(assistantRoutes, { pool: opts.pool, defaultMaxAssistants: opts.DEFAULT_MAX_ASSISTANTS });
   await app.register(archiveRoutes, { pool: opts.pool });
+  await app.register(taskRoutes, {
+    pool: opts.pool,
+    turnQueue: opts.turnQueue,
+    defaultLimits: { maxActiveTasks: opts.DEFAULT_MAX_ACTIVE_TASKS, minIntervalSeconds: opts.DEFAULT_TASK_MIN_INTERVAL_SECONDS },
+  });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
   await app.register(skillRoutes, { pool: opts.pool, maxUploadBytes: opts.SKILL_UPLOAD_MAX_BYTES, maxSkills: opts.DEFAULT_MAX_SKILLS });

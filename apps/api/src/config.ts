@@ -1,4 +1,5 @@
 import { logLevel, parseEnv } from '@warren/core';
+import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { tenantLimitBounds } from '@warren/tenancy';
 import { z } from 'zod';
 
@@ -53,6 +54,19 @@ export const apiConfigSchema = z.object({
   /** The assistant quota for tenants without their own (`maxAssistants`). */
   DEFAULT_MAX_ASSISTANTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxAssistants.max).default(200),
   DEFAULT_MAX_INBOUND_HOOKS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxInboundHooks.max).default(20),
+  /** Scheduled-task limits for tenants without their own (`maxActiveTasks`, `taskMinIntervalSeconds`). */
+  DEFAULT_MAX_ACTIVE_TASKS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(tenantLimitBounds.maxActiveTasks.max)
+    .default(DEFAULT_TASK_LIMITS.maxActiveTasks),
+  DEFAULT_TASK_MIN_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(tenantLimitBounds.taskMinIntervalSeconds.max)
+    .default(DEFAULT_TASK_LIMITS.minIntervalSeconds),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

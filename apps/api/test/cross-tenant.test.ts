@@ -20,6 +20,7 @@ const bSkill = 'b-only-skill';
 let bAssistant: string;
 let bArchive: string;
 let bHook: { id: string; secret: string };
+let bTask: string;
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -50,6 +51,13 @@ beforeAll(async () => {
   bHook = (
     await h.call(b.key, 'POST', '/v1/inbound-hooks', { name: 'B only', conversation: { id: bConv }, text: { pointer: '/text' } })
   ).json();
+  bTask = (
+    await h.call(b.key, 'POST', '/v1/tasks', {
+      conversationId: bConv,
+      prompt: 'B secret task',
+      schedule: { kind: 'interval', value: '1h' },
+    })
+  ).json().id;
 });
 
 /** A Standard Webhooks delivery to `hookId`, signed with `secret`. */
@@ -92,10 +100,19 @@ describe("tenant A's key with tenant B's ids", () => {
     ['GET', () => `/v1/inbound-hooks/${bHook.id}`],
     ['PATCH', () => `/v1/inbound-hooks/${bHook.id}`, { text: { pointer: '/hijacked' } }],
     ['DELETE', () => `/v1/inbound-hooks/${bHook.id}`],
+    ['POST', () => '/v1/tasks', () => ({ conversationId: bConv, prompt: 'injected', schedule: { kind: 'interval', value: '1h' } })],
+    ['GET', () => `/v1/tasks/${bTask}`],
+    ['PATCH', () => `/v1/tasks/${bTask}`, { prompt: 'hijacked' }],
+    ['DELETE', () => `/v1/tasks/${bTask}`],
+    ['POST', () => `/v1/tasks/${bTask}/pause`],
+    ['POST', () => `/v1/tasks/${bTask}/resume`],
+    ['POST', () => `/v1/tasks/${bTask}/run`],
+    ['GET', () => `/v1/tasks/${bTask}/runs`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
-    const res = await h.call(a.key, method, url(), body);
+    // a body naming B's ids is made when the probe runs, after they exist
+    const res = await h.call(a.key, method, url(), typeof body === 'function' ? body() : body);
     expect(res.statusCode, res.body).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
@@ -160,6 +177,7 @@ describe("tenant A's key with tenant B's ids", () => {
     const forged = await deliver(bHook.id, aHook.secret, { text: 'forged' });
     expect(forged.statusCode).toBe(401);
     expect(forged.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect((await h.call(a.key, 'GET', '/v1/tasks')).json().data).toEqual([]);
   });
 
   it("left B's data untouched", async () => {
@@ -173,6 +191,8 @@ describe("tenant A's key with tenant B's ids", () => {
     expect((await h.call(b.key, 'GET', `/v1/inbound-hooks/${bHook.id}`)).json().text).toEqual({ pointer: '/text' });
     // and B's hook still delivers into B
     expect((await deliver(bHook.id, bHook.secret, { text: 'B hook works' })).statusCode).toBe(201);
+    expect((await h.call(b.key, 'GET', `/v1/tasks/${bTask}`)).json()).toMatchObject({ prompt: 'B secret task', status: 'active' });
+    expect((await h.call(b.key, 'GET', `/v1/tasks/${bTask}/runs`)).json().data).toEqual([]);
   });
 
   it('probes every tenant route that takes an id', async () => {
@@ -186,7 +206,7 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn|asst|arc|hook)_[0-9a-z]{26}/, '{id}')
+          .replace(/(conv|key|turn|asst|arc|hook|task)_[0-9a-z]{26}/, '{id}')
           .replace(/\/versions\/\d+$/, '/versions/{version}')
           .replace(bSkill, '{name}')}`,
     );

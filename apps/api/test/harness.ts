@@ -34,6 +34,7 @@ export async function startApiHarness(
       | 'DEFAULT_MAX_ASSISTANTS'
       | 'INBOUND_BODY_LIMIT_BYTES'
       | 'DEFAULT_MAX_INBOUND_HOOKS'
+      | 'DEFAULT_MAX_ACTIVE_TASKS'
       | 'logger'
     >
   > = {},
@@ -58,6 +59,8 @@ export async function startApiHarness(
     HOOK_SECRET_KEY: TEST_HOOK_SECRET_KEY,
     INBOUND_BODY_LIMIT_BYTES: overrides.INBOUND_BODY_LIMIT_BYTES ?? 256 * 1024,
     DEFAULT_MAX_INBOUND_HOOKS: overrides.DEFAULT_MAX_INBOUND_HOOKS ?? 20,
+    DEFAULT_MAX_ACTIVE_TASKS: overrides.DEFAULT_MAX_ACTIVE_TASKS ?? 100,
+    DEFAULT_TASK_MIN_INTERVAL_SECONDS: 60,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { logLevel, parseEnv } from '@warren/core';
+import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { z } from 'zod';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -55,6 +56,13 @@ export const workerConfigSchema = z.object({
   QUEUE_SUPERVISE_SECONDS: positive(5),
   /** How often this worker removes the sandbox folders of conversations deleted since (its own host's only). */
   WORKSPACE_SWEEP_SECONDS: positive(300),
+  /** A scheduled task's run that starts later than this after its time was missed (downtime): its task's missed-run policy applies. */
+  TASK_MISSED_AFTER_SECONDS: positive(300),
+  /** How long a task's pre-check script may run in the sandbox before it is killed (the run is then `precheck_failed`). */
+  TASK_PRECHECK_TIMEOUT_MS: positive(30_000),
+  /** Tasks a tenant without its own limits may hold active, and the shortest time between two runs of one task. */
+  TASK_MAX_ACTIVE: positive(DEFAULT_TASK_LIMITS.maxActiveTasks),
+  TASK_MIN_INTERVAL_SECONDS: positive(DEFAULT_TASK_LIMITS.minIntervalSeconds),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
   /** Where this worker serves Prometheus /metrics; port 0 picks a free one (logged at start). */

@@ -10,6 +10,7 @@ import {
   TurnQueue,
   turnJobSchema,
 } from '@warren/queue';
+import { abandonRun, runTaskJob, type TaskJobDeps, type TaskJobResult } from '@warren/tasks';
 import type { TenantTurnSettings } from '@warren/tenancy';
 import { abandonTurns, enforceRetention, type OutputLimits, runTurnJob, type TurnJobDeps, type TurnJobResult } from '@warren/turns';
 import type { JobWithMetadata, PgBoss } from 'pg-boss';
@@ -26,7 +27,9 @@ export interface ConsumerOptions {
   defaultOutputLimits: OutputLimits;
   pollSeconds: number;
   /** Told how each job that ran a turn ended ('error': it threw) and how long it took (for metrics). */
-  onTurnJob?: (outcome: TurnJobResult | 'error', seconds: number) => void;
+  onTurnJob?: (outcome: TurnJobResult | TaskJobResult | 'error', seconds: number) => void;
+  /** Scheduled tasks' runs (`task` jobs of the same queue). */
+  tasks: Omit<TaskJobDeps, 'turns' | 'queue'>;
 }
 
 /**
@@ -53,9 +56,8 @@ export async function consumeTurns(
     }
     const started = performance.now();
     const seconds = () => (performance.now() - started) / 1000;
-    const result = await runTurnJob(deps, {
+    const run = {
       id: job.id,
-      data,
       tenantCap: tenant.maxConcurrentTurns ?? options.defaultTenantCap,
       outputLimits: {
         maxOutputs: tenant.turnMaxOutputs ?? options.defaultOutputLimits.maxOutputs,
@@ -63,15 +65,21 @@ export async function consumeTurns(
       },
       sandboxLimits: { workspaceBytes: tenant.workspaceBytes ?? undefined, cpuPercent: tenant.sandboxCpuPercent ?? undefined },
       signal: job.signal,
-    }).catch((err: unknown) => {
+    };
+    const result = await (data.kind === 'task'
+      ? runTaskJob({ ...options.tasks, turns: deps, queue }, { ...run, data })
+      : runTurnJob(deps, { ...run, data })
+    ).catch((err: unknown) => {
       options.onTurnJob?.('error', seconds());
       throw err; // pg-boss retries the job; its failure is logged where the job fails
     });
     options.onTurnJob?.(result, seconds());
-    // The tenant is at its cap, or another worker holds the conversation's sandbox: look again
-    // shortly. Sent before this job completes, so a crash in between leaves a duplicate
-    // (harmless: it finds nothing to do), never a lost turn.
-    if (result === 'tenant-busy' || result === 'owned-elsewhere') await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
+    // The tenant is at its cap, another turn runs in the conversation, or another worker holds
+    // its sandbox: look again shortly. Sent before this job completes, so a crash in between
+    // leaves a duplicate (harmless: it finds nothing to do, or the run already recorded), never
+    // a lost turn.
+    if (result === 'tenant-busy' || result === 'conversation-busy' || result === 'owned-elsewhere')
+      await queue.enqueueLater(data, TENANT_BUSY_RETRY_SECONDS);
   };
   return startFetchLoops(
     boss,
@@ -102,6 +110,13 @@ export async function consumeDeadTurns(boss: PgBoss, pool: Pool, logger: Logger)
     if (!job) return;
     const data = turnJobSchema.parse(job.data);
     const { tenantId, conversationId } = data;
+    if (data.kind === 'task') {
+      const { taskId, scheduledFor } = data;
+      const closed = await withTenant(pool, tenantId, (tx) => abandonRun(tx, taskId, new Date(scheduledFor)));
+      if (closed === 'live') throw new Error('the task turn is still held by a worker; checking again later');
+      if (closed === 'closed') logger.warn({ tenantId, conversationId, taskId, scheduledFor }, 'dead-lettered task run marked failed');
+      return;
+    }
     const result = await withTenant(pool, tenantId, (tx) => abandonTurns(tx, conversationId, TURN_MAX_ATTEMPTS));
     if (result === 'live') throw new Error('the turn is still held by a worker; checking again later');
     if (result === 'retry') await queue.enqueueLater(data, DEAD_TURN_RETRY_SECONDS);

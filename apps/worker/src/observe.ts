@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { Logger } from '@warren/core';
 import { controlDb, type Pool, writeWorkerHeartbeat } from '@warren/db';
+import type { TaskJobResult } from '@warren/tasks';
 import type { TurnJobResult } from '@warren/turns';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -9,7 +10,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 const HEARTBEAT_MS = 5_000;
 
 export interface WorkerObserver {
-  onTurnJob(outcome: TurnJobResult | 'error', seconds: number): void;
+  onTurnJob(outcome: TurnJobResult | TaskJobResult | 'error', seconds: number): void;
   stop(): Promise<void>;
 }
 

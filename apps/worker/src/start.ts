@@ -5,8 +5,9 @@ import { prepareRunner } from '@warren/agent-runner';
 import type { Logger } from '@warren/core';
 import { mintTurnToken } from '@warren/credentials';
 import { checkServerVersion, createPool, retryWhileUnreachable } from '@warren/db';
-import { logBossErrors, QUEUE_SCHEMA, startBoss } from '@warren/queue';
+import { logBossErrors, QUEUE_SCHEMA, startBoss, TurnQueue } from '@warren/queue';
 import { BwrapDriver, SandboxPool } from '@warren/sandbox';
+import { taskRequestHandler } from '@warren/tasks';
 import { TenantTurnSettings } from '@warren/tenancy';
 import { DeletedConversationSweep, DurableWorkspaces, SandboxOwnership, WorkerLiveness } from '@warren/turns';
 import { PgBoss } from 'pg-boss';
@@ -78,6 +79,15 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   // Started while Postgres is down, a worker waits for it; after that pg-boss's pool, Warren's pool
   // and the LISTEN connections each reconnect by themselves.
   await startBoss(boss, logger);
+  const tenants = new TenantTurnSettings(pool);
+  await tenants.listen();
+  const taskLimits = async (tenantId: string) => {
+    const tenant = await tenants.get(tenantId);
+    return {
+      maxActiveTasks: tenant?.maxActiveTasks ?? config.TASK_MAX_ACTIVE,
+      minIntervalSeconds: tenant?.taskMinIntervalSeconds ?? config.TASK_MIN_INTERVAL_SECONDS,
+    };
+  };
   const deps = {
     pool,
     sandboxes,
@@ -99,6 +109,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     workerId,
     ownership,
     workspaces,
+    taskRequests: taskRequestHandler(pool, TurnQueue.over(boss), taskLimits),
     logger,
   };
   const observer = await observeWorker({
@@ -109,14 +120,13 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     metricsPort: config.METRICS_PORT,
     logger,
   });
-  const tenants = new TenantTurnSettings(pool);
-  await tenants.listen();
   const turns = await consumeTurns(boss, deps, tenants, {
     concurrency: config.WORKER_CONCURRENCY,
     defaultTenantCap: config.TENANT_CONCURRENCY,
     defaultOutputLimits: { maxOutputs: config.TURN_MAX_OUTPUTS, maxOutputBytes: config.TURN_MAX_OUTPUT_BYTES },
     pollSeconds: config.QUEUE_POLL_SECONDS,
     onTurnJob: observer.onTurnJob,
+    tasks: { missedAfterMs: config.TASK_MISSED_AFTER_SECONDS * 1000, precheckTimeoutMs: config.TASK_PRECHECK_TIMEOUT_MS },
   });
   await consumeDeadTurns(boss, pool, logger);
   await consumeRetention(boss, pool, logger);

@@ -1,6 +1,7 @@
 import { appendUserMessage, createConversation, deleteConversation } from '@warren/conversations';
-import { asAppRole, controlDb, withTenant } from '@warren/db';
+import { controlDb, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE, TURN_MAX_ATTEMPTS, TURN_QUEUE, TurnQueue } from '@warren/queue';
+import { createTask, DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { provisionTenant, setTenantStatus } from '@warren/tenancy';
 import { type ModelStack, startModelStack } from '@warren/testkit';
 import { ingestMessage } from '@warren/turns';
@@ -209,11 +210,12 @@ describe('worker scheduling', () => {
   it('runs a task turn before message turns queued earlier', async () => {
     const t = await tenantWith(4);
     for (const id of t.ids.slice(0, 3)) await post(t.tenantId, id, 'a message turn');
-    // a task turn as the scheduler sends it: the task's prompt stored, then a `task` job
-    await withTenant(stack.db.pool, t.tenantId, async (tx) => {
-      await appendUserMessage(tx, t.ids[3]!, { content: 'the task prompt' });
-      await asAppRole(tx, () => queue.enqueue(tx.client, { tenantId: t.tenantId, conversationId: t.ids[3]!, kind: 'task' }));
-    });
+    // a scheduled task, due before the worker starts
+    const due = new Date(Date.now() + 500).toISOString();
+    await withTenant(stack.db.pool, t.tenantId, (tx) =>
+      createTask(tx, queue, t.ids[3]!, { prompt: 'the task prompt', schedule: { kind: 'once', value: due } }, DEFAULT_TASK_LIMITS),
+    );
+    await new Promise((r) => setTimeout(r, 600));
     const worker = startWorker({ WORKER_CONCURRENCY: '1' });
     try {
       const done = await eventually(

@@ -17,6 +17,7 @@ export const problemKinds = {
   conversation_quota_exceeded: { status: 409, title: 'Conversation quota reached' },
   assistant_quota_exceeded: { status: 409, title: 'Assistant quota reached' },
   inbound_hook_quota_exceeded: { status: 409, title: 'Inbound hook quota reached' },
+  task_quota_exceeded: { status: 409, title: 'Active task quota reached' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   uri_too_long: { status: 414, title: 'URI too long' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },

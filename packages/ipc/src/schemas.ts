@@ -48,6 +48,11 @@ export const turnInputSchema = z.strictObject({
   contextTokens: z.number().int().nonnegative().max(100_000_000).optional(),
   /** This turn attempt's credential for the credential proxy: the runner's API key for the turn's model calls only. */
   proxyToken: z.string().min(1).max(1024),
+  /**
+   * A scheduled task's pre-check: a bash script run first, with the bash tool's isolation and
+   * output cap; only a last stdout line `{"wakeAgent": true, …}` lets the turn call the model.
+   */
+  precheck: z.strictObject({ script: text(20_000).min(1), timeoutMs: z.number().int().min(100).max(600_000) }).optional(),
 });
 export type TurnInput = z.infer<typeof turnInputSchema>;
 
@@ -55,6 +60,16 @@ export const usageSchema = z.strictObject({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
 });
+
+/** What a pre-check script prints as its last line of stdout. */
+export const precheckOutputSchema = z.strictObject({ wakeAgent: z.boolean(), data: z.unknown().optional() });
+
+/** How a turn's pre-check went: `woke` ran the turn; the others made no model call. */
+export const precheckResultSchema = z.strictObject({
+  outcome: z.enum(['woke', 'skipped', 'precheck_failed']),
+  reason: text(2_000).optional(),
+});
+export type PrecheckResult = z.infer<typeof precheckResultSchema>;
 
 /** runner → host, in `events/`. */
 export const runnerEventSchema = z.discriminatedUnion('type', [
@@ -85,6 +100,7 @@ export const runnerEventSchema = z.discriminatedUnion('type', [
         contextTokens: z.number().int().nonnegative().max(100_000_000),
       })
       .optional(),
+    precheck: precheckResultSchema.optional(),
   }),
 ]);
 export type RunnerEvent = z.infer<typeof runnerEventSchema>;
@@ -104,20 +120,31 @@ export type OutboundMessage = z.infer<typeof outboundMessageSchema>;
 
 const scope = { requestId: id, turnId: id, tenantId: id, conversationId: id };
 
+/** A task's schedule: its value's format per kind; cron is read in `timezone` (IANA). */
+export const taskScheduleSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('cron'), value: z.string().min(1).max(100), timezone: z.string().min(1).max(64).optional() }),
+  z.strictObject({ kind: z.literal('interval'), value: z.string().regex(/^\d{1,9}(s|m|h|d)$/) }),
+  z.strictObject({ kind: z.literal('once'), value: z.iso.datetime({ offset: true }) }),
+]);
+export type TaskSchedule = z.infer<typeof taskScheduleSchema>;
+
+/** What a task is made of, as the agent's tools and the API set it. */
+export const taskFieldsSchema = z.strictObject({
+  prompt: text(20_000).min(1),
+  schedule: taskScheduleSchema,
+  precheckScript: text(20_000).min(1).nullable().optional(),
+  context: z.enum(['conversation', 'isolated']).optional(),
+  missedPolicy: z.enum(['skip', 'run-once']).optional(),
+});
+export type TaskFields = z.infer<typeof taskFieldsSchema>;
+
 /** runner → host, in `tasks/`. The host decides and answers in `responses/<requestId>.json`. */
 export const taskRequestSchema = z.discriminatedUnion('type', [
-  z.strictObject({
-    type: z.literal('schedule_task'),
-    ...scope,
-    prompt: text(20_000).min(1),
-    schedule: z.discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('cron'), value: z.string().min(1).max(100) }),
-      z.strictObject({ kind: z.literal('interval'), value: z.string().regex(/^\d+(s|m|h|d)$/) }),
-      z.strictObject({ kind: z.literal('once'), value: z.iso.datetime() }),
-    ]),
-    precheckScript: text(20_000).optional(),
-  }),
+  z.strictObject({ type: z.literal('schedule_task'), ...scope, ...taskFieldsSchema.shape }),
   z.strictObject({ type: z.literal('list_tasks'), ...scope }),
+  z.strictObject({ type: z.literal('update_task'), ...scope, taskId: id, ...taskFieldsSchema.partial().shape }),
+  z.strictObject({ type: z.literal('pause_task'), ...scope, taskId: id }),
+  z.strictObject({ type: z.literal('resume_task'), ...scope, taskId: id }),
   z.strictObject({ type: z.literal('cancel_task'), ...scope, taskId: id }),
 ]);
 export type TaskRequest = z.infer<typeof taskRequestSchema>;

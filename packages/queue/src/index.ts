@@ -8,6 +8,7 @@ export { startBoss } from './start-boss.ts';
 export {
   createTurnQueues,
   MAX_TENANT_TURN_CAP,
+  type TaskRunJob,
   TURN_DEAD_LETTER_QUEUE,
   TURN_MAX_ATTEMPTS,
   TURN_QUEUE,

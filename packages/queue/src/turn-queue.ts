@@ -12,13 +12,22 @@ export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
 /** NOTIFYed in the sending transaction when a turn job can start now. */
 export const TURN_READY_CHANNEL = 'warren_turn_ready';
 
-/** What a `turn` job carries: which conversation to look at. The database holds everything else. */
-export const turnJobSchema = z.strictObject({
-  tenantId: z.string(),
-  conversationId: z.string(),
-  kind: z.enum(['message', 'task']),
-});
+/**
+ * What a `turn` job carries: which conversation to look at, and for a scheduled task's run which
+ * task and which of its times. The database holds everything else.
+ */
+export const turnJobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ tenantId: z.string(), conversationId: z.string(), kind: z.literal('message') }),
+  z.strictObject({
+    tenantId: z.string(),
+    conversationId: z.string(),
+    kind: z.literal('task'),
+    taskId: z.string(),
+    scheduledFor: z.iso.datetime(),
+  }),
+]);
 export type TurnJob = z.infer<typeof turnJobSchema>;
+export type TaskRunJob = Extract<TurnJob, { kind: 'task' }>;
 
 /** Retries of a turn that fails before any output; after the last, the job is dead-lettered. */
 const TURN_RETRY_LIMIT = 5;
@@ -60,7 +69,12 @@ const PRIORITY = { task: 10, message: 0 } as const;
 /** The highest per-tenant turn cap ops may set (enforced when a turn is claimed, not by the queue). */
 export const MAX_TENANT_TURN_CAP = 256;
 
-const sendOptions = (job: TurnJob) => ({ singletonKey: job.conversationId, priority: PRIORITY[job.kind] });
+// A task run is keyed by (task, time), not by conversation: a run deferred for next week must not
+// hold back the conversation's message turns, and two runs of one time coalesce.
+const sendOptions = (job: TurnJob) => ({
+  singletonKey: job.kind === 'task' ? `task:${job.taskId}@${job.scheduledFor}` : job.conversationId,
+  priority: PRIORITY[job.kind],
+});
 
 /**
  * Sends `turn` jobs through the caller's transaction, so a job exists exactly when the message
@@ -119,6 +133,21 @@ export class TurnQueue {
     });
     if (id) await client.query(`SELECT pg_notify('${TURN_READY_CHANNEL}', '')`);
     return id;
+  }
+
+  /**
+   * Sends a task's run through the caller's transaction, deferred to its scheduled time: the run
+   * exists exactly when the task (or its previous run) was committed. Waiting jobs cost nothing
+   * but their rows: workers poll the queue at the same rate however many wait. (pg-boss keeps a
+   * deferred job for its retention counted from its start, so one due in a year is kept.)
+   */
+  async scheduleRun(client: PoolClient, job: TaskRunJob): Promise<string | null> {
+    await this.ready;
+    return this.boss.send(TURN_QUEUE, job, {
+      ...sendOptions(job),
+      startAfter: new Date(job.scheduledFor),
+      db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
+    });
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */

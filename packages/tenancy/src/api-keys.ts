@@ -91,7 +91,19 @@ export interface ApiKeyPrincipal {
   maxConversations: number | null;
   /** The tenant's own assistant quota, if it has one. */
   maxAssistants: number | null;
+  /** The tenant's own scheduled-task limits, if it has them. */
+  maxActiveTasks: number | null;
+  taskMinIntervalSeconds: number | null;
 }
+
+/** The tenant's columns a principal carries (its status and own limits), selected alike for keys and dashboard sessions. */
+export const tenantPrincipalColumns = {
+  tenantStatus: tenants.status,
+  maxConversations: tenants.maxConversations,
+  maxAssistants: tenants.maxAssistants,
+  maxActiveTasks: tenants.maxActiveTasks,
+  taskMinIntervalSeconds: tenants.taskMinIntervalSeconds,
+};
 
 /** Resolves a presented key to its tenant; null for unknown or revoked keys. */
 export async function authenticateApiKey(db: ControlDb, key: string): Promise<ApiKeyPrincipal | null> {
@@ -100,9 +112,7 @@ export async function authenticateApiKey(db: ControlDb, key: string): Promise<Ap
     .select({
       keyId: apiKeys.id,
       tenantId: apiKeys.tenantId,
-      tenantStatus: tenants.status,
-      maxConversations: tenants.maxConversations,
-      maxAssistants: tenants.maxAssistants,
+      ...tenantPrincipalColumns,
     })
     .from(apiKeys)
     .innerJoin(tenants, eq(tenants.id, apiKeys.tenantId))

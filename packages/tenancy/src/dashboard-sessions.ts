@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { newId } from '@warren/core';
 import { type ControlDb, controlSchema } from '@warren/db';
 import { and, desc, eq, gt, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
-import type { ApiKeyPrincipal } from './api-keys.ts';
+import { type ApiKeyPrincipal, tenantPrincipalColumns } from './api-keys.ts';
 
 const { dashboardSessions, apiKeys, tenants } = controlSchema;
 
@@ -72,9 +72,7 @@ export async function findSession(db: ControlDb, token: string): Promise<Session
       expiresAt: dashboardSessions.expiresAt,
       keyId: apiKeys.id,
       keyRevokedAt: apiKeys.revokedAt,
-      tenantStatus: tenants.status,
-      maxConversations: tenants.maxConversations,
-      maxAssistants: tenants.maxAssistants,
+      ...tenantPrincipalColumns,
     })
     .from(dashboardSessions)
     .leftJoin(apiKeys, eq(apiKeys.id, dashboardSessions.apiKeyId))
@@ -89,15 +87,9 @@ export async function findSession(db: ControlDb, token: string): Promise<Session
     );
   if (!row) return null;
   if (row.tenantId === null) return { kind: 'ops', expiresAt: row.expiresAt };
-  return {
-    kind: 'tenant',
-    expiresAt: row.expiresAt,
-    keyId: row.keyId!,
-    tenantId: row.tenantId,
-    tenantStatus: row.tenantStatus!,
-    maxConversations: row.maxConversations,
-    maxAssistants: row.maxAssistants,
-  };
+  // a tenant session's key and tenant rows exist (inner in effect: the foreign keys and the where above)
+  const { keyRevokedAt: _revoked, ...principal } = row;
+  return { ...principal, kind: 'tenant', keyId: row.keyId!, tenantId: row.tenantId, tenantStatus: row.tenantStatus! };
 }
 
 /** Signs out: the token is refused from now on. */

@@ -23,4 +23,6 @@ export const tenantLimitBounds = {
   retainMessagesDays: { min: 1, max: 36_500, about: 'days answered messages are kept (default: kept)' },
   retainTurnsDays: { min: 1, max: 36_500, about: 'days finished turns are kept (default: kept)' },
   retainArchivesDays: { min: 1, max: 36_500, about: 'days pre-compaction archives are kept (default: kept)' },
+  maxActiveTasks: { min: 0, max: 1_000_000, about: 'scheduled tasks the tenant may hold active' },
+  taskMinIntervalSeconds: { min: 1, max: 86_400 * 365, about: 'shortest time between two runs of one scheduled task' },
 } as const satisfies Record<keyof TenantLimits, { min: number; max: number; about: string }>;

@@ -4,7 +4,14 @@ import { getTenant, type Tenant } from './tenants.ts';
 
 export type TurnSettings = Pick<
   Tenant,
-  'status' | 'maxConcurrentTurns' | 'workspaceBytes' | 'turnMaxOutputs' | 'turnMaxOutputBytes' | 'sandboxCpuPercent'
+  | 'status'
+  | 'maxConcurrentTurns'
+  | 'workspaceBytes'
+  | 'turnMaxOutputs'
+  | 'turnMaxOutputBytes'
+  | 'sandboxCpuPercent'
+  | 'maxActiveTasks'
+  | 'taskMinIntervalSeconds'
 >;
 
 /** What workers need to know of a tenant before running its turns, cached like API keys. */
@@ -26,7 +33,17 @@ export class TenantTurnSettings {
       const tenant = await getTenant(controlDb(this.pool), tenantId);
       if (!tenant) return null;
       const { status, maxConcurrentTurns, workspaceBytes, turnMaxOutputs, turnMaxOutputBytes, sandboxCpuPercent } = tenant;
-      return { status, maxConcurrentTurns, workspaceBytes, turnMaxOutputs, turnMaxOutputBytes, sandboxCpuPercent };
+      const { maxActiveTasks, taskMinIntervalSeconds } = tenant;
+      return {
+        status,
+        maxConcurrentTurns,
+        workspaceBytes,
+        turnMaxOutputs,
+        turnMaxOutputBytes,
+        sandboxCpuPercent,
+        maxActiveTasks,
+        taskMinIntervalSeconds,
+      };
     });
   }
 

@@ -33,6 +33,8 @@ export interface TenantLimits {
   retainMessagesDays: number | null;
   retainTurnsDays: number | null;
   retainArchivesDays: number | null;
+  maxActiveTasks: number | null;
+  taskMinIntervalSeconds: number | null;
 }
 
 export const tenantLimitKeys = [
@@ -50,6 +52,8 @@ export const tenantLimitKeys = [
   'retainMessagesDays',
   'retainTurnsDays',
   'retainArchivesDays',
+  'maxActiveTasks',
+  'taskMinIntervalSeconds',
 ] as const satisfies readonly (keyof TenantLimits)[];
 
 export interface ProvisionedTenant {

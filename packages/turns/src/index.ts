@@ -4,13 +4,25 @@ export { getTurn, listDeadTurns, listTurns, type Turn } from './list-turns.ts';
 export { type OutputLimits, OutputQuota, OutputQuotaExceeded } from './output-quota.ts';
 export { takeOwnership } from './owner-state.ts';
 export { applyRetention, enforceRetention, type RetentionDays } from './retention.ts';
-export { runTurnJob, TurnFailedError, type TurnJobDeps, type TurnJobResult, type TurnJobRun } from './run-turn-job.ts';
+export { type RecordTaskTurn, runTaskTurn, type TaskTurnEnd, type TaskTurnResult, type TaskTurnRun } from './run-task-turn.ts';
+export {
+  runTurnJob,
+  type TaskRequestHandler,
+  TurnFailedError,
+  type TurnJobDeps,
+  type TurnJobResult,
+  type TurnJobRun,
+} from './run-turn-job.ts';
 export { OWNER_LEASE_SECONDS, SandboxOwnership } from './sandbox-ownership.ts';
 export {
+  abandonTaskTurn,
   abandonTurns,
   addTurnUsage,
+  type ClaimedTaskTurn,
   type ClaimedTurn,
+  claimTaskTurn,
   claimTurn,
+  commitTaskTurn,
   commitTurn,
   type FailureOutcome,
   FencedOutError,

@@ -1,7 +1,7 @@
 import { type AssistantVersion, writeArchive } from '@warren/conversations';
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import { sandboxPaths, type TurnInput } from '@warren/ipc';
+import { type IpcResponse, sandboxPaths, type TaskRequest, type TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
 import { latestSkillVersions, skillArchive, skillFolder } from '@warren/skills';
@@ -15,6 +15,7 @@ import {
   commitTurn,
   FencedOutError,
   failTurn,
+  otherTurnRuns,
   recordOutput,
   renewLease,
   TURN_LEASE_SECONDS,
@@ -42,8 +43,15 @@ export interface TurnJobDeps {
   ownership?: SandboxOwnership;
   /** The workspace's durable copy, saved with the commit of a turn that changed it. */
   workspaces?: DurableWorkspaces;
+  /** Answers the agent's task tools (schedule_task, …) for the turn's conversation. */
+  taskRequests?: TaskRequestHandler;
   logger: Logger;
 }
+
+export type TaskRequestHandler = (
+  scope: { tenantId: string; conversationId: string },
+  request: TaskRequest,
+) => Promise<Omit<IpcResponse, 'requestId'>>;
 
 export interface TurnJobRun {
   id: string;
@@ -66,8 +74,8 @@ export class TurnFailedError extends Error {
   override name = 'TurnFailedError';
 }
 
-/** The system prompt of conversations without an assistant. */
-const defaultSystemPrompt = (assistantName: string) =>
+/** The system prompt of conversations without an assistant (and of scheduled tasks' turns). */
+export const defaultSystemPrompt = (assistantName: string) =>
   [
     `You are ${assistantName}, an assistant taking part in a conversation.`,
     'You have a private workspace with bash and file tools; it persists between turns.',
@@ -75,7 +83,7 @@ const defaultSystemPrompt = (assistantName: string) =>
     'Wrap reasoning the people in the conversation should not see in <internal>…</internal>.',
   ].join('\n');
 
-export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy' | 'owned-elsewhere';
+export type TurnJobResult = 'answered' | 'nothing-to-do' | 'failed' | 'tenant-busy' | 'conversation-busy' | 'owned-elsewhere';
 
 /**
  * One `turn` job, from database state only: claim the conversation's turn (unless its tenant is
@@ -96,16 +104,18 @@ export async function runTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<Tu
 }
 
 async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJobResult> {
-  const { tenantId, conversationId, kind } = job.data;
+  const { tenantId, conversationId } = job.data;
   const log = deps.logger.child({ tenantId, conversationId, jobId: job.id });
   const tenant = <T>(fn: Parameters<typeof withTenant<T>>[2]) => withTenant(deps.pool, tenantId, fn);
 
   const claimed = await tenant(async (tx) => {
     if (!(await tenantHasFreeSlot(tx, conversationId, job.tenantCap))) return 'tenant-busy';
-    const turn = await claimTurn(tx, { conversationId, jobId: job.id, kind, workerId: deps.workerId });
+    // a scheduled task's turn runs in the conversation: this turn waits for it
+    if (await otherTurnRuns(tx, conversationId, null)) return 'conversation-busy';
+    const turn = await claimTurn(tx, { conversationId, jobId: job.id, kind: 'message', workerId: deps.workerId });
     return turn && { turn, assistant: await assistantForTurn(tx, turn) };
   });
-  if (claimed === 'tenant-busy') return claimed;
+  if (claimed === 'tenant-busy' || claimed === 'conversation-busy') return claimed;
   if (!claimed) return 'nothing-to-do';
   const { turn, assistant } = claimed;
   const turnLog = log.child({ turnId: turn.turnId, attempt: turn.attempt });
@@ -127,6 +137,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
           quota.take(message.text);
           await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
         },
+        onTaskRequest: deps.taskRequests && ((request) => deps.taskRequests!({ tenantId, conversationId }, request)),
       });
     } finally {
       deps.sandboxes.release(sandbox);
@@ -174,7 +185,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
  * Renews the turn's lease while it runs. When a renewal finds the turn taken over, `lost` aborts
  * the sandbox turn at once instead of letting it run to a commit that the fence would refuse.
  */
-function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
+export function keepLease(turn: TurnLease, tenant: <T>(fn: Parameters<typeof withTenant<T>>[2]) => Promise<T>, log: Logger) {
   const lost = new AbortController();
   const timer = setInterval(
     () => {
@@ -247,12 +258,12 @@ function turnInput(
   };
 }
 
-class RunnerError extends Error {
+export class RunnerError extends Error {
   override name = 'RunnerError';
 }
 
 /** What the API shows of a failure: its kind, and the error's own sentence. */
-function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
+export function turnError(err: Error, timedOutAfterMs: number | null): TurnError {
   if (timedOutAfterMs !== null) return { kind: 'timeout', message: `the turn ran longer than its limit of ${timedOutAfterMs / 1000} s` };
   if (err instanceof OutputQuotaExceeded) return { kind: 'output_quota', message: err.message };
   if (err instanceof WorkspaceQuotaExceeded) return { kind: 'workspace_quota', message: err.message };

@@ -11,7 +11,9 @@ import { workerIsAlive } from './worker-liveness.ts';
 //     fail (before   ▼  │ claim (next attempt)
 //     output) ──▶ queued ──abandon / last attempt──▶ failed
 //
-// and a conversation's cursors `(processed_seq, seen_seq]` are the range some turn owns. Every
+// and a conversation's cursors `(processed_seq, seen_seq]` are the range some turn owns. A task
+// turn (tied to a task run, `task_run_id`) moves the same way but covers no seqs, and one turn of
+// either kind runs in a conversation at a time (both claims hold the cursor's row lock). Every
 // write by a worker is fenced by `(turn id, attempt)`: a worker whose turn was taken over
 // writes nothing.
 
@@ -105,7 +107,7 @@ async function markFailed(tx: TenantTx, turnIds: string[], error: TurnError): Pr
  */
 export async function claimTurn(
   tx: TenantTx,
-  job: { conversationId: string; jobId: string; kind: 'message' | 'task'; workerId?: string },
+  job: { conversationId: string; jobId: string; kind: 'message'; workerId?: string },
 ): Promise<ClaimedTurn | null> {
   const q = tx.client;
   const { rows: cursorRows } = await q.query<{ processed_seq: string; last_seq: string; assistant_name: string }>(
@@ -119,7 +121,7 @@ export async function claimTurn(
   let processed = Number(cursor.processed_seq);
 
   const { rows: open } = await q.query<{ id: string; attempt: number; output_sent: boolean; to_seq: string }>(
-    `SELECT id, attempt, output_sent, to_seq FROM turns WHERE conversation_id = $1 AND status IN ($2, $3) FOR UPDATE`,
+    `SELECT id, attempt, output_sent, to_seq FROM turns WHERE conversation_id = $1 AND status IN ($2, $3) AND task_run_id IS NULL FOR UPDATE`,
     [job.conversationId, QUEUED, RUNNING],
   );
   const interrupted = open.filter((t) => t.output_sent);
@@ -179,6 +181,130 @@ export async function claimTurn(
     contextTokens: session[0]?.context_tokens ?? 0,
     assistantName: cursor.assistant_name,
   };
+}
+
+/**
+ * Whether a turn other than `taskRunId`'s (null: a task turn, for a message claim) runs in the
+ * conversation under a live lease and a live worker. Takes the cursor's row lock, which both
+ * claims hold, so a message turn and a task turn never start side by side; ask it in the
+ * claim's transaction.
+ */
+export async function otherTurnRuns(tx: TenantTx, conversationId: string, taskRunId: string | null): Promise<boolean> {
+  await tx.client.query('SELECT 1 FROM cursors WHERE conversation_id = $1 FOR UPDATE', [conversationId]);
+  const { rowCount } = await tx.client.query(
+    `SELECT 1 FROM turns
+      WHERE conversation_id = $1 AND status = $2 AND lease_expires_at > now() AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})
+        AND ${taskRunId === null ? 'task_run_id IS NOT NULL' : 'task_run_id IS DISTINCT FROM $3'}`,
+    taskRunId === null ? [conversationId, RUNNING] : [conversationId, RUNNING, taskRunId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export interface ClaimedTaskTurn extends LeasedTurn {
+  /** The model history the turn starts from: the conversation's, or none for an isolated task. */
+  history: unknown[];
+  assistantName: string;
+}
+
+/** How a task run's turn stands when its job comes (again). */
+export type TaskTurnClaim =
+  | { state: 'claimed'; turn: ClaimedTaskTurn }
+  /** Another turn of the conversation runs: look again shortly. */
+  | { state: 'conversation-busy' }
+  /** Another worker runs this very turn (a duplicated job): nothing to do. */
+  | { state: 'live' }
+  /** The turn already ended (`worker_lost`: its worker died after it sent output; not re-run). */
+  | { state: 'ended'; turnId: string; status: 'succeeded' | 'failed'; error: TurnError | null }
+  | { state: 'gone' };
+
+/**
+ * Starts (or resumes) the turn of one task run, under the conversation's cursor lock like
+ * `claimTurn`. The run has one turn: a turn left running by a dead worker resumes when it sent
+ * nothing yet and is closed as `worker_lost` when it did; a running one with a live lease belongs
+ * to another worker. The turn covers no seqs (`from_seq = to_seq =` the processed cursor).
+ */
+export async function claimTaskTurn(
+  tx: TenantTx,
+  run: { taskRunId: string; taskId: string; conversationId: string; isolated: boolean; jobId: string; workerId?: string },
+): Promise<TaskTurnClaim> {
+  const q = tx.client;
+  const { rows: cursorRows } = await q.query<{ processed_seq: string; assistant_name: string }>(
+    `SELECT c.processed_seq, v.assistant_name FROM cursors c JOIN conversations v ON v.id = c.conversation_id
+      WHERE c.conversation_id = $1 FOR UPDATE OF c`,
+    [run.conversationId],
+  );
+  const cursor = cursorRows[0];
+  if (!cursor) return { state: 'gone' };
+  const { rows: existing } = await q.query<{
+    id: string;
+    status: (typeof tenantSchema.turnStatuses)[number];
+    attempt: number;
+    output_sent: boolean;
+    error: TurnError | null;
+    live: boolean;
+  }>(
+    `SELECT id, status, attempt, output_sent, error,
+            (status = $2 AND lease_expires_at > now() AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})) AS live
+       FROM turns WHERE task_run_id = $1 FOR UPDATE`,
+    [run.taskRunId, RUNNING],
+  );
+  const prior = existing[0];
+  if (prior?.status === SUCCEEDED || prior?.status === FAILED)
+    return { state: 'ended', turnId: prior.id, status: prior.status, error: prior.error };
+  if (prior?.live) return { state: 'live' };
+  if (prior?.output_sent) {
+    const error: TurnError = { kind: 'worker_lost', message: 'the worker stopped after the turn sent output; not re-run' };
+    await markFailed(tx, [prior.id], error);
+    return { state: 'ended', turnId: prior.id, status: FAILED, error };
+  }
+  if (await otherTurnRuns(tx, run.conversationId, run.taskRunId)) return { state: 'conversation-busy' };
+
+  const processed = Number(cursor.processed_seq);
+  const attempt = (prior?.attempt ?? 0) + 1;
+  const turnId = prior?.id ?? newId('turn');
+  await q.query(
+    `INSERT INTO turns (id, conversation_id, kind, task_id, task_run_id, status, from_seq, to_seq, job_id, attempt, started_at, lease_expires_at, worker_id)
+     VALUES ($1, $2, 'task', $3, $4, $5, $6, $6, $7, $8, now(), now() + make_interval(secs => $9), $10)
+     ON CONFLICT (id) DO UPDATE SET status = $5, attempt = $8, job_id = $7, started_at = now(),
+       lease_expires_at = now() + make_interval(secs => $9), worker_id = $10`,
+    [
+      turnId,
+      run.conversationId,
+      run.taskId,
+      run.taskRunId,
+      RUNNING,
+      processed,
+      run.jobId,
+      attempt,
+      TURN_LEASE_SECONDS,
+      run.workerId ?? null,
+    ],
+  );
+  const history = run.isolated
+    ? []
+    : ((await q.query<{ history: unknown[] }>('SELECT history FROM sessions WHERE conversation_id = $1', [run.conversationId])).rows[0]
+        ?.history ?? []);
+  return {
+    state: 'claimed',
+    turn: { turnId, attempt, conversationId: run.conversationId, toSeq: processed, history, assistantName: cursor.assistant_name },
+  };
+}
+
+/**
+ * The queue gave up on a task run's job: its open turn is marked failed (`dead_lettered`) unless
+ * a live worker still holds it ('live': look again later).
+ */
+export async function abandonTaskTurn(tx: TenantTx, taskRunId: string): Promise<'closed' | 'live' | 'none'> {
+  const { rows } = await tx.client.query<{ id: string; attempt: number; live: boolean }>(
+    `SELECT id, attempt, (status = $3 AND lease_expires_at > now() AND (worker_id IS NULL OR ${workerIsAlive('worker_id')})) AS live
+       FROM turns WHERE task_run_id = $1 AND status IN ($2, $3) FOR UPDATE`,
+    [taskRunId, QUEUED, RUNNING],
+  );
+  const open = rows[0];
+  if (!open) return 'none';
+  if (open.live) return 'live';
+  await markFailed(tx, [open.id], { kind: 'dead_lettered', message: `the queue gave up on this turn after ${open.attempt} attempt(s)` });
+  return 'closed';
 }
 
 /**
@@ -342,6 +468,33 @@ export async function commitTurn(
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
 }
 
+/**
+ * The end of a task turn that ran, in the caller's transaction (which also records the task run):
+ * its final reply posted to the conversation (none for a run its pre-check skipped) and, for a
+ * task in the conversation's context, the model history. No seqs to close: it covered none.
+ */
+export async function commitTaskTurn(
+  tx: TenantTx,
+  turn: LeasedTurn,
+  result: { finalText: string; finalOutSeq: number; history: unknown[] | null },
+): Promise<void> {
+  const settled = await Promise.allSettled([
+    holdLease(tx, turn),
+    insertOutput(tx, turn, result.finalOutSeq, result.finalText),
+    result.history === null
+      ? Promise.resolve()
+      : tx.client.query(`UPDATE sessions SET history = $2, version = version + 1, updated_at = now() WHERE conversation_id = $1`, [
+          turn.conversationId,
+          JSON.stringify(result.history),
+        ]),
+    tx.client.query(`UPDATE turns SET status = $2, error = NULL, finished_at = now(), lease_expires_at = NULL WHERE id = $1`, [
+      turn.turnId,
+      SUCCEEDED,
+    ]),
+  ]);
+  for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+}
+
 export type FailureOutcome = 'retry' | 'advanced' | 'dead';
 
 /**
@@ -374,7 +527,7 @@ export async function abandonTurns(
 ): Promise<'closed' | 'retry' | 'live' | 'none'> {
   const { rows } = await tx.client.query<{ id: string; to_seq: string; attempt: number; output_sent: boolean; live: boolean }>(
     `SELECT id, to_seq, attempt, output_sent, (status = $3 AND lease_expires_at > now()) AS live FROM turns
-      WHERE conversation_id = $1 AND status IN ($2, $3) FOR UPDATE`,
+      WHERE conversation_id = $1 AND status IN ($2, $3) AND task_run_id IS NULL FOR UPDATE`,
     [conversationId, QUEUED, RUNNING],
   );
   if (rows.length === 0) return 'none';

@@ -7,6 +7,8 @@ export interface BashOptions {
   timeoutMs: number;
   outputBytes: number;
   processes: ProcessGroups;
+  /** Keep stdout only (stderr is dropped): for a script whose output is read, not shown. */
+  stdoutOnly?: boolean;
 }
 
 export interface BashRun {
@@ -29,13 +31,13 @@ export function runBash(command: string, options: BashOptions): Promise<BashRun>
       cwd: options.cwd,
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: options.cwd, LANG: 'C.UTF-8' },
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', options.stdoutOnly ? 'ignore' : 'pipe'],
     });
     const pid = child.pid;
     const output = new CappedOutput(options.outputBytes);
     // one buffer for both streams: the model sees them interleaved as they arrived
-    child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => output.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => output.push(chunk));
 
     let timedOut = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -54,8 +56,8 @@ export function runBash(command: string, options: BashOptions): Promise<BashRun>
       clearTimeout(grace);
       // a background process still holding the pipes keeps its group listed, to be killed at shutdown
       if (pipesClosed && pid !== undefined) options.processes.delete(pid);
-      child.stdout.destroy();
-      child.stderr.destroy();
+      child.stdout?.destroy();
+      child.stderr?.destroy();
       resolve({ output, exitCode: exit.code, signal: exit.signal, timedOut });
     };
 

@@ -19,6 +19,8 @@ declare module 'fastify' {
     tenantMaxConversations: number | null;
     /** The tenant's own assistant quota, if it has one. */
     tenantMaxAssistants: number | null;
+    /** The tenant's own scheduled-task limits (null: the API's defaults). */
+    tenantTaskLimits: { maxActiveTasks: number | null; minIntervalSeconds: number | null } | null;
   }
 }
 
@@ -71,6 +73,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('apiKeyId', '');
   app.decorateRequest('tenantMaxConversations', null);
   app.decorateRequest('tenantMaxAssistants', null);
+  app.decorateRequest('tenantTaskLimits', null);
   app.addHook('onRequest', async (request) => {
     const principal = await tenantPrincipal(app, request);
     if (!principal) throw new AppError('unauthorized', 'unknown or revoked API key');
@@ -79,6 +82,7 @@ export const tenantAuth = fp(async (app: FastifyInstance) => {
     request.apiKeyId = principal.keyId;
     request.tenantMaxConversations = principal.maxConversations;
     request.tenantMaxAssistants = principal.maxAssistants;
+    request.tenantTaskLimits = { maxActiveTasks: principal.maxActiveTasks, minIntervalSeconds: principal.taskMinIntervalSeconds };
     request.log = request.log.child({ tenantId: principal.tenantId });
   });
 });

@@ -89,11 +89,14 @@ export const adminOpsRoutes: FastifyPluginAsyncZod<{ pool: Pool; turnQueue: Turn
       const tenant = await getTenant(db, request.params.id);
       if (!tenant || tenant.status === 'provisioning') throw notFound('tenant');
       return withTenant(pool, tenant.id, async (tx) => {
+        // a scheduled task's run is re-run from its task (POST /v1/tasks/:id/run), not as a message turn
+        if ((await getTurn(tx, request.params.turnId)).kind === 'task')
+          throw new AppError('conflict', "this turn is a scheduled task's run; run the task again instead");
         const { outcome, conversationId } = await redriveTurn(tx, request.params.turnId);
         if (outcome === 'not_dead_lettered') throw new AppError('conflict', 'this turn is not dead-lettered');
         if (outcome === 'moved_on') throw new AppError('conflict', 'the conversation has moved on since this turn; it cannot be re-run');
         const turn = await getTurn(tx, request.params.turnId);
-        const job = { tenantId: tenant.id, conversationId, kind: turn.kind };
+        const job = { tenantId: tenant.id, conversationId, kind: 'message' as const };
         await asAppRole(tx, () => turnQueue.enqueue(tx.client, job));
         request.log.info({ turnId: turn.id, conversationId }, 'dead-lettered turn redriven');
         return toTurn(turn);

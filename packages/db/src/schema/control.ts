@@ -35,6 +35,9 @@ export const tenants = control.table('tenants', {
   retainMessagesDays: integer('retain_messages_days'),
   retainTurnsDays: integer('retain_turns_days'),
   retainArchivesDays: integer('retain_archives_days'),
+  /** Scheduled tasks: how many may be active at once, and the shortest interval between runs. */
+  maxActiveTasks: integer('max_active_tasks'),
+  taskMinIntervalSeconds: integer('task_min_interval_seconds'),
   createdAt: createdAt(),
   suspendedAt: timestamp('suspended_at', { withTimezone: true }),
 });

@@ -93,6 +93,8 @@ export const turns = pgTable(
       .notNull()
       .default('message'),
     taskId: text('task_id'),
+    /** A task turn's run; it covers no message seqs. */
+    taskRunId: text('task_run_id'),
     status: text({ enum: turnStatuses }).notNull().default('queued'),
     /** The covered range (from_seq, to_seq]. */
     fromSeq: seq('from_seq').notNull(),
@@ -271,6 +273,12 @@ export const assistantVersions = pgTable(
   (t) => [uniqueIndex('assistant_versions_key').on(t.assistantId, t.version)],
 );
 
+export const taskStatuses = ['active', 'paused', 'cancelled', 'completed'] as const;
+export const taskContexts = ['conversation', 'isolated'] as const;
+export const missedPolicies = ['skip', 'run-once'] as const;
+export const taskRunOutcomes = ['running', 'succeeded', 'failed', 'skipped', 'precheck_failed', 'missed'] as const;
+
+/** A scheduled task: each run is a deferred queue job sent with the previous one (packages/tasks). */
 export const tasks = pgTable(
   'tasks',
   {
@@ -281,14 +289,22 @@ export const tasks = pgTable(
     prompt: text().notNull(),
     scheduleKind: text('schedule_kind', { enum: ['cron', 'interval', 'once'] }).notNull(),
     scheduleValue: text('schedule_value').notNull(),
+    /** IANA zone a cron expression is read in. */
+    timezone: text().notNull().default('UTC'),
+    /** Intervals count from here, not from when the last run finished. */
+    anchorAt: timestamp('anchor_at', { withTimezone: true }).notNull().defaultNow(),
+    /** `conversation`: a turn with the conversation's history; `isolated`: fresh history, output still posted. */
+    context: text({ enum: taskContexts }).notNull().default('conversation'),
+    /** What a run found late after downtime does: skipped, or run once (further missed ones collapse into it). */
+    missedPolicy: text('missed_policy', { enum: missedPolicies }).notNull().default('skip'),
     /** Runs in the sandbox first; only `{"wakeAgent": true}` costs a model call. */
     precheckScript: text('precheck_script'),
-    status: text({ enum: ['active', 'paused', 'cancelled', 'completed'] })
-      .notNull()
-      .default('active'),
+    status: text({ enum: taskStatuses }).notNull().default('active'),
+    /** The one run a queued job may fire: a job for any other time is stale and does nothing. */
     nextRunAt: timestamp('next_run_at', { withTimezone: true }),
     lastRunAt: timestamp('last_run_at', { withTimezone: true }),
     createdAt: createdAt(),
+    updatedAt: updatedAt(),
   },
   (t) => [index('tasks_conversation_idx').on(t.conversationId)],
 );
@@ -300,13 +316,16 @@ export const taskRuns = pgTable(
     taskId: text('task_id')
       .notNull()
       .references(() => tasks.id, { onDelete: 'cascade' }),
+    /** The schedule's time for this run: a run is recorded once per (task, time). */
+    scheduledFor: timestamp('scheduled_for', { withTimezone: true }).notNull(),
     turnId: text('turn_id'),
-    status: text({ enum: ['skipped', 'running', 'succeeded', 'failed'] }).notNull(),
-    result: jsonb(),
+    status: text({ enum: taskRunOutcomes }).notNull().default('running'),
+    /** Why a run was skipped or failed. */
+    reason: text(),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
   },
-  (t) => [index('task_runs_task_idx').on(t.taskId, t.startedAt)],
+  (t) => [index('task_runs_task_idx').on(t.taskId, t.startedAt), uniqueIndex('task_runs_once').on(t.taskId, t.scheduledFor)],
 );
 
 /** Events to deliver to the tenant's webhook endpoints, written in the transaction that caused them. */

@@ -1,0 +1,2 @@
+ALTER TABLE "control"."tenants" ADD COLUMN "max_active_tasks" integer;--> statement-breakpoint
+ALTER TABLE "control"."tenants" ADD COLUMN "task_min_interval_seconds" integer;
