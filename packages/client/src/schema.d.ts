@@ -585,6 +585,8 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt: string;
                                 id: string;
+                                /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                                maxActiveTasks: number | null;
                                 /** @description unrevoked API keys the tenant may hold; null: the platform default */
                                 maxApiKeys: number | null;
                                 /** @description assistants the tenant may define; null: the platform default */
@@ -612,6 +614,8 @@ export interface paths {
                                 status: "provisioning" | "active" | "suspended";
                                 /** Format: date-time */
                                 suspendedAt: string | null;
+                                /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                                taskMinIntervalSeconds: number | null;
                                 /** @description bytes of output one turn may write; null: the platform default */
                                 turnMaxOutputBytes: number | null;
                                 /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -638,6 +642,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description scheduled tasks the tenant may hold active */
+                        maxActiveTasks?: number | null;
                         /** @description unrevoked API keys the tenant may hold */
                         maxApiKeys?: number | null;
                         /** @description assistants the tenant may define */
@@ -661,6 +667,8 @@ export interface paths {
                         retainTurnsDays?: number | null;
                         /** @description CPU one sandbox may use, in percent of one core */
                         sandboxCpuPercent?: number | null;
+                        /** @description shortest time between two runs of one scheduled task */
+                        taskMinIntervalSeconds?: number | null;
                         /** @description bytes of output one turn may write */
                         turnMaxOutputBytes?: number | null;
                         /** @description `send_message` outputs one turn may write */
@@ -728,6 +736,8 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt: string;
                                 id: string;
+                                /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                                maxActiveTasks: number | null;
                                 /** @description unrevoked API keys the tenant may hold; null: the platform default */
                                 maxApiKeys: number | null;
                                 /** @description assistants the tenant may define; null: the platform default */
@@ -755,6 +765,8 @@ export interface paths {
                                 status: "provisioning" | "active" | "suspended";
                                 /** Format: date-time */
                                 suspendedAt: string | null;
+                                /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                                taskMinIntervalSeconds: number | null;
                                 /** @description bytes of output one turn may write; null: the platform default */
                                 turnMaxOutputBytes: number | null;
                                 /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -836,6 +848,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
+                            /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                            maxActiveTasks: number | null;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
                             /** @description assistants the tenant may define; null: the platform default */
@@ -863,6 +877,8 @@ export interface paths {
                             status: "provisioning" | "active" | "suspended";
                             /** Format: date-time */
                             suspendedAt: string | null;
+                            /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                            taskMinIntervalSeconds: number | null;
                             /** @description bytes of output one turn may write; null: the platform default */
                             turnMaxOutputBytes: number | null;
                             /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -892,6 +908,8 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description scheduled tasks the tenant may hold active */
+                        maxActiveTasks?: number | null;
                         /** @description unrevoked API keys the tenant may hold */
                         maxApiKeys?: number | null;
                         /** @description assistants the tenant may define */
@@ -914,6 +932,8 @@ export interface paths {
                         retainTurnsDays?: number | null;
                         /** @description CPU one sandbox may use, in percent of one core */
                         sandboxCpuPercent?: number | null;
+                        /** @description shortest time between two runs of one scheduled task */
+                        taskMinIntervalSeconds?: number | null;
                         /** @description bytes of output one turn may write */
                         turnMaxOutputBytes?: number | null;
                         /** @description `send_message` outputs one turn may write */
@@ -968,6 +988,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
+                            /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                            maxActiveTasks: number | null;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
                             /** @description assistants the tenant may define; null: the platform default */
@@ -995,6 +1017,8 @@ export interface paths {
                             status: "provisioning" | "active" | "suspended";
                             /** Format: date-time */
                             suspendedAt: string | null;
+                            /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                            taskMinIntervalSeconds: number | null;
                             /** @description bytes of output one turn may write; null: the platform default */
                             turnMaxOutputBytes: number | null;
                             /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -1073,6 +1097,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
+                            /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                            maxActiveTasks: number | null;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
                             /** @description assistants the tenant may define; null: the platform default */
@@ -1100,6 +1126,8 @@ export interface paths {
                             status: "provisioning" | "active" | "suspended";
                             /** Format: date-time */
                             suspendedAt: string | null;
+                            /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                            taskMinIntervalSeconds: number | null;
                             /** @description bytes of output one turn may write; null: the platform default */
                             turnMaxOutputBytes: number | null;
                             /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -1182,6 +1210,8 @@ export interface paths {
                             /** Format: date-time */
                             createdAt: string;
                             id: string;
+                            /** @description scheduled tasks the tenant may hold active; null: the platform default */
+                            maxActiveTasks: number | null;
                             /** @description unrevoked API keys the tenant may hold; null: the platform default */
                             maxApiKeys: number | null;
                             /** @description assistants the tenant may define; null: the platform default */
@@ -1209,6 +1239,8 @@ export interface paths {
                             status: "provisioning" | "active" | "suspended";
                             /** Format: date-time */
                             suspendedAt: string | null;
+                            /** @description shortest time between two runs of one scheduled task; null: the platform default */
+                            taskMinIntervalSeconds: number | null;
                             /** @description bytes of output one turn may write; null: the platform default */
                             turnMaxOutputBytes: number | null;
                             /** @description `send_message` outputs one turn may write; null: the platform default */
@@ -4520,6 +4552,872 @@ export interface paths {
                 };
             };
         };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant’s tasks that are not cancelled, oldest first (at most 1000) */
+        get: {
+            parameters: {
+                query?: {
+                    conversationId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @enum {string} */
+                                context: "conversation" | "isolated";
+                                conversationId: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                id: string;
+                                /** Format: date-time */
+                                lastRunAt: string | null;
+                                /** @enum {string} */
+                                missedPolicy: "skip" | "run-once";
+                                /** Format: date-time */
+                                nextRunAt: string | null;
+                                precheckScript: string | null;
+                                prompt: string;
+                                schedule: {
+                                    /** @enum {string} */
+                                    kind: "cron" | "interval" | "once";
+                                    timezone?: string;
+                                    value: string;
+                                };
+                                /** @enum {string} */
+                                status: "active" | "paused" | "cancelled" | "completed";
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Schedule a task in a conversation
+         * @description At most the tenant's quota of active tasks (maxActiveTasks, by default 100; beyond it 409 task-quota-exceeded), and runs at least taskMinIntervalSeconds apart (default 60).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description conversation (default): with its history; isolated: fresh history.
+                         * @enum {string}
+                         */
+                        context?: "conversation" | "isolated";
+                        conversationId: string;
+                        /**
+                         * @description After downtime: skip the missed run (default), or run it once.
+                         * @enum {string}
+                         */
+                        missedPolicy?: "skip" | "run-once";
+                        /** @description Bash run in the conversation’s sandbox first; only a last stdout line {"wakeAgent": true, "data"?: …} runs the turn. */
+                        precheckScript?: string | null;
+                        prompt: string;
+                        schedule: {
+                            /** @enum {string} */
+                            kind: "cron";
+                            /** @description The IANA zone it is read in (default UTC); DST is followed. */
+                            timezone?: string;
+                            /** @description A cron expression ("0 9 * * 1"), five or six fields. */
+                            value: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "interval";
+                            /** @description "30m": runs every interval, counted from when the task was created or rescheduled. */
+                            value: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "once";
+                            /**
+                             * Format: date-time
+                             * @description The time it runs.
+                             */
+                            value: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One task */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Cancel a task for good */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a task; a new schedule starts afresh from now */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description conversation (default): with its history; isolated: fresh history.
+                         * @enum {string}
+                         */
+                        context?: "conversation" | "isolated";
+                        /**
+                         * @description After downtime: skip the missed run (default), or run it once.
+                         * @enum {string}
+                         */
+                        missedPolicy?: "skip" | "run-once";
+                        /** @description Bash run in the conversation’s sandbox first; only a last stdout line {"wakeAgent": true, "data"?: …} runs the turn. */
+                        precheckScript?: string | null;
+                        prompt?: string;
+                        schedule?: {
+                            /** @enum {string} */
+                            kind: "cron";
+                            /** @description The IANA zone it is read in (default UTC); DST is followed. */
+                            timezone?: string;
+                            /** @description A cron expression ("0 9 * * 1"), five or six fields. */
+                            value: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "interval";
+                            /** @description "30m": runs every interval, counted from when the task was created or rescheduled. */
+                            value: string;
+                        } | {
+                            /** @enum {string} */
+                            kind: "once";
+                            /**
+                             * Format: date-time
+                             * @description The time it runs.
+                             */
+                            value: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/tasks/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a task */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused task from its next time */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            context: "conversation" | "isolated";
+                            conversationId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            id: string;
+                            /** Format: date-time */
+                            lastRunAt: string | null;
+                            /** @enum {string} */
+                            missedPolicy: "skip" | "run-once";
+                            /** Format: date-time */
+                            nextRunAt: string | null;
+                            precheckScript: string | null;
+                            prompt: string;
+                            schedule: {
+                                /** @enum {string} */
+                                kind: "cron" | "interval" | "once";
+                                timezone?: string;
+                                value: string;
+                            };
+                            /** @enum {string} */
+                            status: "active" | "paused" | "cancelled" | "completed";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a task now, outside its schedule */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            runId: string;
+                            /** Format: date-time */
+                            scheduledFor: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tasks/{id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A task's runs, newest first (at most 100) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** Format: date-time */
+                                finishedAt: string | null;
+                                id: string;
+                                reason: string | null;
+                                /** Format: date-time */
+                                scheduledFor: string;
+                                /** Format: date-time */
+                                startedAt: string;
+                                /** @enum {string} */
+                                status: "running" | "succeeded" | "failed" | "skipped" | "precheck_failed" | "missed";
+                                /** @description The turn the run produced (see /v1/turns/{id}). */
+                                turnId: string | null;
+                                usage: {
+                                    inputTokens: number;
+                                    outputTokens: number;
+                                } | null;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
