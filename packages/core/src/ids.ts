@@ -11,7 +11,7 @@ export const idPrefixes = {
   task: 'task',
   taskRun: 'run',
   archive: 'arc',
-  outbox: 'obx',
+  webhookEndpoint: 'whep',
   usage: 'use',
 } as const;
 

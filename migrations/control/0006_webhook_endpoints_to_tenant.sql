@@ -1,0 +1,1 @@
+DROP TABLE "control"."webhook_endpoints" CASCADE;
