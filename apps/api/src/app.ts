@@ -4,12 +4,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import { AppError, type Logger } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
+import { EventHub } from '@warren/events';
 import type { TurnQueue } from '@warren/queue';
 import { ApiKeyCache } from '@warren/tenancy';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
+import { EventStreams } from './event-stream.ts';
 import { tenantAuth } from './plugins/auth.ts';
 import { jsonBody } from './plugins/json-body.ts';
 import { frameworkErrors, problems, sendProblem } from './plugins/problems.ts';
@@ -18,13 +20,22 @@ import { adminTenantRoutes } from './routes/admin-tenants.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { turnRoutes } from './routes/turns.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,
-  'OPS_TOKEN' | 'BODY_LIMIT_BYTES' | 'RATE_LIMIT_PER_MINUTE' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'OPS_TOKEN'
+  | 'BODY_LIMIT_BYTES'
+  | 'RATE_LIMIT_PER_MINUTE'
+  | 'PROXY_PUBLIC_KEY'
+  | 'DEFAULT_MAX_API_KEYS'
+  | 'DEFAULT_MAX_CONVERSATIONS'
+  | 'SSE_MAX_STREAMS_PER_KEY'
+  | 'SSE_HEARTBEAT_SECONDS'
+  | 'SSE_MAX_BUFFER_BYTES'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -33,7 +44,7 @@ export type ApiOptions = Pick<
 };
 
 /** Tenant plane: every route below runs as the tenant that the API key names, rate-limited per key. */
-const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
+const tenantPlane: FastifyPluginAsyncZod<ApiOptions & { streams: EventStreams }> = async (app, opts) => {
   await app.register(tenantAuth);
   await app.register(rateLimit, {
     max: opts.RATE_LIMIT_PER_MINUTE,
@@ -50,6 +61,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
   await app.register(turnRoutes, { pool: opts.pool });
   await app.register(apiKeyRoutes, { pool: opts.pool, defaultMaxApiKeys: opts.DEFAULT_MAX_API_KEYS });
   await app.register(credentialRoutes, { pool: opts.pool, proxyPublicKey: opts.PROXY_PUBLIC_KEY });
+  await app.register(eventRoutes, { pool: opts.pool, streams: opts.streams });
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
@@ -96,6 +108,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { pool: opts.pool });
   await app.register(adminTenantRoutes, { pool: opts.pool, opsToken: opts.OPS_TOKEN });
-  await app.register(tenantPlane, opts);
+  // One LISTEN connection for every event stream of this process; streams end before the server closes.
+  const hub = new EventHub(opts.pool, opts.logger);
+  await hub.listen();
+  app.addHook('preClose', () => hub.close());
+  const streams = new EventStreams(hub, {
+    maxPerKey: opts.SSE_MAX_STREAMS_PER_KEY,
+    heartbeatMs: opts.SSE_HEARTBEAT_SECONDS * 1000,
+    maxBufferedBytes: opts.SSE_MAX_BUFFER_BYTES,
+    drainTimeoutMs: opts.SSE_HEARTBEAT_SECONDS * 2000,
+  });
+  await app.register(tenantPlane, { ...opts, streams });
   return app;
 }

@@ -19,7 +19,14 @@ export async function startApiHarness(
   overrides: Partial<
     Pick<
       ApiOptions,
-      'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'PROXY_PUBLIC_KEY' | 'DEFAULT_MAX_API_KEYS' | 'DEFAULT_MAX_CONVERSATIONS' | 'logger'
+      | 'RATE_LIMIT_PER_MINUTE'
+      | 'BODY_LIMIT_BYTES'
+      | 'PROXY_PUBLIC_KEY'
+      | 'DEFAULT_MAX_API_KEYS'
+      | 'DEFAULT_MAX_CONVERSATIONS'
+      | 'SSE_MAX_STREAMS_PER_KEY'
+      | 'SSE_MAX_BUFFER_BYTES'
+      | 'logger'
     >
   > = {},
 ) {
@@ -36,6 +43,9 @@ export async function startApiHarness(
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,
     DEFAULT_MAX_API_KEYS: overrides.DEFAULT_MAX_API_KEYS ?? 20,
     DEFAULT_MAX_CONVERSATIONS: overrides.DEFAULT_MAX_CONVERSATIONS ?? 10_000,
+    SSE_MAX_STREAMS_PER_KEY: overrides.SSE_MAX_STREAMS_PER_KEY ?? 100,
+    SSE_HEARTBEAT_SECONDS: 15,
+    SSE_MAX_BUFFER_BYTES: overrides.SSE_MAX_BUFFER_BYTES ?? 1024 * 1024,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

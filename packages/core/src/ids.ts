@@ -11,7 +11,6 @@ export const idPrefixes = {
   task: 'task',
   taskRun: 'run',
   archive: 'arc',
-  webhookEndpoint: 'whep',
   usage: 'use',
 } as const;
 

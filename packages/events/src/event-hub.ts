@@ -3,9 +3,15 @@ import { ChangeListener, type Pool, withTenant } from '@warren/db';
 import { comparePositions, headPosition, type Position, parseNotification, readEvents, type StoredEvent } from './read-events.ts';
 import { EVENTS_CHANNEL } from './record-event.ts';
 
-/** Where a stream's events go. `write` returns false when the client is too slow: it is cut off. */
+/**
+ * Where a stream's events go. `write` returns false when the client has too much waiting: a live
+ * stream is then cut off (events are pushed; they would pile up), a catching-up one waits for
+ * `drained` (it reads at the client's pace) and is cut off only when that says false.
+ */
 export interface EventSink {
   write(event: StoredEvent): boolean;
+  /** True once what is waiting went out; false when the client did not read it in time or left. */
+  drained(): Promise<boolean>;
   /** The stream is over (`slow`: cut off; `error`: a read failed; `closing`: the process stops). The client may resume. */
   end(reason: 'slow' | 'error' | 'closing'): void;
 }
@@ -15,6 +21,8 @@ export interface Subscription {
 }
 
 const PAGE = 500;
+/** A resuming stream reads this many at a time, at its client's pace. */
+const CATCH_UP_PAGE = 100;
 // An event that was NOTIFYed but is not yet below the horizon (an older transaction still runs)
 // is looked for again, sooner at first.
 const RETRY_FIRST_MS = 10;
@@ -63,10 +71,18 @@ export class EventHub {
   }
 
   /** Starts a stream of the tenant's events after `after` (null: from now), of one conversation or all. */
-  async subscribe(tenantId: string, from: { after: Position | null; conversationId?: string | undefined }, sink: EventSink): Promise<Subscription> {
+  async subscribe(
+    tenantId: string,
+    from: { after: Position | null; conversationId?: string | undefined },
+    sink: EventSink,
+  ): Promise<Subscription> {
     let feed = this.feeds.get(tenantId);
     if (!feed) {
-      feed = new TenantFeed(this.pool, tenantId, this.logger, () => this.feeds.delete(tenantId));
+      const created: TenantFeed = new TenantFeed(this.pool, tenantId, this.logger, () => {
+        // only this feed: a stream closing twice must not drop the tenant's next feed
+        if (this.feeds.get(tenantId) === created) this.feeds.delete(tenantId);
+      });
+      feed = created;
       this.feeds.set(tenantId, feed);
     }
     return feed.add(sink, from.after, from.conversationId);
@@ -139,21 +155,25 @@ class TenantFeed {
       const through = this.current!;
       if (comparePositions(sub.position, through) >= 0) break;
       const rows = await withTenant(this.pool, this.tenantId, (tx) =>
-        readEvents(tx, sub.position, { limit: PAGE, conversationId: sub.conversationId, through }),
+        readEvents(tx, sub.position, { limit: CATCH_UP_PAGE, conversationId: sub.conversationId, through }),
       );
-      if (!this.subscribers.has(sub)) return;
-      for (const event of rows) if (!this.give(sub, event)) return;
-      if (rows.length < PAGE) sub.position = maxPosition(sub.position, through);
+      for (const event of rows) {
+        if (!this.subscribers.has(sub)) return;
+        if (this.give(sub, event, false)) continue;
+        if (!(await sub.sink.drained())) return this.cut(sub, 'slow');
+      }
+      if (rows.length < CATCH_UP_PAGE) sub.position = maxPosition(sub.position, through);
     }
     sub.live = true; // synchronously after the check: the feed hands out nothing in between
   }
 
-  private give(sub: Subscriber, event: StoredEvent): boolean {
+  /** Hands one event to a subscriber; false when its client has too much waiting (a live one is then cut off). */
+  private give(sub: Subscriber, event: StoredEvent, live = true): boolean {
     if (comparePositions(event, sub.position) <= 0) return true; // had it already (resumed from another process)
     sub.position = { xid: event.xid, id: event.id };
     if (sub.conversationId !== undefined && event.conversationId !== sub.conversationId) return true;
     if (sub.sink.write(event)) return true;
-    this.cut(sub, 'slow');
+    if (live) this.cut(sub, 'slow');
     return false;
   }
 
@@ -191,10 +211,14 @@ class TenantFeed {
 
   private doneReading(failed = false): void {
     this.reading = false;
-    if (this.empty) return this.stop();
+    if (this.empty) {
+      this.stop();
+      return;
+    }
     if (this.again) {
       this.again = false;
-      return this.wake(undefined);
+      this.wake(undefined);
+      return;
     }
     const behind = this.target && comparePositions(this.current!, this.target) < 0;
     if (!failed && !behind) {

@@ -33,9 +33,10 @@ export function comparePositions(a: Position, b: Position): number {
 
 const horizon = 'xid < pg_snapshot_xmin(pg_current_snapshot())';
 
+// `xid_text`, not `xid`: ORDER BY would take the text output column by that name and sort 999 after 1000.
 interface EventRow {
   id: string;
-  xid: string;
+  xid_text: string;
   type: EventType;
   conversation_id: string | null;
   payload: Record<string, unknown>;
@@ -59,12 +60,12 @@ export async function readEvents(
     where += ` AND (xid, id) <= ($${values.length - 1}::xid8, $${values.length})`;
   }
   const { rows } = await tx.client.query<EventRow>(
-    `SELECT id, xid::text, type, conversation_id, payload, created_at FROM events WHERE ${where} ORDER BY xid, id LIMIT $3`,
+    `SELECT id, xid::text AS xid_text, type, conversation_id, payload, created_at FROM events WHERE ${where} ORDER BY xid, id LIMIT $3`,
     values,
   );
   return rows.map((r) => ({
     id: Number(r.id),
-    xid: BigInt(r.xid),
+    xid: BigInt(r.xid_text),
     type: r.type,
     conversationId: r.conversation_id,
     payload: r.payload,
@@ -78,11 +79,11 @@ export async function readEvents(
  */
 export async function headPosition(tx: TenantTx): Promise<{ head: Position; latest: Position }> {
   const last = async (where: string): Promise<Position> => {
-    const { rows } = await tx.client.query<{ id: string; xid: string }>(
-      `SELECT id, xid::text FROM events ${where} ORDER BY xid DESC, id DESC LIMIT 1`,
+    const { rows } = await tx.client.query<{ id: string; xid_text: string }>(
+      `SELECT id, xid::text AS xid_text FROM events ${where} ORDER BY xid DESC, id DESC LIMIT 1`,
     );
     const row = rows[0];
-    return row ? { xid: BigInt(row.xid), id: Number(row.id) } : START;
+    return row ? { xid: BigInt(row.xid_text), id: Number(row.id) } : START;
   };
   return { head: await last(`WHERE ${horizon}`), latest: await last('') };
 }

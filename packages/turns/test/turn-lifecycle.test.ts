@@ -110,9 +110,10 @@ describe('turn lifecycle in the database', () => {
     const events = async () =>
       (
         await t((tx) =>
-          tx.client.query(`SELECT 1 FROM events WHERE conversation_id = $1 AND type = 'message.created' AND payload->>'role' = 'assistant'`, [
-            id,
-          ]),
+          tx.client.query(
+            `SELECT 1 FROM events WHERE conversation_id = $1 AND type = 'message.created' AND payload->>'role' = 'assistant'`,
+            [id],
+          ),
         )
       ).rows;
     await t((tx) => commitTurn(tx, turn!, { ...ok, finalText: 'done' }));

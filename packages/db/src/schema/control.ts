@@ -98,3 +98,20 @@ export const credentials = control.table(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.provider] })],
 );
+
+/** Where a tenant wants replies delivered; the secret signs each delivery. */
+export const webhookEndpoints = control.table(
+  'webhook_endpoints',
+  {
+    id: text().primaryKey(),
+    tenantId: text('tenant_id')
+      .notNull()
+      .references(() => tenants.id),
+    url: text().notNull(),
+    secret: text().notNull(),
+    events: text().array().notNull().default(sql`'{}'::text[]`),
+    createdAt: createdAt(),
+    disabledAt: timestamp('disabled_at', { withTimezone: true }),
+  },
+  (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId)],
+);

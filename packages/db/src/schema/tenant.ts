@@ -213,82 +213,13 @@ export const events = pgTable(
   {
     id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     /** The writing transaction's id. */
-    xid: xid8()
-      .notNull()
-      .default(sql`pg_current_xact_id()`),
+    xid: xid8().notNull().default(sql`pg_current_xact_id()`),
     type: text().notNull(),
     conversationId: text('conversation_id'),
     payload: jsonb().$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
   },
   (t) => [index('events_position_idx').on(t.xid, t.id), index('events_conversation_idx').on(t.conversationId, t.xid, t.id)],
-);
-
-/** Where the tenant wants events POSTed, signed with `secret` (Standard Webhooks). */
-export const webhookEndpoints = pgTable('webhook_endpoints', {
-  id: text().primaryKey(),
-  url: text().notNull(),
-  description: text(),
-  /** Event types delivered; empty means every type. */
-  eventTypes: text('event_types').array().notNull().default(sql`'{}'::text[]`),
-  enabled: boolean().notNull().default(true),
-  /** Why it was disabled by Warren (a long run of failures); null when enabled or disabled by the tenant. */
-  disabledReason: text('disabled_reason'),
-  secret: text().notNull(),
-  /** The secret before the last rotation, still signing beside the new one until it expires. */
-  previousSecret: text('previous_secret'),
-  previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
-  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
-  failingSince: timestamp('failing_since', { withTimezone: true }),
-  createdAt: createdAt(),
-  updatedAt: updatedAt(),
-});
-
-export const deliveryStatuses = ['pending', 'delivered', 'failed'] as const;
-
-/** One event for one endpoint: created with the event, sent and retried by workers. */
-export const webhookDeliveries = pgTable(
-  'webhook_deliveries',
-  {
-    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    endpointId: text('endpoint_id')
-      .notNull()
-      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
-    eventId: bigint('event_id', { mode: 'number' }).notNull(),
-    status: text({ enum: deliveryStatuses }).notNull().default('pending'),
-    attempts: integer().notNull().default(0),
-    /** A manual redelivery gets one attempt, no retries. */
-    manual: boolean().notNull().default(false),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    /** A worker is sending it until then; after, another may take it (the first one died). */
-    lockedUntil: timestamp('locked_until', { withTimezone: true }),
-    createdAt: createdAt(),
-    finishedAt: timestamp('finished_at', { withTimezone: true }),
-  },
-  (t) => [
-    uniqueIndex('webhook_deliveries_endpoint_event_key').on(t.endpointId, t.eventId),
-    index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`),
-  ],
-);
-
-/** Every attempt of a delivery: what the endpoint answered (or why there was no answer). */
-export const webhookAttempts = pgTable(
-  'webhook_attempts',
-  {
-    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    deliveryId: bigint('delivery_id', { mode: 'number' })
-      .notNull()
-      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
-    statusCode: integer('status_code'),
-    /** Why the attempt failed without a 2xx (refused destination, timeout, connection error, status). */
-    error: text(),
-    latencyMs: integer('latency_ms').notNull(),
-    /** The start of the response body. */
-    response: text(),
-    manual: boolean().notNull().default(false),
-    attemptedAt: timestamp('attempted_at', { withTimezone: true }).notNull().defaultNow(),
-  },
-  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.id)],
 );
 
 /** Inbound webhook deliveries already accepted, so a redelivery is not stored twice. */

@@ -1,0 +1,191 @@
+import { connect } from 'node:net';
+import { appendUserMessage } from '@warren/conversations';
+import { createLogger } from '@warren/core';
+import { withTenant } from '@warren/db';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildApi } from '../src/app.ts';
+import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
+import { type EventStreamClient, openEventStream } from './sse-client.ts';
+
+const MAX_STREAMS = 50;
+let h: ApiHarness;
+let base: string;
+let tenant: { id: string; key: string };
+
+beforeAll(async () => {
+  h = await startApiHarness({ SSE_MAX_STREAMS_PER_KEY: MAX_STREAMS, SSE_MAX_BUFFER_BYTES: 256 * 1024 });
+  base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+  tenant = await h.tenant('streams');
+});
+afterAll(() => h.close());
+
+const newConversation = async () =>
+  (await h.call(tenant.key, 'POST', '/v1/conversations', { trigger: { mode: 'never' } })).json().id as string;
+const post = async (conv: string, content: string) => {
+  const res = await h.call(tenant.key, 'POST', `/v1/conversations/${conv}/messages`, { content });
+  expect(res.statusCode).toBe(201);
+  return res.json().id as string;
+};
+const messageIds = (s: EventStreamClient) => s.events.filter((e) => e.type === 'message.created').map((e) => e.data.data.messageId);
+const waitForCount = (s: EventStreamClient, n: number) =>
+  vi.waitFor(() => expect(messageIds(s).length).toBeGreaterThanOrEqual(n), { timeout: 30_000, interval: 20 });
+
+/** Another API process on the same database: nothing in memory in common with `h.app`. */
+async function otherApi(): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await buildApi({
+    pool: h.db.pool,
+    turnQueue: undefined as never, // only streams and trigger-less messages here
+    logger: createLogger('api-b', { level: 'silent' }),
+    OPS_TOKEN,
+    BODY_LIMIT_BYTES: 256 * 1024,
+    RATE_LIMIT_PER_MINUTE: 100_000,
+    PROXY_PUBLIC_KEY: undefined,
+    DEFAULT_MAX_API_KEYS: 20,
+    DEFAULT_MAX_CONVERSATIONS: 10_000,
+    SSE_MAX_STREAMS_PER_KEY: 10,
+    SSE_HEARTBEAT_SECONDS: 15,
+    SSE_MAX_BUFFER_BYTES: 1024 * 1024,
+  });
+  return { app, base: await app.listen({ host: '127.0.0.1', port: 0 }) };
+}
+
+describe('event streams', () => {
+  it('streams user messages of a conversation with durable ids, and 404s for a conversation that is not there', async () => {
+    const conv = await newConversation();
+    const stream = openEventStream(`${base}/v1/conversations/${conv}/events`, tenant.key);
+    expect(await stream.status).toBe(200);
+    const id = await post(conv, 'hello');
+    await waitForCount(stream, 1);
+    expect(stream.events[0]).toMatchObject({
+      type: 'message.created',
+      data: { conversationId: conv, data: { messageId: id, role: 'user' } },
+    });
+    stream.close();
+    const missing = await h.call(tenant.key, 'GET', '/v1/conversations/conv_01h2xcejqtf2nbrexx3vqjhp41/events');
+    expect(missing.statusCode).toBe(404);
+    const badResume = await h.call(tenant.key, 'GET', '/v1/events', undefined, { 'last-event-id': '999999999' });
+    expect(badResume.statusCode).toBe(400);
+  });
+
+  it('resumes with Last-Event-ID after the API process it streamed from is gone: every event once', async () => {
+    const conv = await newConversation();
+    const before = await otherApi();
+    const first = openEventStream(`${before.base}/v1/events`, tenant.key);
+    expect(await first.status).toBe(200);
+    const posted: string[] = [];
+    for (let i = 0; i < 10; i++) posted.push(await post(conv, `before ${i}`));
+    await waitForCount(first, 10);
+    await before.app.close(); // ends its streams
+    await first.ended;
+    for (let i = 0; i < 10; i++) posted.push(await post(conv, `between ${i}`)); // no stream of this client is open
+    const after = await otherApi();
+    const second = openEventStream(`${after.base}/v1/events`, tenant.key, first.events.at(-1)!.id);
+    for (let i = 0; i < 5; i++) posted.push(await post(conv, `after ${i}`));
+    await waitForCount(second, 15);
+    expect([...messageIds(first), ...messageIds(second)]).toEqual(posted);
+    second.close();
+    await after.app.close();
+  });
+
+  it('does not skip an event whose transaction commits after a later one', async () => {
+    const [slowConv, fastConv] = [await newConversation(), await newConversation()];
+    const stream = openEventStream(`${base}/v1/events`, tenant.key);
+    expect(await stream.status).toBe(200);
+    const first = await post(fastConv, 'first');
+    await waitForCount(stream, 1);
+    // A transaction takes its event id, then commits only after a later message did.
+    let commit: () => void = () => {};
+    const committed = new Promise<void>((r) => {
+      commit = r;
+    });
+    let taken: () => void = () => {};
+    const idTaken = new Promise<void>((r) => {
+      taken = r;
+    });
+    const slow = withTenant(h.db.pool, tenant.id, async (tx) => {
+      const { message } = await appendUserMessage(tx, slowConv, { content: 'slow' });
+      taken();
+      await committed;
+      return message.id;
+    });
+    await idTaken;
+    const later = await post(fastConv, 'later');
+    await new Promise((r) => setTimeout(r, 300)); // time for a stream that reads by id alone to pass the slow one
+    stream.close();
+    await stream.ended;
+    commit();
+    const slowId = await slow;
+    const resumed = openEventStream(`${base}/v1/events`, tenant.key, stream.events.at(-1)!.id);
+    await waitForCount(resumed, 3 - messageIds(stream).length);
+    const seen = [...messageIds(stream), ...messageIds(resumed)];
+    expect(seen.toSorted()).toEqual([first, slowId, later].toSorted());
+    resumed.close();
+  });
+
+  // The streams may be cut off as slow (256 KiB buffered) and resume, as EventSource does.
+  it('1,000 events over 50 streams: none missing, none doubled', async () => {
+    const convs = await Promise.all(Array.from({ length: 10 }, newConversation));
+    const key = (await h.call(tenant.key, 'POST', '/v1/api-keys', { name: 'fifty streams' })).json().key; // its own stream cap
+    const streams = Array.from({ length: MAX_STREAMS }, (_, i) =>
+      i % 2 === 0
+        ? { conv: undefined, s: openEventStream(`${base}/v1/events`, key, undefined, { reconnect: true }) }
+        : {
+            conv: convs[i % convs.length],
+            s: openEventStream(`${base}/v1/conversations/${convs[i % convs.length]}/events`, key, undefined, { reconnect: true }),
+          },
+    );
+    for (const { s } of streams) expect(await s.status).toBe(200);
+    const over = await h.call(key, 'GET', '/v1/events');
+    expect(over.statusCode).toBe(429); // the cap on open streams per key
+    expect(over.json().type).toBe('urn:warren:problem:stream-quota-exceeded');
+
+    const posted = new Map<string, string>(); // message id -> conversation
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < 1000) {
+          const n = next++;
+          const conv = convs[n % convs.length]!;
+          posted.set(await post(conv, `m${n}`), conv);
+        }
+      }),
+    );
+    for (const { conv, s } of streams) {
+      const expected = [...posted].filter(([, c]) => conv === undefined || c === conv).map(([id]) => id);
+      await waitForCount(s, expected.length);
+      const got = messageIds(s);
+      expect(got.length).toBe(expected.length);
+      expect(new Set(got)).toEqual(new Set(expected));
+      // within a conversation, in seq order
+      const seqs = s.events.filter((e) => e.data.conversationId === convs[0]).map((e) => e.data.data.seq);
+      expect(seqs).toEqual(seqs.toSorted((a, b) => a - b));
+      s.close();
+    }
+    console.info(`1,000 events over 50 streams: ${streams.reduce((n, { s }) => n + s.reconnects, 0)} resumes after a cut-off`);
+  });
+
+  it('cuts off a client that does not read; one that reads (and resumes when cut) gets everything', async () => {
+    const conv = await newConversation();
+    const reader = openEventStream(`${base}/v1/conversations/${conv}/events`, tenant.key, undefined, { reconnect: true });
+    expect(await reader.status).toBe(200);
+    const { port } = new URL(base);
+    const stalled = connect(Number(port), '127.0.0.1');
+    stalled.write(`GET /v1/conversations/${conv}/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${tenant.key}\r\n\r\n`);
+    await new Promise((r) => stalled.once('data', r));
+    stalled.pause();
+    let received = '';
+    stalled.on('data', (chunk) => {
+      received += chunk.toString();
+    });
+    const closed = new Promise((r) => stalled.once('close', r));
+    stalled.on('error', (err) => expect((err as NodeJS.ErrnoException).code).toBe('ECONNRESET'));
+    const big = 'x'.repeat(60_000);
+    for (let i = 0; i < 80; i++) await post(conv, big);
+    await waitForCount(reader, 80);
+    stalled.resume();
+    await closed;
+    expect(received.split('\nid: ').length - 1).toBeLessThan(80);
+    reader.close();
+  });
+});

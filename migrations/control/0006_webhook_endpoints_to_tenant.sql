@@ -1,1 +1,0 @@
-DROP TABLE "control"."webhook_endpoints" CASCADE;
