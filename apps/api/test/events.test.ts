@@ -2,11 +2,12 @@ import { connect } from 'node:net';
 import { appendUserMessage } from '@warren/conversations';
 import { createLogger } from '@warren/core';
 import { withTenant } from '@warren/db';
+import { TurnQueue } from '@warren/queue';
+import { type EventStreamClient, openEventStream } from '@warren/testkit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApi } from '../src/app.ts';
 import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
-import { type EventStreamClient, openEventStream } from './sse-client.ts';
 
 const MAX_STREAMS = 50;
 let h: ApiHarness;
@@ -33,10 +34,12 @@ const waitForCount = (s: EventStreamClient, n: number) =>
 
 /** Another API process on the same database: nothing in memory in common with `h.app`. */
 async function otherApi(): Promise<{ app: FastifyInstance; base: string }> {
+  const logger = createLogger('api-b', { level: 'silent' });
+  const turnQueue = await TurnQueue.start(h.db.url, logger);
   const app = await buildApi({
     pool: h.db.pool,
-    turnQueue: undefined as never, // only streams and trigger-less messages here
-    logger: createLogger('api-b', { level: 'silent' }),
+    turnQueue,
+    logger,
     OPS_TOKEN,
     BODY_LIMIT_BYTES: 256 * 1024,
     RATE_LIMIT_PER_MINUTE: 100_000,
@@ -47,6 +50,7 @@ async function otherApi(): Promise<{ app: FastifyInstance; base: string }> {
     SSE_HEARTBEAT_SECONDS: 15,
     SSE_MAX_BUFFER_BYTES: 1024 * 1024,
   });
+  app.addHook('onClose', () => turnQueue.stop());
   return { app, base: await app.listen({ host: '127.0.0.1', port: 0 }) };
 }
 

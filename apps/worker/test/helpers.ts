@@ -44,6 +44,8 @@ export function spawnWorker(stack: ModelStack, sandboxes: string, env: Record<st
 
 export interface ApiProcess {
   process: ChildProcess;
+  /** Its URL, e.g. for event streams. */
+  base: string;
   /** One request with a tenant's API key; the answer's status and parsed body. */
   // biome-ignore lint/suspicious/noExplicitAny: tests read answers by shape
   call(method: string, path: string, key: string, body?: unknown): Promise<{ status: number; body: any }>;
@@ -67,6 +69,7 @@ export async function spawnApi(stack: ModelStack, env: Record<string, string> = 
   );
   return {
     process: child,
+    base,
     async call(method, path, key, body) {
       const res = await fetch(`${base}${path}`, {
         method,
