@@ -68,8 +68,13 @@ describe('event streams', () => {
     stream.close();
     const missing = await h.call(tenant.key, 'GET', '/v1/conversations/conv_01h2xcejqtf2nbrexx3vqjhp41/events');
     expect(missing.statusCode).toBe(404);
-    const badResume = await h.call(tenant.key, 'GET', '/v1/events', undefined, { 'last-event-id': '999999999' });
-    expect(badResume.statusCode).toBe(400);
+    for (const lastEventId of ['999999999', 'abc', '0', '-1', '1'.repeat(40)]) {
+      const badResume = await h.call(tenant.key, 'GET', '/v1/events', undefined, { 'last-event-id': lastEventId });
+      expect(badResume.statusCode).toBe(400);
+      expect(badResume.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    expect((await h.call(tenant.key, 'GET', '/v1/conversations/not-an-id/events')).statusCode).toBe(400);
+    expect((await h.call('wrn_nope', 'GET', '/v1/events')).statusCode).toBe(401);
   });
 
   it('resumes with Last-Event-ID after the API process it streamed from is gone: every event once', async () => {
