@@ -98,8 +98,9 @@ export class EventHub {
 
 class TenantFeed {
   private readonly subscribers = new Set<Subscriber>();
-  /** Everything up to here was read and handed out. */
-  private head: Promise<Position>;
+  /** Settles once the feed knows where the tenant's events stand. */
+  private readonly ready: Promise<Position>;
+  /** Everything up to here was read and handed out (set once `ready`). */
   private current: Position | undefined;
   /** The highest notified position not yet read (an older transaction still ran). */
   private target: Position | undefined;
@@ -120,7 +121,7 @@ class TenantFeed {
     this.tenantId = tenantId;
     this.logger = logger;
     this.onEmpty = onEmpty;
-    this.head = withTenant(pool, tenantId, headPosition).then(({ head, latest }) => {
+    this.ready = withTenant(pool, tenantId, headPosition).then(({ head, latest }) => {
       this.current = head;
       // Committed but not yet final (an older transaction runs): its NOTIFY came before this feed.
       if (comparePositions(latest, head) > 0) this.wake(latest);
@@ -132,7 +133,7 @@ class TenantFeed {
     let head: Position;
     this.joining++;
     try {
-      head = await this.head;
+      head = await this.ready;
     } catch (err) {
       this.onEmpty(); // the next stream tries again
       throw err;
@@ -196,7 +197,8 @@ class TenantFeed {
   }
 
   private async readNew(): Promise<void> {
-    let from = await this.head;
+    await this.ready;
+    let from = this.current!;
     for (;;) {
       const rows = await withTenant(this.pool, this.tenantId, (tx) => readEvents(tx, from, { limit: PAGE }));
       for (const event of rows) {
@@ -204,7 +206,6 @@ class TenantFeed {
         from = { xid: event.xid, id: event.id };
       }
       this.current = from;
-      this.head = Promise.resolve(from);
       if (rows.length < PAGE) return;
     }
   }
