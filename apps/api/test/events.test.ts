@@ -1,12 +1,10 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { appendUserMessage } from '@warren/conversations';
-import { createLogger } from '@warren/core';
-import { withTenant } from '@warren/db';
-import { TurnQueue } from '@warren/queue';
+import { freePort, withTenant } from '@warren/db';
 import { type EventStreamClient, openEventStream } from '@warren/testkit';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApi } from '../src/app.ts';
 import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 const MAX_STREAMS = 50;
@@ -32,27 +30,28 @@ const messageIds = (s: EventStreamClient) => s.events.filter((e) => e.type === '
 const waitForCount = (s: EventStreamClient, n: number) =>
   vi.waitFor(() => expect(messageIds(s).length).toBeGreaterThanOrEqual(n), { timeout: 30_000, interval: 20 });
 
-/** Another API process on the same database: nothing in memory in common with `h.app`. */
-async function otherApi(): Promise<{ app: FastifyInstance; base: string }> {
-  const logger = createLogger('api-b', { level: 'silent' });
-  const turnQueue = await TurnQueue.start(h.db.url, logger);
-  const app = await buildApi({
-    pool: h.db.pool,
-    turnQueue,
-    logger,
-    OPS_TOKEN,
-    BODY_LIMIT_BYTES: 256 * 1024,
-    RATE_LIMIT_PER_MINUTE: 100_000,
-    PROXY_PUBLIC_KEY: undefined,
-    DEFAULT_MAX_API_KEYS: 20,
-    DEFAULT_MAX_CONVERSATIONS: 10_000,
-    SSE_MAX_STREAMS_PER_KEY: 10,
-    SSE_HEARTBEAT_SECONDS: 15,
-    SSE_MAX_BUFFER_BYTES: 1024 * 1024,
+/** A real API process on the test database, on a free port; resolves once it is ready. */
+async function apiProcess(): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../src/main.ts', import.meta.url))], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'error', DATABASE_URL: h.db.url, OPS_TOKEN, PORT: String(port) },
+    stdio: 'inherit',
   });
-  app.addHook('onClose', () => turnQueue.stop());
-  return { app, base: await app.listen({ host: '127.0.0.1', port: 0 }) };
+  const url = `http://127.0.0.1:${port}`;
+  await vi.waitFor(
+    async () => {
+      if (!(await fetch(`${url}/readyz`)).ok) throw new Error('API not ready');
+    },
+    { timeout: 60_000, interval: 100 },
+  );
+  return { child, base: url };
 }
+
+const killed = (child: ChildProcess) =>
+  new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 
 describe('event streams', () => {
   it('streams user messages of a conversation with durable ids, and 404s for a conversation that is not there', async () => {
@@ -77,24 +76,29 @@ describe('event streams', () => {
     expect((await h.call('wrn_nope', 'GET', '/v1/events')).statusCode).toBe(401);
   });
 
-  it('resumes with Last-Event-ID after the API process it streamed from is gone: every event once', async () => {
+  it('resumes with Last-Event-ID around an API process restart (SIGKILL): every event once', async () => {
     const conv = await newConversation();
-    const before = await otherApi();
+    const before = await apiProcess();
     const first = openEventStream(`${before.base}/v1/events`, tenant.key);
     expect(await first.status).toBe(200);
     const posted: string[] = [];
     for (let i = 0; i < 10; i++) posted.push(await post(conv, `before ${i}`));
     await waitForCount(first, 10);
-    await before.app.close(); // ends its streams
+    await killed(before.child);
     await first.ended;
+    expect(first.cutOff).toBe(true);
     for (let i = 0; i < 10; i++) posted.push(await post(conv, `between ${i}`)); // no stream of this client is open
-    const after = await otherApi();
-    const second = openEventStream(`${after.base}/v1/events`, tenant.key, first.events.at(-1)!.id);
-    for (let i = 0; i < 5; i++) posted.push(await post(conv, `after ${i}`));
-    await waitForCount(second, 15);
-    expect([...messageIds(first), ...messageIds(second)]).toEqual(posted);
-    second.close();
-    await after.app.close();
+    const after = await apiProcess();
+    try {
+      const second = openEventStream(`${after.base}/v1/events`, tenant.key, first.events.at(-1)!.id);
+      expect(await second.status).toBe(200);
+      for (let i = 0; i < 5; i++) posted.push(await post(conv, `after ${i}`));
+      await waitForCount(second, 15);
+      expect([...messageIds(first), ...messageIds(second)]).toEqual(posted);
+      second.close();
+    } finally {
+      await killed(after.child);
+    }
   });
 
   it('does not skip an event whose transaction commits after a later one', async () => {

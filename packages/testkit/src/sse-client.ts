@@ -14,6 +14,8 @@ export interface EventStreamClient {
   close(): void;
   /** How often the stream was opened again (with `reconnect`). */
   readonly reconnects: number;
+  /** Whether a connection ended by breaking rather than by the server ending the response. */
+  readonly cutOff: boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export function openEventStream(url: string, key: string, lastEventId?: number, 
     resolveStatus = resolve;
   });
   let reconnects = 0;
+  let lastError: unknown;
   const once = async () => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'text/event-stream' };
     const last = events.at(-1)?.id ?? lastEventId;
@@ -62,7 +65,8 @@ export function openEventStream(url: string, key: string, lastEventId?: number, 
         }
       }
     } catch (err) {
-      if (!abort.signal.aborted && !options.reconnect) throw err;
+      // the connection was cut (the server died or cut the stream off): the stream has ended
+      if (!abort.signal.aborted) lastError = err;
     }
   };
   const ended = (async () => {
@@ -80,6 +84,9 @@ export function openEventStream(url: string, key: string, lastEventId?: number, 
     close: () => abort.abort(),
     get reconnects() {
       return reconnects;
+    },
+    get cutOff() {
+      return lastError !== undefined;
     },
   };
 }
