@@ -5,12 +5,14 @@ import swaggerUi from '@fastify/swagger-ui';
 import underPressure from '@fastify/under-pressure';
 import { AppError, type Logger } from '@warren/core';
 import { controlDb, type Pool } from '@warren/db';
+import { EventHub } from '@warren/events';
 import type { TurnQueue } from '@warren/queue';
 import { ApiKeyCache } from '@warren/tenancy';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
+import { EventStreams } from './event-stream.ts';
 import { apiMetrics } from './metrics.ts';
 import { withProblemResponses } from './openapi.ts';
 import { opsAuth, tenantAuth } from './plugins/auth.ts';
@@ -26,6 +28,7 @@ import { assistantRoutes } from './routes/assistants.ts';
 import { conversationRoutes } from './routes/conversations.ts';
 import { credentialRoutes } from './routes/credentials.ts';
 import { dashboardSessionRoutes } from './routes/dashboard-session.ts';
+import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
 import { inboundHookRoutes } from './routes/inbound-hooks.ts';
@@ -53,6 +56,9 @@ export type ApiOptions = Pick<
   | 'DEFAULT_MAX_INBOUND_HOOKS'
   | 'DEFAULT_MAX_ACTIVE_TASKS'
   | 'DEFAULT_TASK_MIN_INTERVAL_SECONDS'
+  | 'SSE_MAX_STREAMS_PER_KEY'
+  | 'SSE_HEARTBEAT_SECONDS'
+  | 'SSE_MAX_BUFFER_BYTES'
 > & {
   pool: Pool;
   /** Where triggering messages enqueue their turn, in the same transaction. */
@@ -61,7 +67,7 @@ export type ApiOptions = Pick<
 };
 
 /** Tenant plane: every route below runs as the tenant that the API key names, rate-limited per key. */
-const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
+const tenantPlane: FastifyPluginAsyncZod<ApiOptions & { streams: EventStreams }> = async (app, opts) => {
   await app.register(tenantAuth);
   await app.register(rateLimit, {
     max: opts.RATE_LIMIT_PER_MINUTE,
@@ -92,6 +98,7 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
     defaultMaxInboundHooks: opts.DEFAULT_MAX_INBOUND_HOOKS,
   });
   await app.register(usageRoutes);
+  await app.register(eventRoutes, { pool: opts.pool, streams: opts.streams });
 };
 
 /** Ops plane: every route below needs the ops token or an ops dashboard session. */
@@ -150,7 +157,17 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await serveDashboard(app, opts.DASHBOARD_DIR);
   await app.register(dashboardSessionRoutes, { opsToken: opts.OPS_TOKEN, ttlSeconds: opts.DASHBOARD_SESSION_SECONDS });
   await app.register(opsPlane, opts);
-  await app.register(tenantPlane, opts);
+  // One LISTEN connection for every event stream of this process; streams end before the server closes.
+  const hub = new EventHub(opts.pool, opts.logger);
+  await hub.listen();
+  app.addHook('preClose', () => hub.close());
+  const streams = new EventStreams(hub, {
+    maxPerKey: opts.SSE_MAX_STREAMS_PER_KEY,
+    heartbeatMs: opts.SSE_HEARTBEAT_SECONDS * 1000,
+    maxBufferedBytes: opts.SSE_MAX_BUFFER_BYTES,
+    drainTimeoutMs: opts.SSE_HEARTBEAT_SECONDS * 2000,
+  });
+  await app.register(tenantPlane, { ...opts, streams });
   await app.register(hookDeliveryRoutes, {
     pool: opts.pool,
     turnQueue: opts.turnQueue,

@@ -67,6 +67,15 @@ export const apiConfigSchema = z.object({
     .min(1)
     .max(tenantLimitBounds.taskMinIntervalSeconds.max)
     .default(DEFAULT_TASK_LIMITS.minIntervalSeconds),
+  /** Event streams (SSE) one API key may hold open in one API process. */
+  SSE_MAX_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(100_000).default(100),
+  SSE_HEARTBEAT_SECONDS: z.coerce.number().min(1).max(300).default(15),
+  /** Bytes waiting for a slow stream client before it is cut off (it resumes with Last-Event-ID). */
+  SSE_MAX_BUFFER_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
   DB_POOL_SIZE: z.coerce.number().int().positive().default(20),
   LOG_LEVEL: logLevel,
 });

@@ -108,6 +108,7 @@ describe("tenant A's key with tenant B's ids", () => {
     ['POST', () => `/v1/tasks/${bTask}/resume`],
     ['POST', () => `/v1/tasks/${bTask}/run`],
     ['GET', () => `/v1/tasks/${bTask}/runs`],
+    ['GET', () => `/v1/conversations/${bConv}/events`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
@@ -117,6 +118,23 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
     expect(res.body).not.toContain('B only');
+  });
+
+  it("refuses to resume A's stream from B's event id", async () => {
+    const bEvent = await withTenant(
+      h.db.pool,
+      b.id,
+      async (tx) => (await tx.client.query('SELECT max(id)::int AS id FROM events')).rows[0].id,
+    );
+    const aEvents = await withTenant(
+      h.db.pool,
+      a.id,
+      async (tx) => (await tx.client.query('SELECT count(*)::int AS n FROM events')).rows[0].n,
+    );
+    expect(aEvents).toBe(0); // so B's id names no event of A's
+    const res = await h.call(a.key, 'GET', '/v1/events', undefined, { 'last-event-id': String(bEvent) });
+    expect(res.statusCode).toBe(400);
+    expect(res.body).not.toContain('B secret');
   });
 
   it('lists and lookups by external id show only A', async () => {

@@ -188,7 +188,8 @@ function problemWrong(res: { status: number; type: string; body: string }): stri
 describe('fuzzing the API from its OpenAPI document', () => {
   it(`${REQUESTS} generated requests: no 5xx, every error problem+json (seed ${seed})`, { timeout: 240_000 }, async () => {
     const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
-    const ops = operations(doc).filter((op) => !op.path.startsWith('/docs'));
+    // Event streams never end by themselves; their bad input is probed in events.test.ts.
+    const ops = operations(doc).filter((op) => !op.path.startsWith('/docs') && !op.path.endsWith('/events'));
     expect(ops.length).toBeGreaterThan(20);
     const requests = fc.sample(fc.oneof(...ops.map((op) => ({ weight: weightOf(op), arbitrary: requestFor(op) }))), {
       numRuns: REQUESTS,

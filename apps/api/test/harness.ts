@@ -35,6 +35,8 @@ export async function startApiHarness(
       | 'INBOUND_BODY_LIMIT_BYTES'
       | 'DEFAULT_MAX_INBOUND_HOOKS'
       | 'DEFAULT_MAX_ACTIVE_TASKS'
+      | 'SSE_MAX_STREAMS_PER_KEY'
+      | 'SSE_MAX_BUFFER_BYTES'
       | 'logger'
     >
   > = {},
@@ -61,6 +63,9 @@ export async function startApiHarness(
     DEFAULT_MAX_INBOUND_HOOKS: overrides.DEFAULT_MAX_INBOUND_HOOKS ?? 20,
     DEFAULT_MAX_ACTIVE_TASKS: overrides.DEFAULT_MAX_ACTIVE_TASKS ?? 100,
     DEFAULT_TASK_MIN_INTERVAL_SECONDS: 60,
+    SSE_MAX_STREAMS_PER_KEY: overrides.SSE_MAX_STREAMS_PER_KEY ?? 100,
+    SSE_HEARTBEAT_SECONDS: 15,
+    SSE_MAX_BUFFER_BYTES: overrides.SSE_MAX_BUFFER_BYTES ?? 1024 * 1024,
   });
   await app.ready();
   const call: ApiHarness['call'] = (key, method, url, body, headers = {}) =>

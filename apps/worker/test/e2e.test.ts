@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { provisionTenant } from '@warren/tenancy';
-import { type ModelStack, startModelStack } from '@warren/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ModelStack, openEventStream, startModelStack } from '@warren/testkit';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ApiProcess, eventually, spawnApi, spawnWorker, stopProcess } from './helpers.ts';
 
 // The whole path with real processes: API → Postgres queue → worker → bubblewrap sandbox →
@@ -53,6 +53,25 @@ describe('end to end', () => {
     expect(metered.rows[0].input).toBeGreaterThan(0);
     expect(turns[0].usage).toEqual({ inputTokens: metered.rows[0].input, outputTokens: metered.rows[0].output });
     expect((await call('GET', `/v1/turns/${reply.turnId}`)).body.id).toBe(reply.turnId);
+  });
+
+  it('streams the turn as it happens: the message, the turn starting, the reply, the turn done', async () => {
+    const conv = (await call('POST', '/v1/conversations', {})).body;
+    const stream = openEventStream(`${api.base}/v1/conversations/${conv.id}/events`, key);
+    expect(await stream.status).toBe(200);
+    const posted = (await call('POST', `/v1/conversations/${conv.id}/messages`, { content: 'hello' })).body;
+    await vi.waitFor(() => expect(stream.events.map((e) => e.type)).toContain('turn.succeeded'), { timeout: 60_000, interval: 50 });
+    stream.close();
+    const reply = (await call('GET', `/v1/conversations/${conv.id}/messages`)).body.data.find(
+      (m: { role: string }) => m.role === 'assistant',
+    );
+    expect(stream.events.map((e) => [e.type, e.data.data.messageId ?? e.data.data.turnId])).toEqual([
+      ['message.created', posted.id],
+      ['turn.started', reply.turnId],
+      ['message.created', reply.id],
+      ['turn.succeeded', reply.turnId],
+    ]);
+    expect(stream.events[2]!.data.data).toMatchObject({ role: 'assistant', content: reply.content, seq: 2 });
   });
 
   it('accumulates context: three messages, only the third triggers, the model sees all three', async () => {

@@ -1,5 +1,6 @@
 import { newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
+import { recordEvent } from '@warren/events';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Conversation } from './conversations.ts';
 
@@ -16,8 +17,8 @@ export interface NewUserMessage {
 export type TriggerSettings = Pick<Conversation, 'triggerMode' | 'triggerPattern' | 'assistantName'>;
 
 /**
- * Appends a user message with the conversation's next seq, and returns it with the
- * conversation's trigger settings. One statement: the UPDATE takes the conversation's row lock,
+ * Appends a user message with the conversation's next seq and its `message.created` event, and
+ * returns it with the conversation's trigger settings. One statement for the message: the UPDATE takes the conversation's row lock,
  * so concurrent appends to one conversation get consecutive seqs and appends to different
  * conversations do not wait for each other.
  */
@@ -42,8 +43,18 @@ export async function appendUserMessage(
   );
   const row = rows[0];
   if (!row) throw notFound('conversation');
+  const message = fromRow(row);
+  await recordEvent(tx, 'message.created', conversationId, {
+    messageId: message.id,
+    seq: message.seq,
+    role: message.role,
+    sender: message.sender,
+    content: message.content,
+    turnId: null,
+    createdAt: message.createdAt.toISOString(),
+  });
   return {
-    message: fromRow(row),
+    message,
     trigger: { triggerMode: row.trigger_mode, triggerPattern: row.trigger_pattern, assistantName: row.assistant_name },
   };
 }

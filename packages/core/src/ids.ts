@@ -13,7 +13,6 @@ export const idPrefixes = {
   archive: 'arc',
   assistant: 'asst',
   assistantVersion: 'asv',
-  outbox: 'obx',
   usage: 'use',
   inboundHook: 'hook',
   dashboardSession: 'dsn',

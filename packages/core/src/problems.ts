@@ -23,6 +23,7 @@ export const problemKinds = {
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   hook_mapping_failed: { status: 422, title: "The payload does not fit the hook's mapping" },
   rate_limited: { status: 429, title: 'Too many requests' },
+  stream_quota_exceeded: { status: 429, title: 'Too many open event streams' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   internal: { status: 500, title: 'Internal error' },
   unavailable: { status: 503, title: 'Service unavailable' },

@@ -17,8 +17,8 @@ export interface ChangeListenerOptions {
 }
 
 /**
- * LISTENs on a dedicated connection and calls `onChange` for every notification — and when the
- * connection is lost, since changes may then go unheard. It (re)connects with a short backoff,
+ * LISTENs on a dedicated connection and calls `onChange` for every notification, with its payload — and
+ * without one when the connection is lost, since changes may then go unheard. It (re)connects with a short backoff,
  * also when the database is down at `listen`, and calls `onReconnect` when it is back; meanwhile
  * `listening` is false, so callers drop their caches and rely on their TTL or polling.
  */
@@ -29,10 +29,10 @@ export class ChangeListener {
   private closed = false;
   private down = false;
   private readonly channel: string;
-  private readonly onChange: () => void;
+  private readonly onChange: (payload?: string) => void;
   private readonly options: ChangeListenerOptions;
 
-  constructor(channel: string, onChange: () => void, options: ChangeListenerOptions = {}) {
+  constructor(channel: string, onChange: (payload?: string) => void, options: ChangeListenerOptions = {}) {
     this.channel = channel;
     this.onChange = onChange;
     this.options = options;
@@ -54,7 +54,7 @@ export class ChangeListener {
 
   private async connect(): Promise<void> {
     const client = await this.pool!.connect();
-    client.on('notification', () => this.onChange());
+    client.on('notification', (message) => this.onChange(message.payload));
     client.on('error', () => this.lost(client));
     try {
       await client.query(`LISTEN ${this.channel}`);

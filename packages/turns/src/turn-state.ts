@@ -1,6 +1,7 @@
 import { stripInternalTags } from '@warren/conversations';
 import { newId, notFound } from '@warren/core';
 import { type TenantTx, tenantSchema } from '@warren/db';
+import { recordEvent } from '@warren/events';
 import { workerIsAlive } from './worker-liveness.ts';
 
 // The turn state machine: every statement that moves a turn or a conversation's cursors lives
@@ -89,11 +90,12 @@ async function closeRange(tx: TenantTx, conversationId: string, toSeq: number): 
 }
 
 async function markFailed(tx: TenantTx, turnIds: string[], error: TurnError): Promise<void> {
-  await tx.client.query(`UPDATE turns SET status = $3, error = $2, finished_at = now(), lease_expires_at = NULL WHERE id = ANY($1)`, [
-    turnIds,
-    error,
-    FAILED,
-  ]);
+  const { rows } = await tx.client.query<{ id: string; conversation_id: string; attempt: number }>(
+    `UPDATE turns SET status = $3, error = $2, finished_at = now(), lease_expires_at = NULL WHERE id = ANY($1)
+     RETURNING id, conversation_id, attempt`,
+    [turnIds, error, FAILED],
+  );
+  for (const t of rows) await recordEvent(tx, 'turn.failed', t.conversation_id, { turnId: t.id, attempt: t.attempt, error });
 }
 
 // ---- claim
@@ -161,6 +163,7 @@ export async function claimTurn(
        lease_expires_at = now() + make_interval(secs => $8), worker_id = $10`,
     [turnId, job.conversationId, job.kind, processed, toSeq, job.jobId, attempt, TURN_LEASE_SECONDS, RUNNING, job.workerId ?? null],
   );
+  await recordEvent(tx, 'turn.started', job.conversationId, { turnId, attempt, kind: job.kind });
   await q.query('UPDATE cursors SET processed_seq = $2, seen_seq = $3, updated_at = now() WHERE conversation_id = $1', [
     job.conversationId,
     processed,
@@ -384,9 +387,9 @@ export async function recordOutput(
 }
 
 /**
- * The unfenced write, for callers that hold the lease in the same transaction. One statement:
- * the message with the next seq, `output_sent`, and its outbox row — or the stored message when
- * this output was written before.
+ * The unfenced write, for callers that hold the lease in the same transaction: the message with
+ * the next seq and `output_sent` in one statement, then its `message.created` event — or the
+ * stored message when this output was written before.
  */
 async function insertOutput(
   tx: TenantTx,
@@ -396,28 +399,35 @@ async function insertOutput(
 ): Promise<{ messageId: string; seq: number } | null> {
   const content = stripInternalTags(raw);
   if (content === '') return null; // nothing a customer should see
-  const { rows } = await tx.client.query<{ id: string; seq: string }>(
+  const { rows } = await tx.client.query<{ id: string; seq: string; created_at: Date; fresh: boolean }>(
     `WITH existing AS (
-       SELECT id, seq FROM messages WHERE turn_id = $3 AND out_seq = $4
+       SELECT id, seq, created_at FROM messages WHERE turn_id = $3 AND out_seq = $4
      ), conv AS (
        UPDATE conversations SET last_seq = last_seq + 1, updated_at = now()
         WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM existing) RETURNING last_seq
      ), inserted AS (
        INSERT INTO messages (id, conversation_id, seq, role, content, raw_content, turn_id, out_seq)
        SELECT $1, $2, conv.last_seq, 'assistant', $5, $6, $3, $4 FROM conv
-       RETURNING id, seq
+       RETURNING id, seq, created_at
      ), sent AS (
        UPDATE turns SET output_sent = true WHERE id = $3 AND EXISTS (SELECT 1 FROM inserted)
-     ), outbox_row AS (
-       INSERT INTO outbox (id, event, payload)
-       SELECT $7, 'message.created', jsonb_build_object('conversationId', $2::text, 'messageId', id, 'seq', seq, 'turnId', $3::text)
-         FROM inserted
      )
-     SELECT id, seq FROM inserted UNION ALL SELECT id, seq FROM existing`,
-    [newId('message'), turn.conversationId, turn.turnId, outSeq, content, raw, newId('outbox')],
+     SELECT id, seq, created_at, true AS fresh FROM inserted UNION ALL SELECT id, seq, created_at, false FROM existing`,
+    [newId('message'), turn.conversationId, turn.turnId, outSeq, content, raw],
   );
   const row = rows[0]!;
-  return { messageId: row.id, seq: Number(row.seq) };
+  const written = { messageId: row.id, seq: Number(row.seq) };
+  if (row.fresh) {
+    await recordEvent(tx, 'message.created', turn.conversationId, {
+      ...written,
+      role: 'assistant',
+      sender: null,
+      content,
+      turnId: turn.turnId,
+      createdAt: row.created_at.toISOString(),
+    });
+  }
+  return written;
 }
 
 /**
@@ -442,7 +452,7 @@ export async function addTurnUsage(tx: TenantTx, turnId: string, usage: { inputT
 
 /**
  * The end of a successful turn, in the caller's one transaction: the final reply, the model
- * history, the range closed, the turn marked succeeded, and outbox rows for delivery. Not the
+ * history, the range closed, the turn marked succeeded, and its events. Not the
  * usage: the credential proxy adds what it metered (`addTurnUsage`). The writes are pipelined
  * behind the fence, and a refused fence rolls them back with the transaction.
  */
@@ -466,6 +476,8 @@ export async function commitTurn(
     ]),
   ]);
   for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+  // after the final reply's message.created, so streams see the reply before the turn's end
+  await recordEvent(tx, 'turn.succeeded', turn.conversationId, { turnId: turn.turnId, attempt: turn.attempt });
 }
 
 /**

@@ -328,23 +328,25 @@ export const taskRuns = pgTable(
   (t) => [index('task_runs_task_idx').on(t.taskId, t.startedAt), uniqueIndex('task_runs_once').on(t.taskId, t.scheduledFor)],
 );
 
-/** Events to deliver to the tenant's webhook endpoints, written in the transaction that caused them. */
-export const outbox = pgTable(
-  'outbox',
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
+/**
+ * What happened in the tenant, written in the transaction that did it (see packages/events).
+ * `id` is the event's durable id (the SSE id); streams read in `(xid, id)` order below the
+ * oldest running transaction, so an event that commits late is never skipped.
+ */
+export const events = pgTable(
+  'events',
   {
-    id: text().primaryKey(),
-    event: text().notNull(),
-    payload: jsonb().notNull(),
-    status: text({ enum: ['pending', 'delivered', 'failed'] })
-      .notNull()
-      .default('pending'),
-    attempts: integer().notNull().default(0),
-    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
-    lastError: text('last_error'),
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The writing transaction's id. */
+    xid: xid8().notNull().default(sql`pg_current_xact_id()`),
+    type: text().notNull(),
+    conversationId: text('conversation_id'),
+    payload: jsonb().$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
-    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
   },
-  (t) => [index('outbox_pending_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+  (t) => [index('events_position_idx').on(t.xid, t.id), index('events_conversation_idx').on(t.conversationId, t.xid, t.id)],
 );
 
 export const inboundHookSchemes = ['standard-webhooks', 'github'] as const;

@@ -1,0 +1,3 @@
+export { EventHub, type EventSink, type Subscription } from './event-hub.ts';
+export { comparePositions, type Position, positionOf, readEvents, START, type StoredEvent } from './read-events.ts';
+export { EVENTS_CHANNEL, type EventType, eventTypes, recordEvent } from './record-event.ts';
