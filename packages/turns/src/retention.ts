@@ -33,6 +33,12 @@ const sweeps: Array<{ days: keyof RetentionDays; table: string; sql: string }> =
             SELECT hook_id, delivery_id FROM webhook_receipts WHERE received_at < now() - make_interval(days => $1) LIMIT ${BATCH})`,
   },
   {
+    // the event stream's history: a client resuming from before it gets a 400 and starts afresh
+    days: 'retainMessagesDays',
+    table: 'events',
+    sql: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT ${BATCH})`,
+  },
+  {
     days: 'retainTurnsDays',
     table: 'turns',
     sql: `DELETE FROM turns WHERE id IN (

@@ -39,6 +39,7 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
        VALUES ('hook_x', 'old', 'github', '\\x7b7d', now() - interval '40 days'), ('hook_x', 'new', 'github', '\\x7b7d', now())`,
     );
     await q(`UPDATE messages SET created_at = now() - interval '40 days'`);
+    await q(`UPDATE events SET created_at = now() - interval '40 days'`);
     await appendUserMessage(tx, conv.id, { content: 'message 5, today' });
   });
   const left = () =>
@@ -46,6 +47,7 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
       messages: (await tx.client.query('SELECT seq::int FROM messages ORDER BY seq')).rows.map((r) => r.seq),
       turns: (await tx.client.query('SELECT id FROM turns ORDER BY id')).rows.map((r) => r.id),
       archives: (await tx.client.query('SELECT id FROM archives ORDER BY id')).rows.map((r) => r.id),
+      events: (await tx.client.query('SELECT count(*)::int AS n FROM events')).rows[0].n,
       receipts: (await tx.client.query('SELECT delivery_id FROM webhook_receipts ORDER BY delivery_id')).rows.map((r) => r.delivery_id),
     }));
   return { left };
@@ -63,10 +65,11 @@ describe('retention', () => {
       turns: ['turn_old', 'turn_running'],
       archives: ['arc_new', 'arc_old'],
       receipts: ['new', 'old'],
+      events: 5,
     };
     expect(await kept.left()).toEqual(everything);
     // message 4 is 40 days old but unanswered: the next turn's input
-    expect(await pruned.left()).toEqual({ messages: [4, 5], turns: ['turn_running'], archives: ['arc_new'], receipts: ['new'] });
+    expect(await pruned.left()).toEqual({ messages: [4, 5], turns: ['turn_running'], archives: ['arc_new'], receipts: ['new'], events: 1 });
     expect(await partly.left()).toEqual(everything); // 60 days keeps the 40-day-old ones
   });
 
