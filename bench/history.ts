@@ -1,8 +1,9 @@
-// pnpm bench:history — one conversation of BENCH_TURNS turns (default 200) through the real
-// pipeline (worker, sandbox, credential proxy, fake model API) twice: with a compaction budget
-// that never triggers (the baseline) and with a small one. Prints the model input tokens the
-// proxy metered per turn (turns.usage: a compacting turn's summary call included) and the
-// ingest → reply latency of ordinary turns beside the turns that compacted (wrote an archive).
+// pnpm bench:history — two conversations of BENCH_TURNS turns each (default 200) through the real
+// pipeline (worker, sandbox, credential proxy, fake model API), their turns interleaved on one
+// worker: one with a compaction budget that never triggers (the baseline), one with a small one
+// (each its assistant's compactionBudgetTokens). Prints the model input tokens the proxy metered
+// per turn (turns.usage: a compacting turn's summary call included) and the ingest → reply
+// latency of ordinary turns beside the turns that compacted (wrote an archive).
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +24,7 @@ const KEEP_TURNS = 4; // the worker's default
 const NEVER = 10_000_000;
 const INSTRUCTIONS = 'You are a helpful assistant planning a project with a small team.';
 const TOKEN_SECRET = 'bench-token-secret-0123456789abcdef0123456789';
-/** Each turn: a user message of about 60 tokens asking for a reply of about 150 (the fake's `long`). */
+/** Each turn: a user message of about 30 tokens asking for a reply of about 150 (the fake's `long`). */
 const message = (i: number) =>
   `Turn ${i}. Here is one more detail of the plan we are working out together, and a question about it.\n#fake long 600`;
 
