@@ -2,9 +2,9 @@
 // run: cold start to runner-ready (p50/p99), warm hand-off (turn input written → runner started
 // the turn, p50/p99), and the resident memory of an idle warm sandbox.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { prepareRunner } from '@warren/agent-runner';
 import { newId } from '@warren/core';
 import { createPool, freePort } from '@warren/db';
@@ -22,7 +22,9 @@ const PLATFORM_KEY = 'sk-ant-bench-platform-key';
 const db = await benchDatabase();
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-sandbox-'));
 chmodSync(dir, 0o711); // the sandbox user must reach its folders
-const proxySocket = join(dir, 'proxy.sock');
+// in a folder of its own: sandboxes bind the socket's folder, which must hold nothing else
+const proxySocket = join(dir, 'proxy', 'proxy.sock');
+mkdirSync(dirname(proxySocket), { mode: 0o755 });
 const upstreamPort = await freePort();
 const children = [
   startProgram('packages/fake-anthropic/src/main.ts', { PORT: String(upstreamPort) }),

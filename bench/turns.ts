@@ -3,9 +3,9 @@
 // send_message outputs before their answer (ingest→last output, outputs/s); beside a raw pg-boss
 // send→work→complete loop on the same database in the same run.
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createConversation } from '@warren/conversations';
 import { createPool, freePort, type Pool, withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TurnQueue } from '@warren/queue';
@@ -24,7 +24,9 @@ const TOKEN_SECRET = 'bench-token-secret-0123456789abcdef0123456789';
 const db = await benchDatabase();
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-turns-'));
 chmodSync(dir, 0o711);
-const proxySocket = join(dir, 'proxy.sock');
+// in a folder of its own: sandboxes bind the socket's folder, which must hold nothing else
+const proxySocket = join(dir, 'proxy', 'proxy.sock');
+mkdirSync(dirname(proxySocket), { mode: 0o755 });
 const upstreamPort = await freePort();
 const services = [
   startProgram('packages/fake-anthropic/src/main.ts', { PORT: String(upstreamPort) }),
