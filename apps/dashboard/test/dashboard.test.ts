@@ -187,6 +187,19 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  it("shows every message of a long conversation, past the API's page of 200, and new ones as they come", async () => {
+    const long = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'long', trigger: { mode: 'never' } })).body.id;
+    await withTenant(stack.db.pool, tenant.id, async (tx) => {
+      for (let i = 1; i <= 450; i++) await appendUserMessage(tx, long, { content: `line ${i}` });
+    });
+    await page.goto(url(`/conversations/${long}`));
+    const messages = page.getByRole('list', { name: 'Messages' }).getByRole('listitem');
+    await expect.poll(() => messages.count(), { timeout: 20_000 }).toBe(450);
+    expect(await messages.last().textContent()).toContain('line 450');
+    await withTenant(stack.db.pool, tenant.id, (tx) => appendUserMessage(tx, long, { content: 'line 451' }));
+    await expect.poll(() => messages.count(), { timeout: 20_000 }).toBe(451);
+  });
+
   it("sees another tenant's conversation as not found", async () => {
     const theirs = (await api.call('POST', '/v1/conversations', other.key, { title: 'their secret' })).body.id;
     await page.goto(url(`/conversations/${theirs}`));

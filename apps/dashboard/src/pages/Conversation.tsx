@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Conversation, type Message, type Page, type Turn } from '../api.ts';
 import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
@@ -10,10 +10,28 @@ const POLL_MS = 1000;
 const seconds = (from: string | null, to: string | null) =>
   from && to ? `${((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1)} s` : '—';
 
+/** Reads the messages after `after`, page by page (the API gives at most 200 at a time). */
+async function messagesAfter(id: string, after: number): Promise<Message[]> {
+  const read: Message[] = [];
+  for (let cursor: string | null = String(after); cursor !== null; ) {
+    const page: Page<Message> = await api<Page<Message>>(`/v1/conversations/${id}/messages?after=${cursor}&limit=200`);
+    read.push(...page.data);
+    cursor = page.next;
+  }
+  return read;
+}
+
 function Messages({ id }: { id: string }) {
+  // Messages never change once written: each poll reads only those after the last one shown.
+  const known = useRef(new Map<string, Message[]>());
   const messages = useQuery({
     queryKey: ['messages', id],
-    queryFn: () => api<Page<Message>>(`/v1/conversations/${id}/messages?after=0&limit=200`),
+    queryFn: async (): Promise<Page<Message>> => {
+      const shown = known.current.get(id) ?? [];
+      const all = [...shown, ...(await messagesAfter(id, shown.at(-1)?.seq ?? 0))];
+      known.current.set(id, all);
+      return { data: all, next: null };
+    },
     refetchInterval: POLL_MS,
   });
   return (
