@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withTenant } from '@warren/db';
@@ -234,6 +235,23 @@ describe('model access from inside a sandbox', () => {
 });
 
 describe('SandboxPool lifecycle', () => {
+  it.runIf(process.getuid?.() === 0)(
+    'starts a conversation whose workspace a dead worker left mounted and frozen mid-snapshot',
+    async () => {
+      const root = join(stack.dir, 'frozen-host');
+      const quota = { workspaceBytes: 48 * 1024 * 1024 };
+      const before = pool({ root });
+      await before.close(await before.acquire(tenantId, conv(40), quota), 'test');
+      // as a worker SIGKILLed while it copied the image: still mounted on the host, and frozen
+      const workspace = join(root, tenantId, conv(40), 'workspace');
+      execFileSync('/usr/bin/mount', ['-t', 'ext4', '-o', 'loop', `${workspace}.ext4`, workspace]);
+      execFileSync('/usr/sbin/fsfreeze', ['-f', workspace]);
+      const after = pool({ root });
+      const sandbox = await after.acquire(tenantId, conv(40), quota); // touching the frozen folder first blocked here for good
+      expect(sandbox.alive).toBe(true);
+    },
+  );
+
   it('closes a sandbox after its idle timeout', async () => {
     const p = pool({ idleTimeoutMs: 200 });
     const sandbox = await p.acquire(tenantId, conv(10));

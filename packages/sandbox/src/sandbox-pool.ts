@@ -8,7 +8,7 @@ import { IpcChannel } from './ipc-channel.ts';
 import { mountIpcTmpfs } from './ipc-mount.ts';
 import { unmountLeftover } from './mounts.ts';
 import { TurnOutputs } from './turn-outputs.ts';
-import { prepareSandboxFolders, removeSandboxFolders } from './workspace.ts';
+import { prepareSandboxFolders, removeSandboxFolders, sandboxPaths } from './workspace.ts';
 import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
 
 /** A skill folder on the host, bound read-only at `/skills/<name>`. */
@@ -411,8 +411,13 @@ export class SandboxPool {
     const log = logger.child({ sandboxId, tenantId, conversationId });
     const key = `${tenantId}/${conversationId}`;
     await this.teardowns.get(key);
+    // A dead worker's mounts go first: it may have died mid-snapshot with the workspace frozen,
+    // and the first chown of the folders below would then block for good (seen: a worker stuck
+    // with no log line, and unkillable). This worker owns the conversation (sandbox_owners).
+    const paths = sandboxPaths(root, tenantId, conversationId);
+    await unmountLeftover(paths.workspaceDir);
+    await unmountLeftover(paths.ipcDir);
     const folders = await prepareSandboxFolders(root, tenantId, conversationId);
-    await unmountLeftover(folders.ipcDir);
     await this.options.workspaces?.beforeStart(tenantId, conversationId, folders.workspaceDir);
     const unmountIpc = await mountIpcTmpfs(folders.ipcDir);
 

@@ -36,7 +36,8 @@ export async function prepareSandboxFolders(root: string, tenantId: string, conv
   return { workspaceDir, ipcDir };
 }
 
-function sandboxPaths(root: string, tenantId: string, conversationId: string) {
+/** A conversation's host folders under `root` (see prepareSandboxFolders), without touching them. */
+export function sandboxPaths(root: string, tenantId: string, conversationId: string) {
   if (!isAbsolute(root)) throw new Error('sandbox folder root must be an absolute path');
   const base = resolve(root);
   const tenantDir = join(base, idSchema('tenant').parse(tenantId));
