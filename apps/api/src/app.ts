@@ -32,6 +32,7 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
 import { inboundHookRoutes } from './routes/inbound-hooks.ts';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { taskRoutes } from './routes/tasks.ts';
@@ -54,6 +55,8 @@ export type ApiOptions = Pick<
   | 'HOOK_SECRET_KEY'
   | 'INBOUND_BODY_LIMIT_BYTES'
   | 'DEFAULT_MAX_INBOUND_HOOKS'
+  | 'DEFAULT_MAX_WEBHOOK_ENDPOINTS'
+  | 'WEBHOOK_ALLOW_PRIVATE_DESTINATIONS'
   | 'DEFAULT_MAX_ACTIVE_TASKS'
   | 'DEFAULT_TASK_MIN_INTERVAL_SECONDS'
   | 'SSE_MAX_STREAMS_PER_KEY'
@@ -96,6 +99,13 @@ const tenantPlane: FastifyPluginAsyncZod<ApiOptions & { streams: EventStreams }>
     pool: opts.pool,
     sealingKey: opts.HOOK_SECRET_KEY,
     defaultMaxInboundHooks: opts.DEFAULT_MAX_INBOUND_HOOKS,
+  });
+  await app.register(webhookEndpointRoutes, {
+    pool: opts.pool,
+    webhookQueue: opts.turnQueue.webhooks(),
+    sealingKey: opts.HOOK_SECRET_KEY,
+    allowPrivateDestinations: opts.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS,
+    defaultMaxWebhookEndpoints: opts.DEFAULT_MAX_WEBHOOK_ENDPOINTS,
   });
   await app.register(usageRoutes);
   await app.register(eventRoutes, { pool: opts.pool, streams: opts.streams });

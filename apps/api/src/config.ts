@@ -1,4 +1,4 @@
-import { logLevel, parseEnv } from '@warren/core';
+import { envBoolean, logLevel, parseEnv } from '@warren/core';
 import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { tenantLimitBounds } from '@warren/tenancy';
 import { z } from 'zod';
@@ -21,7 +21,7 @@ export const apiConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
     .optional(),
-  /** Seals inbound hooks' signing secrets (`warren keys`); without it, hooks cannot be created or receive. */
+  /** Seals inbound hooks' and webhook endpoints' signing secrets (`warren keys`); without it, neither can be created, and hooks cannot receive. */
   HOOK_SECRET_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
@@ -54,6 +54,10 @@ export const apiConfigSchema = z.object({
   /** The assistant quota for tenants without their own (`maxAssistants`). */
   DEFAULT_MAX_ASSISTANTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxAssistants.max).default(200),
   DEFAULT_MAX_INBOUND_HOOKS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxInboundHooks.max).default(20),
+  /** The outbound webhook endpoint quota for tenants without their own (`maxWebhookEndpoints`). */
+  DEFAULT_MAX_WEBHOOK_ENDPOINTS: z.coerce.number().int().min(1).max(tenantLimitBounds.maxWebhookEndpoints.max).default(10),
+  /** Lets webhook endpoints point at loopback, private and link-local addresses (a local demo; never on a shared host). */
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: envBoolean.default(false),
   /** Scheduled-task limits for tenants without their own (`maxActiveTasks`, `taskMinIntervalSeconds`). */
   DEFAULT_MAX_ACTIVE_TASKS: z.coerce
     .number()

@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { logLevel, parseEnv } from '@warren/core';
+import { envBoolean, logLevel, parseEnv } from '@warren/core';
 import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
+import { DEFAULT_RETRY_SCHEDULE_SECONDS, retryScheduleSchema } from '@warren/webhooks';
 import { z } from 'zod';
 
 const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -63,6 +64,22 @@ export const workerConfigSchema = z.object({
   /** Tasks a tenant without its own limits may hold active, and the shortest time between two runs of one task. */
   TASK_MAX_ACTIVE: positive(DEFAULT_TASK_LIMITS.maxActiveTasks),
   TASK_MIN_INTERVAL_SECONDS: positive(DEFAULT_TASK_LIMITS.minIntervalSeconds),
+  /** Opens webhook endpoints' sealed secrets (the API's key); without it this worker delivers no webhooks. */
+  HOOK_SECRET_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/]{43}=$/, 'must be a base64 key from `warren keys`')
+    .optional(),
+  /** Webhook attempts this worker makes at once. */
+  WEBHOOK_CONCURRENCY: positive(8),
+  /** The longest one attempt may take, from connecting to the end of the answer. */
+  WEBHOOK_TIMEOUT_MS: positive(15_000),
+  /** Seconds before each retry of a failed delivery (comma-separated); its length is the number of retries. */
+  WEBHOOK_RETRY_SCHEDULE: retryScheduleSchema.default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
+  /** An endpoint is disabled after this many failed attempts in a row that went on for at least WEBHOOK_DISABLE_AFTER_SECONDS. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: positive(20),
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(5 * 86_400),
+  /** Lets deliveries go to loopback, private and link-local addresses (a local demo; never on a shared host). */
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: envBoolean.default(false),
   /** How long shutdown waits for running turns before handing them back. */
   SHUTDOWN_GRACE_MS: positive(30_000),
   /** Where this worker serves Prometheus /metrics; port 0 picks a free one (logged at start). */

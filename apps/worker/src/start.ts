@@ -14,6 +14,7 @@ import { PgBoss } from 'pg-boss';
 import type { WorkerConfig } from './config.ts';
 import { consumeDeadTurns, consumeRetention, consumeTurns } from './consumers.ts';
 import { observeWorker } from './observe.ts';
+import { consumeWebhooks } from './webhook-consumers.ts';
 
 /**
  * A backstop only: the proxy accepts a turn token while its turn attempt runs, whatever the expiry.
@@ -130,6 +131,24 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
   });
   await consumeDeadTurns(boss, pool, logger);
   await consumeRetention(boss, pool, logger);
+  const webhooks = config.HOOK_SECRET_KEY
+    ? await consumeWebhooks(
+        boss,
+        { pool, tenants, logger },
+        {
+          concurrency: config.WEBHOOK_CONCURRENCY,
+          settings: {
+            sealingKey: config.HOOK_SECRET_KEY,
+            timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+            retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+            disableAfterFailures: config.WEBHOOK_DISABLE_AFTER_FAILURES,
+            disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
+            destinations: { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS },
+          },
+        },
+      )
+    : undefined;
+  if (!webhooks) logger.warn('HOOK_SECRET_KEY is not set: this worker delivers no outbound webhooks');
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, sandboxRoot: config.SANDBOX_ROOT }, 'worker started');
 
   return {
@@ -137,6 +156,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
       // Stop claiming, let running turns finish within the grace period, hand back the rest.
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_GRACE_MS });
       await turns.close();
+      await webhooks?.close();
       await sweep.stop();
       await sandboxes.closeAll();
       await ownership.stop();

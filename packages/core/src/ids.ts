@@ -15,6 +15,8 @@ export const idPrefixes = {
   assistantVersion: 'asv',
   usage: 'use',
   inboundHook: 'hook',
+  webhookEndpoint: 'ep',
+  webhookDelivery: 'dlv',
   dashboardSession: 'dsn',
 } as const;
 

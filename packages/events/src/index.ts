@@ -1,3 +1,12 @@
 export { EventHub, type EventSink, type Subscription } from './event-hub.ts';
-export { comparePositions, type Position, positionOf, readEvents, START, type StoredEvent } from './read-events.ts';
+export {
+  comparePositions,
+  headPosition,
+  parseNotification,
+  type Position,
+  positionOf,
+  readEvents,
+  START,
+  type StoredEvent,
+} from './read-events.ts';
 export { EVENTS_CHANNEL, type EventType, eventTypes, recordEvent } from './record-event.ts';

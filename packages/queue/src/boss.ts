@@ -4,6 +4,7 @@ import { logBossErrors } from './boss-errors.ts';
 import { createRetentionQueue } from './retention-queue.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 import { createTurnQueues } from './turn-queue.ts';
+import { createWebhookQueues } from './webhook-queue.ts';
 
 /**
  * Creates or upgrades pg-boss's own schema and Warren's queues. Part of `warren migrate`, so API and worker
@@ -25,5 +26,6 @@ export async function installQueue(connectionString: string, logger: Logger): Pr
   await boss.start();
   await createTurnQueues(boss);
   await createRetentionQueue(boss);
+  await createWebhookQueues(boss);
   await boss.stop({ graceful: false });
 }

@@ -17,3 +17,12 @@ export {
   TurnQueue,
   turnJobSchema,
 } from './turn-queue.ts';
+export {
+  createWebhookQueues,
+  WEBHOOK_DELIVERY_QUEUE,
+  WEBHOOK_FAN_OUT_QUEUE,
+  type WebhookDeliveryJob,
+  WebhookQueue,
+  webhookDeliveryJobSchema,
+  webhookFanOutJobSchema,
+} from './webhook-queue.ts';

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { logBossErrors } from './boss-errors.ts';
 import { QUEUE_SCHEMA } from './schema.ts';
 import { startBoss } from './start-boss.ts';
+import { WebhookQueue } from './webhook-queue.ts';
 
 export const TURN_QUEUE = 'turn';
 export const TURN_DEAD_LETTER_QUEUE = 'turn_dead';
@@ -148,6 +149,11 @@ export class TurnQueue {
       startAfter: new Date(job.scheduledFor),
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
     });
+  }
+
+  /** Webhook jobs, sent through the same pg-boss (the API's redeliveries). */
+  webhooks(): WebhookQueue {
+    return new WebhookQueue(this.boss, this.ready);
   }
 
   /** Sends the job again to start in `seconds` (its tenant was at its cap); coalesces like `enqueue`. */

@@ -16,6 +16,7 @@ export const tenantLimitBounds = {
   maxConversations: { min: 1, max: INT4_MAX, about: 'conversations the tenant may hold' },
   maxAssistants: { min: 1, max: 100_000, about: 'assistants the tenant may define' },
   maxInboundHooks: { min: 1, max: 10_000, about: 'inbound webhook URLs the tenant may hold' },
+  maxWebhookEndpoints: { min: 1, max: 1_000, about: 'outbound webhook endpoints the tenant may hold' },
   workspaceBytes: { min: 1024 ** 2, max: 1024 * GiB, about: "bytes one conversation's workspace may hold" },
   turnMaxOutputs: { min: 1, max: 10_000, about: '`send_message` outputs one turn may write' },
   turnMaxOutputBytes: { min: 1024, max: GiB, about: 'bytes of output one turn may write' },

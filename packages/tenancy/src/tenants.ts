@@ -26,6 +26,7 @@ export interface TenantLimits {
   maxConversations: number | null;
   maxAssistants: number | null;
   maxInboundHooks: number | null;
+  maxWebhookEndpoints: number | null;
   workspaceBytes: number | null;
   turnMaxOutputs: number | null;
   turnMaxOutputBytes: number | null;
@@ -45,6 +46,7 @@ export const tenantLimitKeys = [
   'maxConversations',
   'maxAssistants',
   'maxInboundHooks',
+  'maxWebhookEndpoints',
   'workspaceBytes',
   'turnMaxOutputs',
   'turnMaxOutputBytes',

@@ -5,7 +5,7 @@ import { parseFlags } from '../args.ts';
 
 export const keysUsage = `warren keys
   Prints fresh secrets for a deployment, as env lines: PROXY_TOKEN_SECRET (worker and
-  credential proxy), PROXY_PUBLIC_KEY (API and proxy), PROXY_SECRET_KEY (proxy only), HOOK_SECRET_KEY (API only).`;
+  credential proxy), PROXY_PUBLIC_KEY (API and proxy), PROXY_SECRET_KEY (proxy only), HOOK_SECRET_KEY (API and workers).`;
 
 export async function keysCommand(argv: string[]): Promise<number> {
   parseFlags(argv, {}, z.object({}));

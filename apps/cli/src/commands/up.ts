@@ -170,12 +170,16 @@ export async function upCommand(argv: string[]): Promise<number> {
       PROXY_SOCKET_PATH: proxySocket,
       PROXY_TOKEN_SECRET: state.proxyTokenSecret,
       SANDBOX_ROOT: places.sandboxRoot,
+      HOOK_SECRET_KEY: state.hookSecretKey,
+      // the local demo may send webhooks to a receiver on this machine
+      WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true',
     });
     start('api', 'apps/api/src/main.ts', {
       DATABASE_URL: databaseUrl,
       OPS_TOKEN: state.opsToken,
       PROXY_PUBLIC_KEY: state.proxyPublicKey,
       HOOK_SECRET_KEY: state.hookSecretKey,
+      WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true',
       HOST: env.HOST,
       PORT: String(env.PORT),
     });

@@ -24,6 +24,7 @@ export const tenants = control.table('tenants', {
   maxConversations: integer('max_conversations'),
   maxAssistants: integer('max_assistants'),
   maxInboundHooks: integer('max_inbound_hooks'),
+  maxWebhookEndpoints: integer('max_webhook_endpoints'),
   /** Bytes one conversation's workspace may hold. */
   workspaceBytes: bigint('workspace_bytes', { mode: 'number' }),
   /** `send_message` outputs, and their bytes, one turn may write. */
@@ -108,7 +109,11 @@ export const credentials = control.table(
   (t) => [primaryKey({ columns: [t.tenantId, t.provider] })],
 );
 
-/** Where a tenant wants replies delivered; the secret signs each delivery. */
+/**
+ * Which tenant a webhook endpoint belongs to: workers fan events out only for tenants listed
+ * here. Nothing secret; the endpoint itself is in the tenant's `webhook_endpoints`, written in
+ * the same transaction.
+ */
 export const webhookEndpoints = control.table(
   'webhook_endpoints',
   {
@@ -116,11 +121,7 @@ export const webhookEndpoints = control.table(
     tenantId: text('tenant_id')
       .notNull()
       .references(() => tenants.id),
-    url: text().notNull(),
-    secret: text().notNull(),
-    events: text().array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
-    disabledAt: timestamp('disabled_at', { withTimezone: true }),
   },
   (t) => [index('webhook_endpoints_tenant_idx').on(t.tenantId)],
 );

@@ -403,3 +403,83 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [primaryKey({ columns: [t.scope, t.key] }), index('idempotency_keys_created_idx').on(t.createdAt)],
 );
+
+/**
+ * Where the tenant wants its events POSTed, signed per Standard Webhooks (packages/webhooks).
+ * Its id is also in `control.webhook_endpoints`, so workers know which tenants to fan out for.
+ */
+export const webhookEndpoints = pgTable('webhook_endpoints', {
+  id: text().primaryKey(),
+  url: text().notNull(),
+  description: text().notNull().default(''),
+  /** Event types sent here; empty: every type. */
+  eventTypes: text('event_types').array().notNull().default(sql`'{}'::text[]`),
+  enabled: boolean().notNull().default(true),
+  /** Why it was disabled: `failing` (by the sender, after a long run of failures) or `manual`. */
+  disabledReason: text('disabled_reason', { enum: ['failing', 'manual'] }),
+  /** The signing secret (`whsec_…`), sealed with HOOK_SECRET_KEY; shown to the tenant once. */
+  sealedSecret: text('sealed_secret').notNull(),
+  /** After a rotation the old secret also signs until `previous_secret_expires_at`. */
+  sealedPreviousSecret: text('sealed_previous_secret'),
+  previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true }),
+  /** Fan-out position in `events` (see packages/events): later events are not yet deliveries. */
+  cursorXid: xid8('cursor_xid').notNull(),
+  cursorId: bigint('cursor_id', { mode: 'number' }).notNull(),
+  /** Failed attempts in a row, and when the run began; a success resets both. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  failingSince: timestamp('failing_since', { withTimezone: true }),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+export const webhookDeliveryStatuses = ['pending', 'sending', 'succeeded', 'failed'] as const;
+
+/** One event for one endpoint. Its id is the `webhook-id` every attempt carries (receivers dedupe on it). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text().primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: bigint('event_id', { mode: 'number' }).notNull(),
+    eventType: text('event_type').notNull(),
+    /** The body as sent (`{type, timestamp, data}`); kept so a retry sends the same bytes' content. */
+    payload: jsonb().$type<Record<string, unknown>>().notNull(),
+    status: text({ enum: webhookDeliveryStatuses }).notNull().default('pending'),
+    /** Attempts made, manual ones included. */
+    attempts: integer().notNull().default(0),
+    /** The coming attempt was asked for by hand (a redelivery): no retries follow it. */
+    manual: boolean().notNull().default(false),
+    /** When the next attempt is due (status `pending`). */
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
+    /** While `sending`: when a worker that died mid-attempt is given up on. */
+    leaseUntil: timestamp('lease_until', { withTimezone: true }),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('webhook_deliveries_event_idx').on(t.endpointId, t.eventId), index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id)],
+);
+
+/** Every attempt to deliver, as the receiver answered it (or why it could not). */
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: bigint({ mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    deliveryId: text('delivery_id')
+      .notNull()
+      .references(() => webhookDeliveries.id, { onDelete: 'cascade' }),
+    attempt: integer().notNull(),
+    /** `scheduled` (first send and retries) or `manual` (a redelivery asked for through the API). */
+    trigger: text({ enum: ['scheduled', 'manual'] }).notNull(),
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    /** The receiver's HTTP status; null when none came (refused destination, timeout, connection error). */
+    statusCode: integer('status_code'),
+    error: text(),
+    /** The start of the receiver's answer (at most 1 KiB, as text). */
+    responseBody: text('response_body'),
+  },
+  (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.id)],
+);
