@@ -231,7 +231,7 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<{
         summary: "Replace an endpoint's secret (the new one is shown once)",
         description: 'During the overlap every attempt is signed with both secrets, so receivers can switch without refusing one.',
         params: endpointParams,
-        body: rotateBody.optional(),
+        body: rotateBody.nullish(),
         response: { 200: endpointSchema.extend({ secret: secretField }) },
       },
     },
