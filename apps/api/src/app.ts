@@ -32,12 +32,12 @@ import { eventRoutes } from './routes/events.ts';
 import { healthRoutes } from './routes/health.ts';
 import { hookDeliveryRoutes } from './routes/hook-deliveries.ts';
 import { inboundHookRoutes } from './routes/inbound-hooks.ts';
-import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import { messageRoutes } from './routes/messages.ts';
 import { skillRoutes } from './routes/skills.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { turnRoutes } from './routes/turns.ts';
 import { usageRoutes } from './routes/usage.ts';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 
 export type ApiOptions = Pick<
   ApiConfig,

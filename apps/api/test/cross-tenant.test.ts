@@ -21,6 +21,8 @@ let bAssistant: string;
 let bArchive: string;
 let bHook: { id: string; secret: string };
 let bTask: string;
+let bEndpoint: string;
+let bDelivery: string;
 
 beforeAll(async () => {
   h = await startApiHarness();
@@ -58,6 +60,16 @@ beforeAll(async () => {
       schedule: { kind: 'interval', value: '1h' },
     })
   ).json().id;
+  bEndpoint = (await h.call(b.key, 'POST', '/v1/webhook-endpoints', { url: 'https://b.example/hooks', description: 'B only' })).json().id;
+  // a finished delivery of B's, as a worker would have left it
+  bDelivery = 'dlv_01jv00000000000000000000bb';
+  await withTenant(h.db.pool, b.id, (tx) =>
+    tx.client.query(
+      `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, attempts)
+       VALUES ($1, $2, 1, 'message.created', '{"data":{"content":"B secret payload"}}', 'succeeded', 1)`,
+      [bDelivery, bEndpoint],
+    ),
+  );
 });
 
 /** A Standard Webhooks delivery to `hookId`, signed with `secret`. */
@@ -109,6 +121,13 @@ describe("tenant A's key with tenant B's ids", () => {
     ['POST', () => `/v1/tasks/${bTask}/run`],
     ['GET', () => `/v1/tasks/${bTask}/runs`],
     ['GET', () => `/v1/conversations/${bConv}/events`],
+    ['GET', () => `/v1/webhook-endpoints/${bEndpoint}`],
+    ['PATCH', () => `/v1/webhook-endpoints/${bEndpoint}`, { url: 'https://a.example/stolen' }],
+    ['DELETE', () => `/v1/webhook-endpoints/${bEndpoint}`],
+    ['POST', () => `/v1/webhook-endpoints/${bEndpoint}/rotate-secret`, { overlapSeconds: 0 }],
+    ['GET', () => `/v1/webhook-endpoints/${bEndpoint}/deliveries`],
+    ['GET', () => `/v1/webhook-deliveries/${bDelivery}`],
+    ['POST', () => `/v1/webhook-deliveries/${bDelivery}/redeliver`],
   ];
 
   it.each(routes)('%s %s answers 404 problem+json', async (method, url, body) => {
@@ -118,6 +137,14 @@ describe("tenant A's key with tenant B's ids", () => {
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.body).not.toContain('B secret');
     expect(res.body).not.toContain('B only');
+  });
+
+  it("leaves B's webhook endpoint and delivery as they were", async () => {
+    expect((await h.call(b.key, 'GET', `/v1/webhook-endpoints/${bEndpoint}`)).json()).toMatchObject({
+      url: 'https://b.example/hooks',
+      previousSecretExpiresAt: null,
+    });
+    expect((await h.call(b.key, 'GET', `/v1/webhook-deliveries/${bDelivery}`)).json()).toMatchObject({ status: 'succeeded', attempts: 1 });
   });
 
   it("refuses to resume A's stream from B's event id", async () => {
@@ -150,6 +177,7 @@ describe("tenant A's key with tenant B's ids", () => {
     const keys = (await h.call(a.key, 'GET', '/v1/api-keys')).json().data;
     expect(keys.map((k: { id: string }) => k.id)).not.toContain(bKeyId);
     expect((await h.call(a.key, 'GET', '/v1/assistants')).json().data).toEqual([]);
+    expect((await h.call(a.key, 'GET', '/v1/webhook-endpoints')).json().data).toEqual([]);
   });
 
   it("cannot give a conversation B's assistant", async () => {
@@ -224,7 +252,7 @@ describe("tenant A's key with tenant B's ids", () => {
       ([m, url]) =>
         `${m} ${url()
           .split('?')[0]!
-          .replace(/(conv|key|turn|asst|arc|hook|task)_[0-9a-z]{26}/, '{id}')
+          .replace(/(conv|key|turn|asst|arc|hook|task|ep|dlv)_[0-9a-z]{26}/, '{id}')
           .replace(/\/versions\/\d+$/, '/versions/{version}')
           .replace(bSkill, '{name}')}`,
     );

@@ -107,7 +107,11 @@ describe('webhook endpoints', () => {
     expect((await create({ url: 'https://receiver.example/1' }, tenant.key)).statusCode).toBe(201);
     const over = await create({ url: 'https://receiver.example/2' }, tenant.key);
     expect(over.statusCode).toBe(409);
-    expect(over.json()).toMatchObject({ type: 'urn:warren:problem:webhook-endpoint-quota-exceeded', quota: 'maxWebhookEndpoints', limit: 1 });
+    expect(over.json()).toMatchObject({
+      type: 'urn:warren:problem:webhook-endpoint-quota-exceeded',
+      quota: 'maxWebhookEndpoints',
+      limit: 1,
+    });
   });
 
   it('lists deliveries and refuses to redeliver one that is still coming', async () => {

@@ -77,7 +77,11 @@ export const workerConfigSchema = z.object({
   WEBHOOK_RETRY_SCHEDULE: retryScheduleSchema.default([...DEFAULT_RETRY_SCHEDULE_SECONDS]),
   /** An endpoint is disabled after this many failed attempts in a row that went on for at least WEBHOOK_DISABLE_AFTER_SECONDS. */
   WEBHOOK_DISABLE_AFTER_FAILURES: positive(20),
-  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce.number().int().min(0).default(5 * 86_400),
+  WEBHOOK_DISABLE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(5 * 86_400),
   /** Lets deliveries go to loopback, private and link-local addresses (a local demo; never on a shared host). */
   WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: envBoolean.default(false),
   /** How long shutdown waits for running turns before handing them back. */

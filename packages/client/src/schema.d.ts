@@ -597,6 +597,8 @@ export interface paths {
                                 maxConversations: number | null;
                                 /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                                 maxInboundHooks: number | null;
+                                /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                                maxWebhookEndpoints: number | null;
                                 /** @description model tokens per calendar month (credential proxy); null: the platform default */
                                 monthlyTokenBudget: number | null;
                                 name: string;
@@ -654,6 +656,8 @@ export interface paths {
                         maxConversations?: number | null;
                         /** @description inbound webhook URLs the tenant may hold */
                         maxInboundHooks?: number | null;
+                        /** @description outbound webhook endpoints the tenant may hold */
+                        maxWebhookEndpoints?: number | null;
                         /** @description model tokens per calendar month (credential proxy) */
                         monthlyTokenBudget?: number | null;
                         name: string;
@@ -748,6 +752,8 @@ export interface paths {
                                 maxConversations: number | null;
                                 /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                                 maxInboundHooks: number | null;
+                                /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                                maxWebhookEndpoints: number | null;
                                 /** @description model tokens per calendar month (credential proxy); null: the platform default */
                                 monthlyTokenBudget: number | null;
                                 name: string;
@@ -860,6 +866,8 @@ export interface paths {
                             maxConversations: number | null;
                             /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                             maxInboundHooks: number | null;
+                            /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                            maxWebhookEndpoints: number | null;
                             /** @description model tokens per calendar month (credential proxy); null: the platform default */
                             monthlyTokenBudget: number | null;
                             name: string;
@@ -920,6 +928,8 @@ export interface paths {
                         maxConversations?: number | null;
                         /** @description inbound webhook URLs the tenant may hold */
                         maxInboundHooks?: number | null;
+                        /** @description outbound webhook endpoints the tenant may hold */
+                        maxWebhookEndpoints?: number | null;
                         /** @description model tokens per calendar month (credential proxy) */
                         monthlyTokenBudget?: number | null;
                         /** @description model requests per minute (credential proxy) */
@@ -1000,6 +1010,8 @@ export interface paths {
                             maxConversations: number | null;
                             /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                             maxInboundHooks: number | null;
+                            /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                            maxWebhookEndpoints: number | null;
                             /** @description model tokens per calendar month (credential proxy); null: the platform default */
                             monthlyTokenBudget: number | null;
                             name: string;
@@ -1109,6 +1121,8 @@ export interface paths {
                             maxConversations: number | null;
                             /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                             maxInboundHooks: number | null;
+                            /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                            maxWebhookEndpoints: number | null;
                             /** @description model tokens per calendar month (credential proxy); null: the platform default */
                             monthlyTokenBudget: number | null;
                             name: string;
@@ -1222,6 +1236,8 @@ export interface paths {
                             maxConversations: number | null;
                             /** @description inbound webhook URLs the tenant may hold; null: the platform default */
                             maxInboundHooks: number | null;
+                            /** @description outbound webhook endpoints the tenant may hold; null: the platform default */
+                            maxWebhookEndpoints: number | null;
                             /** @description model tokens per calendar month (credential proxy); null: the platform default */
                             monthlyTokenBudget: number | null;
                             name: string;
@@ -5759,6 +5775,860 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A delivery with every attempt made (status, latency, the start of the answer) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attemptLog: {
+                                attempt: number;
+                                durationMs: number;
+                                error: string | null;
+                                /** @description The first KiB of the receiver's answer. */
+                                responseBody: string | null;
+                                /** Format: date-time */
+                                startedAt: string;
+                                /** @description The receiver's status; null when none came. */
+                                statusCode: number | null;
+                                /** @enum {string} */
+                                trigger: "scheduled" | "manual";
+                            }[];
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            endpointId: string;
+                            eventId: number;
+                            eventType: string;
+                            /** @description Sent as webhook-id with every attempt: receivers drop a delivery they have already seen by it. */
+                            id: string;
+                            lastError: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** @description The body every attempt sends: {type, timestamp, data}. */
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "pending" | "sending" | "succeeded" | "failed";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a finished delivery again, now (one attempt, same webhook-id)
+         * @description 409 while the delivery is still pending or being sent, or when its endpoint is disabled.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            endpointId: string;
+                            eventId: number;
+                            eventType: string;
+                            /** @description Sent as webhook-id with every attempt: receivers drop a delivery they have already seen by it. */
+                            id: string;
+                            lastError: string | null;
+                            /** Format: date-time */
+                            nextAttemptAt: string | null;
+                            /** @description The body every attempt sends: {type, timestamp, data}. */
+                            payload: {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            status: "pending" | "sending" | "succeeded" | "failed";
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List webhook endpoints, oldest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return endpoints created after this one. */
+                    after?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                consecutiveFailures: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                description: string;
+                                /**
+                                 * @description failing: disabled by the sender after a long run of failed attempts; manual: by a PATCH.
+                                 * @enum {string|null}
+                                 */
+                                disabledReason: "failing" | "manual" | null;
+                                enabled: boolean;
+                                /** @description The event types sent here; empty: every type. */
+                                eventTypes: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                                /** Format: date-time */
+                                failingSince: string | null;
+                                id: string;
+                                /**
+                                 * Format: date-time
+                                 * @description After a rotation, the old secret also signs until then (webhook-signature lists both).
+                                 */
+                                previousSecretExpiresAt: string | null;
+                                /** Format: date-time */
+                                updatedAt: string;
+                                url: string;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a webhook endpoint (its secret is shown once)
+         * @description Events recorded from now on are POSTed to the URL, signed per Standard Webhooks. A tenant holds at most its quota of endpoints (maxWebhookEndpoints, by default 10); beyond it, 409 webhook-endpoint-quota-exceeded. A refused destination is 422 destination-refused.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @default  */
+                        description?: string;
+                        /** @default true */
+                        enabled?: boolean;
+                        /** @description The event types to send; empty or absent: every type. */
+                        eventTypes?: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                        /** @description Where deliveries are POSTed. Loopback, private, link-local and metadata addresses are refused. */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            /**
+                             * @description failing: disabled by the sender after a long run of failed attempts; manual: by a PATCH.
+                             * @enum {string|null}
+                             */
+                            disabledReason: "failing" | "manual" | null;
+                            enabled: boolean;
+                            /** @description The event types sent here; empty: every type. */
+                            eventTypes: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                            /** Format: date-time */
+                            failingSince: string | null;
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @description After a rotation, the old secret also signs until then (webhook-signature lists both).
+                             */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The signing secret (whsec_…). Shown once: store it now. */
+                            secret: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint (never its secret) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            /**
+                             * @description failing: disabled by the sender after a long run of failed attempts; manual: by a PATCH.
+                             * @enum {string|null}
+                             */
+                            disabledReason: "failing" | "manual" | null;
+                            enabled: boolean;
+                            /** @description The event types sent here; empty: every type. */
+                            eventTypes: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                            /** Format: date-time */
+                            failingSince: string | null;
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @description After a rotation, the old secret also signs until then (webhook-signature lists both).
+                             */
+                            previousSecretExpiresAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a webhook endpoint with its deliveries; nothing more is sent to it */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": null;
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an endpoint's URL, description, event types, or enable / disable it */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        description?: string;
+                        /** @description Enabling clears the failure run; events that happened while disabled are not sent. */
+                        enabled?: boolean;
+                        /** @description The event types to send; empty or absent: every type. */
+                        eventTypes?: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                        /** @description Where deliveries are POSTed. Loopback, private, link-local and metadata addresses are refused. */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            /**
+                             * @description failing: disabled by the sender after a long run of failed attempts; manual: by a PATCH.
+                             * @enum {string|null}
+                             */
+                            disabledReason: "failing" | "manual" | null;
+                            enabled: boolean;
+                            /** @description The event types sent here; empty: every type. */
+                            eventTypes: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                            /** Format: date-time */
+                            failingSince: string | null;
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @description After a rotation, the old secret also signs until then (webhook-signature lists both).
+                             */
+                            previousSecretExpiresAt: string | null;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An endpoint's deliveries, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Return deliveries older than this one. */
+                    before?: string;
+                    limit?: number;
+                    status?: "pending" | "sending" | "succeeded" | "failed";
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                attempts: number;
+                                /** Format: date-time */
+                                createdAt: string;
+                                endpointId: string;
+                                eventId: number;
+                                eventType: string;
+                                /** @description Sent as webhook-id with every attempt: receivers drop a delivery they have already seen by it. */
+                                id: string;
+                                lastError: string | null;
+                                /** Format: date-time */
+                                nextAttemptAt: string | null;
+                                /** @description The body every attempt sends: {type, timestamp, data}. */
+                                payload: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                status: "pending" | "sending" | "succeeded" | "failed";
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                            /** @description Pass as `after` to get the next page; null on the last page. */
+                            next: string | null;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace an endpoint's secret (the new one is shown once)
+         * @description During the overlap every attempt is signed with both secrets, so receivers can switch without refusing one.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description How long the old secret keeps signing beside the new one (0: it stops at once).
+                         * @default 86400
+                         */
+                        overlapSeconds?: number;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description A client error, as RFC 9457 problem details */
+                "4XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description A server error, as RFC 9457 problem details */
+                "5XX": {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            detail: string;
+                            instance: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutiveFailures: number;
+                            /** Format: date-time */
+                            createdAt: string;
+                            description: string;
+                            /**
+                             * @description failing: disabled by the sender after a long run of failed attempts; manual: by a PATCH.
+                             * @enum {string|null}
+                             */
+                            disabledReason: "failing" | "manual" | null;
+                            enabled: boolean;
+                            /** @description The event types sent here; empty: every type. */
+                            eventTypes: ("message.created" | "turn.started" | "turn.succeeded" | "turn.failed")[];
+                            /** Format: date-time */
+                            failingSince: string | null;
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @description After a rotation, the old secret also signs until then (webhook-signature lists both).
+                             */
+                            previousSecretExpiresAt: string | null;
+                            /** @description The signing secret (whsec_…). Shown once: store it now. */
+                            secret: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -2,8 +2,8 @@ export { EventHub, type EventSink, type Subscription } from './event-hub.ts';
 export {
   comparePositions,
   headPosition,
-  parseNotification,
   type Position,
+  parseNotification,
   positionOf,
   readEvents,
   START,

@@ -39,6 +39,13 @@ const sweeps: Array<{ days: keyof RetentionDays; table: string; sql: string }> =
     sql: `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created_at < now() - make_interval(days => $1) LIMIT ${BATCH})`,
   },
   {
+    // outbound webhook deliveries once finished, with their attempts (cascade)
+    days: 'retainMessagesDays',
+    table: 'webhook_deliveries',
+    sql: `DELETE FROM webhook_deliveries WHERE id IN (
+            SELECT id FROM webhook_deliveries WHERE status IN ('succeeded', 'failed') AND updated_at < now() - make_interval(days => $1) LIMIT ${BATCH})`,
+  },
+  {
     days: 'retainTurnsDays',
     table: 'turns',
     sql: `DELETE FROM turns WHERE id IN (

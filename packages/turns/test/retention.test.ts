@@ -38,6 +38,19 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
       `INSERT INTO webhook_receipts (hook_id, delivery_id, source, payload, received_at)
        VALUES ('hook_x', 'old', 'github', '\\x7b7d', now() - interval '40 days'), ('hook_x', 'new', 'github', '\\x7b7d', now())`,
     );
+    await q(
+      `INSERT INTO webhook_endpoints (id, url, sealed_secret, cursor_xid, cursor_id) VALUES ('ep_x', 'https://r.example/', 'sealed', '0', 0)`,
+    );
+    await q(
+      `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, updated_at)
+       VALUES ('dlv_old', 'ep_x', 1, 'message.created', '{}', 'succeeded', now() - interval '40 days'),
+              ('dlv_old_pending', 'ep_x', 2, 'message.created', '{}', 'pending', now() - interval '40 days'),
+              ('dlv_new', 'ep_x', 3, 'message.created', '{}', 'failed', now())`,
+    );
+    await q(
+      `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, status_code)
+       VALUES ('dlv_old', 1, 'scheduled', now() - interval '40 days', 5, 200)`,
+    );
     await q(`UPDATE messages SET created_at = now() - interval '40 days'`);
     await q(`UPDATE events SET created_at = now() - interval '40 days'`);
     await appendUserMessage(tx, conv.id, { content: 'message 5, today' });
@@ -49,6 +62,8 @@ async function agedTenant(name: string, retention: { retainMessagesDays?: number
       archives: (await tx.client.query('SELECT id FROM archives ORDER BY id')).rows.map((r) => r.id),
       events: (await tx.client.query('SELECT count(*)::int AS n FROM events')).rows[0].n,
       receipts: (await tx.client.query('SELECT delivery_id FROM webhook_receipts ORDER BY delivery_id')).rows.map((r) => r.delivery_id),
+      deliveries: (await tx.client.query('SELECT id FROM webhook_deliveries ORDER BY id')).rows.map((r) => r.id),
+      attempts: (await tx.client.query('SELECT count(*)::int AS n FROM webhook_attempts')).rows[0].n,
     }));
   return { left };
 }
@@ -66,10 +81,21 @@ describe('retention', () => {
       archives: ['arc_new', 'arc_old'],
       receipts: ['new', 'old'],
       events: 5,
+      deliveries: ['dlv_new', 'dlv_old', 'dlv_old_pending'],
+      attempts: 1,
     };
     expect(await kept.left()).toEqual(everything);
     // message 4 is 40 days old but unanswered: the next turn's input
-    expect(await pruned.left()).toEqual({ messages: [4, 5], turns: ['turn_running'], archives: ['arc_new'], receipts: ['new'], events: 1 });
+    // a delivery still to be sent is kept, however old
+    expect(await pruned.left()).toEqual({
+      messages: [4, 5],
+      turns: ['turn_running'],
+      archives: ['arc_new'],
+      receipts: ['new'],
+      events: 1,
+      deliveries: ['dlv_new', 'dlv_old_pending'],
+      attempts: 0,
+    });
     expect(await partly.left()).toEqual(everything); // 60 days keeps the 40-day-old ones
   });
 

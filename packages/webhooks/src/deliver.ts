@@ -46,7 +46,8 @@ export async function runDeliveryJob(deps: DeliveryDeps, job: WebhookDeliveryJob
   const ok = succeeded(outcome);
   const recorded = await withTenant(pool, job.tenantId, (tx) => recordAttempt(tx, queue, claimed, started, { ...outcome, ok }, settings));
   const where = { tenantId: job.tenantId, endpointId: claimed.endpointId, deliveryId: claimed.id, attempt: claimed.attempt };
-  if (recorded === null) logger.warn(where, 'a webhook attempt ended after another worker took its delivery over; recorded as history only');
+  if (recorded === null)
+    logger.warn(where, 'a webhook attempt ended after another worker took its delivery over; recorded as history only');
   if (recorded?.endpointDisabled) logger.warn(where, 'webhook endpoint disabled after a long run of failed attempts');
   if (!ok) logger.info({ ...where, statusCode: outcome.statusCode, error: outcome.error }, 'webhook attempt failed');
 }

@@ -113,7 +113,16 @@ export async function recordAttempt(
   await tx.client.query(
     `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, status_code, error, response_body)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [claim.id, claim.attempt, claim.trigger, started, outcome.durationMs, outcome.statusCode ?? null, outcome.error ?? null, outcome.responseBody ?? null],
+    [
+      claim.id,
+      claim.attempt,
+      claim.trigger,
+      started,
+      outcome.durationMs,
+      outcome.statusCode ?? null,
+      outcome.error ?? null,
+      outcome.responseBody ?? null,
+    ],
   );
   // Retries follow scheduled attempts only: a manual attempt is one try.
   const retryIn = outcome.ok || claim.trigger === 'manual' ? undefined : policy.retrySchedule[claim.attempt - 1];

@@ -35,8 +35,7 @@ const toEndpoint = (row: Row): WebhookEndpoint => ({
   eventTypes: row.eventTypes,
   enabled: row.enabled,
   disabledReason: row.disabledReason,
-  previousSecretExpiresAt:
-    row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date() ? row.previousSecretExpiresAt : null,
+  previousSecretExpiresAt: row.previousSecretExpiresAt && row.previousSecretExpiresAt > new Date() ? row.previousSecretExpiresAt : null,
   consecutiveFailures: row.consecutiveFailures,
   failingSince: row.failingSince,
   createdAt: row.createdAt,
@@ -190,7 +189,5 @@ export async function rotateEndpointSecret(
 export async function deleteEndpoint(tx: TenantTx, id: string): Promise<void> {
   const deleted = await tx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).returning({ id: webhookEndpoints.id });
   if (deleted.length === 0) throw notFound('webhook endpoint');
-  await asAppRole(tx, () =>
-    tx.client.query('DELETE FROM control.webhook_endpoints WHERE id = $1 AND tenant_id = $2', [id, tx.tenantId]),
-  );
+  await asAppRole(tx, () => tx.client.query('DELETE FROM control.webhook_endpoints WHERE id = $1 AND tenant_id = $2', [id, tx.tenantId]));
 }

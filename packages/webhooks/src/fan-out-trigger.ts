@@ -33,15 +33,23 @@ export class FanOutTrigger {
     this.logger = options.logger;
     this.onWake = options.onWake ?? (() => {});
     const resync = () => this.resync();
-    this.events = new ChangeListener(EVENTS_CHANNEL, (payload) => {
-      if (payload) this.heard(payload);
-    }, { logger: this.logger, onReconnect: resync });
-    this.endpoints = new ChangeListener(ENDPOINTS_CHANNEL, (tenantId) => {
-      if (tenantId) this.tenants.add(tenantId);
-    }, {
-      logger: this.logger,
-      onReconnect: resync,
-    });
+    this.events = new ChangeListener(
+      EVENTS_CHANNEL,
+      (payload) => {
+        if (payload) this.heard(payload);
+      },
+      { logger: this.logger, onReconnect: resync },
+    );
+    this.endpoints = new ChangeListener(
+      ENDPOINTS_CHANNEL,
+      (tenantId) => {
+        if (tenantId) this.tenants.add(tenantId);
+      },
+      {
+        logger: this.logger,
+        onReconnect: resync,
+      },
+    );
   }
 
   async start(): Promise<void> {

@@ -72,11 +72,14 @@ async function createDeliveries(tx: TenantTx, queue: WebhookQueue, endpointId: s
      RETURNING id`,
     [
       endpointId,
-      JSON.stringify(
-        events.map((e) => ({ id: newId('webhookDelivery'), event_id: e.id, event_type: e.type, payload: webhookPayload(e) })),
-      ),
+      JSON.stringify(events.map((e) => ({ id: newId('webhookDelivery'), event_id: e.id, event_type: e.type, payload: webhookPayload(e) }))),
     ],
   );
-  await asAppRole(tx, () => queue.sendDeliveries(tx.client, rows.map((r) => ({ tenantId: tx.tenantId, deliveryId: r.id }))));
+  await asAppRole(tx, () =>
+    queue.sendDeliveries(
+      tx.client,
+      rows.map((r) => ({ tenantId: tx.tenantId, deliveryId: r.id })),
+    ),
+  );
   return rows.length;
 }

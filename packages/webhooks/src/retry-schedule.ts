@@ -11,4 +11,14 @@ export const DEFAULT_RETRY_SCHEDULE_SECONDS = [5, 300, 1800, 7200, 18_000, 36_00
 export const retryScheduleSchema = z
   .string()
   .transform((s) => s.split(',').map((part) => Number(part.trim())))
-  .pipe(z.array(z.number().positive().max(7 * 86_400)).min(0).max(50));
+  .pipe(
+    z
+      .array(
+        z
+          .number()
+          .positive()
+          .max(7 * 86_400),
+      )
+      .min(0)
+      .max(50),
+  );

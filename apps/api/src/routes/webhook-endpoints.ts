@@ -171,7 +171,9 @@ export const webhookEndpointRoutes: FastifyPluginAsyncZod<{
       schema: {
         tags,
         summary: 'List webhook endpoints, oldest first',
-        querystring: pageQuery.extend({ after: idSchema('webhookEndpoint').optional().describe('Return endpoints created after this one.') }),
+        querystring: pageQuery.extend({
+          after: idSchema('webhookEndpoint').optional().describe('Return endpoints created after this one.'),
+        }),
         response: { 200: page(endpointSchema, z.string()) },
       },
     },
