@@ -75,6 +75,9 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
     // Workers are woken by Warren's own NOTIFY (see consumeTurns), not pg-boss's.
     useListenNotify: false,
     superviseIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
+    // Jobs whose worker stopped beating are failed (and retried) by the monitor pass, which pg-boss
+    // runs once a minute by default: a killed worker's turn or webhook attempt would wait that long.
+    monitorIntervalSeconds: config.QUEUE_SUPERVISE_SECONDS,
   });
   logBossErrors(boss, logger);
   // Started while Postgres is down, a worker waits for it; after that pg-boss's pool, Warren's pool

@@ -31,6 +31,16 @@ const script = new Map<string, number[]>();
 let receiver: Server;
 let receiverBase: string;
 
+const webhookEnv = { HOOK_SECRET_KEY, WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true' };
+const workerEnv = {
+  ...webhookEnv,
+  WEBHOOK_RETRY_SCHEDULE: Array(RETRIES).fill('0.2').join(','),
+  WEBHOOK_DISABLE_AFTER_FAILURES: String(RETRIES + 1),
+  WEBHOOK_DISABLE_AFTER_SECONDS: '0',
+  // a short attempt, so the lease of a killed worker's attempt lapses within the test
+  WEBHOOK_TIMEOUT_MS: '2000',
+};
+
 const call = (method: string, path: string, body?: unknown) => api.call(method, path, key, body);
 const at = (path: string) => received.filter((r) => r.path === path);
 
@@ -42,6 +52,7 @@ beforeAll(async () => {
       const path = req.url ?? '';
       const status = script.get(path)?.shift() ?? 200;
       received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString(), status });
+      if (status === 0) return; // never answers
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'thanks' : `receiver says ${status}`);
     });
   });
@@ -50,13 +61,7 @@ beforeAll(async () => {
 
   stack = await startModelStack();
   key = (await provisionTenant(stack.db.pool, { name: 'webhooks' })).apiKey.key;
-  const webhookEnv = { HOOK_SECRET_KEY, WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true' };
-  worker = spawnWorker(stack, 'sandboxes', {
-    ...webhookEnv,
-    WEBHOOK_RETRY_SCHEDULE: Array(RETRIES).fill('0.2').join(','),
-    WEBHOOK_DISABLE_AFTER_FAILURES: String(RETRIES + 1),
-    WEBHOOK_DISABLE_AFTER_SECONDS: '0',
-  });
+  worker = spawnWorker(stack, 'sandboxes', workerEnv);
   api = await spawnApi(stack, webhookEnv);
   // messages that wake no turn: each is one `message.created` event
   conversationId = (await call('POST', '/v1/conversations', { trigger: { mode: 'never' } })).body.id;
@@ -183,4 +188,24 @@ describe('outbound webhooks', () => {
     expect(() => new Webhook(rotated.secret).verify(after.body, after.headers as Record<string, string>)).toThrow();
     expect(new Webhook(final.secret).verify(after.body, after.headers as Record<string, string>)).toBeTruthy();
   });
+
+  it("takes over a killed worker's attempt once its lease lapses, recording the lost one", async () => {
+    const ep = await endpoint('/hang', { eventTypes: ['message.created'] });
+    script.set('/hang', [0]);
+    await post('sent while the worker dies');
+    await until(() => expect(at('/hang')).toHaveLength(1));
+    await stopProcess(worker, 'SIGKILL');
+    worker = spawnWorker(stack, 'sandboxes', workerEnv);
+    await vi.waitFor(() => expect(at('/hang').map((r) => r.status)).toEqual([0, 200]), { timeout: 60_000, interval: 200 });
+    expect(at('/hang')[1]!.headers['webhook-id']).toBe(at('/hang')[0]!.headers['webhook-id']);
+    const [delivery] = await deliveriesOf(ep.id);
+    await until(async () => {
+      const after = (await call('GET', `/v1/webhook-deliveries/${delivery!.id}`)).body;
+      expect(after).toMatchObject({ status: 'succeeded', attempts: 2 });
+      expect(after.attemptLog).toEqual([
+        expect.objectContaining({ attempt: 1, statusCode: null, error: expect.stringContaining('outcome unknown') }),
+        expect.objectContaining({ attempt: 2, statusCode: 200 }),
+      ]);
+    });
+  }, 90_000);
 });

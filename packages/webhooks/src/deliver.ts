@@ -23,7 +23,7 @@ export interface DeliveryDeps {
 }
 
 /** A worker that died mid-attempt is given up on this long after the attempt's timeout. */
-const LEASE_MARGIN_MS = 30_000;
+const LEASE_MARGIN_MS = 10_000;
 
 /**
  * One `webhook_delivery` job: claim the delivery, POST it outside any transaction (a slow

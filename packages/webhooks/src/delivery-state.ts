@@ -40,17 +40,28 @@ export async function claimDelivery(tx: TenantTx, deliveryId: string, leaseMs: n
     manual: boolean;
     sealed_secret: string;
     sealed_previous_secret: string | null;
+    lost_lease_until: Date | null;
   }>(
-    `UPDATE webhook_deliveries d
+    `WITH before AS (SELECT id, status, lease_until FROM webhook_deliveries WHERE id = $1 FOR UPDATE)
+     UPDATE webhook_deliveries d
         SET status = 'sending', attempts = d.attempts + 1, lease_until = now() + make_interval(secs => $2 / 1000.0), updated_at = now()
-       FROM webhook_endpoints e
-      WHERE d.id = $1 AND e.id = d.endpoint_id AND e.enabled
+       FROM webhook_endpoints e, before
+      WHERE d.id = before.id AND e.id = d.endpoint_id AND e.enabled
         AND ((d.status = 'pending' AND d.next_attempt_at <= now()) OR (d.status = 'sending' AND d.lease_until < now()))
       RETURNING d.id, d.endpoint_id, e.url, d.payload, d.attempts, d.manual, e.sealed_secret,
-                CASE WHEN e.previous_secret_expires_at > now() THEN e.sealed_previous_secret END AS sealed_previous_secret`,
+                CASE WHEN e.previous_secret_expires_at > now() THEN e.sealed_previous_secret END AS sealed_previous_secret,
+                CASE WHEN before.status = 'sending' THEN before.lease_until END AS lost_lease_until`,
     [deliveryId, leaseMs],
   );
   const row = rows[0];
+  if (row?.lost_lease_until) {
+    // The previous attempt's worker died before recording it: the receiver may or may not have it.
+    await tx.client.query(
+      `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, error)
+       VALUES ($1, $2, $3, $4::timestamptz - make_interval(secs => $5 / 1000.0), $5, 'the sending worker stopped mid-attempt; outcome unknown')`,
+      [row.id, row.attempts - 1, row.manual ? 'manual' : 'scheduled', row.lost_lease_until, leaseMs],
+    );
+  }
   if (row) {
     return {
       id: row.id,
