@@ -1,8 +1,10 @@
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
 import {
+  startFetchLoops,
   WEBHOOK_DELIVERY_QUEUE,
   WEBHOOK_FAN_OUT_QUEUE,
+  WEBHOOK_READY_CHANNEL,
   WebhookQueue,
   webhookDeliveryJobSchema,
   webhookFanOutJobSchema,
@@ -13,11 +15,14 @@ import type { PgBoss } from 'pg-boss';
 
 /** A fan-out that found an event committed but not yet final looks again this soon. */
 const NOT_FINAL_RETRY_SECONDS = 1;
+/** Tenants fanned out at once by this worker. */
+const FAN_OUT_LOOPS = 2;
 
 /**
  * Outbound webhooks on this worker: the trigger that turns event NOTIFYs into fan-out jobs, the
- * fan-out consumer (events → deliveries), and `concurrency` delivery attempts at once. Each wakes
- * the next step's local loop when it has made work for it, so a delivery does not wait out a poll.
+ * fan-out loops (events → deliveries), and `concurrency` delivery loops. Loops are woken as turn
+ * loops are (see startFetchLoops): the trigger wakes a local fan-out loop, and a transaction that
+ * sends attempts due now NOTIFYs the delivery loops of every worker.
  */
 export async function consumeWebhooks(
   boss: PgBoss,
@@ -28,25 +33,32 @@ export async function consumeWebhooks(
   const queue = new WebhookQueue(boss);
   const tenantExists = async (tenantId: string) => (await tenants.get(tenantId)) !== null;
 
-  const deliveryLoop = await boss.work(
-    WEBHOOK_DELIVERY_QUEUE,
-    { localConcurrency: options.concurrency, pollingIntervalSeconds: 1 },
-    async ([job]) => {
-      if (!job) return;
+  const deliveries = await startFetchLoops(
+    boss,
+    { queue: WEBHOOK_DELIVERY_QUEUE, concurrency: options.concurrency, channel: WEBHOOK_READY_CHANNEL, pool, pollSeconds: 1, logger },
+    async (job) => {
       const data = webhookDeliveryJobSchema.parse(job.data);
       if (!(await tenantExists(data.tenantId))) return; // a deleted tenant's deliveries went with its schema
       await runDeliveryJob({ pool, queue, settings: options.settings, logger }, data);
     },
   );
-  const fanOutLoop = await boss.work(WEBHOOK_FAN_OUT_QUEUE, { pollingIntervalSeconds: 2 }, async ([job]) => {
-    if (!job) return;
-    const { tenantId } = webhookFanOutJobSchema.parse(job.data);
-    if (!(await tenantExists(tenantId))) return;
-    const { deliveries, more } = await withTenant(pool, tenantId, (tx) => fanOut(tx, queue));
-    if (deliveries > 0) boss.notifyWorker(deliveryLoop);
-    if (more) await queue.wakeFanOut(tenantId, more === 'soon' ? NOT_FINAL_RETRY_SECONDS : undefined);
-  });
-  const trigger = new FanOutTrigger({ pool, queue, logger, onWake: () => boss.notifyWorker(fanOutLoop) });
+  const fanOuts = await startFetchLoops(
+    boss,
+    { queue: WEBHOOK_FAN_OUT_QUEUE, concurrency: FAN_OUT_LOOPS, pool, pollSeconds: 2, logger },
+    async (job) => {
+      const { tenantId } = webhookFanOutJobSchema.parse(job.data);
+      if (!(await tenantExists(tenantId))) return;
+      const { more } = await withTenant(pool, tenantId, (tx) => fanOut(tx, queue));
+      if (more) await queue.wakeFanOut(tenantId, more === 'soon' ? NOT_FINAL_RETRY_SECONDS : undefined);
+    },
+  );
+  const trigger = new FanOutTrigger({ pool, queue, logger, onWake: fanOuts.wake });
   await trigger.start();
-  return { close: () => trigger.close() };
+  return {
+    async close() {
+      await trigger.close();
+      await fanOuts.close();
+      await deliveries.close();
+    },
+  };
 }

@@ -6,8 +6,8 @@ export interface FetchLoopOptions {
   queue: string;
   /** Jobs this process runs at once: one fetch loop each. */
   concurrency: number;
-  /** Notifications on this channel announce a job that can start now; each wakes one idle loop. */
-  channel: string;
+  /** Notifications on this channel announce a job that can start now; each wakes one idle loop. None: only `wake` and the poll do. */
+  channel?: string;
   /** For the LISTEN connection. */
   pool: Pool;
   /** The backstop poll of an idle loop: catches retries and deferred jobs, which no NOTIFY announces. */
@@ -24,13 +24,13 @@ export interface FetchLoopOptions {
  * out the one that got the job (`pnpm bench:wakeups`). When the LISTEN connection is back after
  * an outage, every idle loop is woken: what was sent meanwhile was announced to no one, and a loop
  * whose fetch failed would otherwise wait out its poll. The loops stop with `boss.stop()`; the
- * returned `close` stops listening.
+ * returned `close` stops listening, and `wake` wakes one idle loop as a notification would.
  */
 export async function startFetchLoops(
   boss: PgBoss,
   options: FetchLoopOptions,
   handle: (job: JobWithMetadata<unknown>) => Promise<void>,
-): Promise<{ close(): Promise<void> }> {
+): Promise<{ close(): Promise<void>; wake(): void }> {
   const workOptions = {
     batchSize: 1,
     includeMetadata: true as const,
@@ -65,7 +65,8 @@ export async function startFetchLoops(
   const wakeAllIdle = () => {
     for (const id of loops) if (!busy.has(id)) boss.notifyWorker(id);
   };
+  if (!options.channel) return { close: async () => {}, wake: wakeOneIdle };
   const listener = new ChangeListener(options.channel, wakeOneIdle, { onReconnect: wakeAllIdle, logger: options.logger });
   await listener.listen(options.pool);
-  return { close: () => listener.close() };
+  return { close: () => listener.close(), wake: wakeOneIdle };
 }

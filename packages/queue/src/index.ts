@@ -21,6 +21,7 @@ export {
   createWebhookQueues,
   WEBHOOK_DELIVERY_QUEUE,
   WEBHOOK_FAN_OUT_QUEUE,
+  WEBHOOK_READY_CHANNEL,
   type WebhookDeliveryJob,
   WebhookQueue,
   webhookDeliveryJobSchema,

@@ -7,6 +7,11 @@ export const WEBHOOK_DELIVERY_QUEUE = 'webhook_delivery';
 /** Turns a tenant's new events into deliveries, one tenant at a time. */
 export const WEBHOOK_FAN_OUT_QUEUE = 'webhook_fan_out';
 
+/** NOTIFYed by a transaction that sent delivery attempts due now; each notification wakes one idle delivery loop. */
+export const WEBHOOK_READY_CHANNEL = 'warren_webhook_ready';
+/** Loops woken per transaction at most: enough to drain a burst, each loop then wakes itself after every job. */
+const WAKE_AT_MOST = 32;
+
 export const webhookDeliveryJobSchema = z.strictObject({ tenantId: z.string(), deliveryId: z.string() });
 export type WebhookDeliveryJob = z.infer<typeof webhookDeliveryJobSchema>;
 export const webhookFanOutJobSchema = z.strictObject({ tenantId: z.string() });
@@ -33,7 +38,11 @@ export class WebhookQueue {
     this.ready = ready;
   }
 
-  /** Sends delivery attempts through the caller's transaction: they exist exactly when their rows do. */
+  /**
+   * Sends delivery attempts through the caller's transaction: they exist exactly when their rows
+   * do. Those due now are announced on WEBHOOK_READY_CHANNEL once it commits (distinct payloads:
+   * Postgres folds identical notifications of one transaction into one).
+   */
   async sendDeliveries(client: PoolClient, jobs: Array<WebhookDeliveryJob & { startAfter?: Date }>): Promise<void> {
     if (jobs.length === 0) return;
     await this.ready;
@@ -42,6 +51,12 @@ export class WebhookQueue {
       jobs.map(({ startAfter, ...data }) => ({ data, ...(startAfter ? { startAfter } : {}) })),
       { db: { executeSql: (text, values) => client.query(text, values as unknown[]) } },
     );
+    const dueNow = jobs.filter((j) => !j.startAfter || j.startAfter.getTime() <= Date.now()).length;
+    if (dueNow > 0) {
+      await client.query(`SELECT pg_notify('${WEBHOOK_READY_CHANNEL}', g::text) FROM generate_series(1, $1::int) g`, [
+        Math.min(dueNow, WAKE_AT_MOST),
+      ]);
+    }
   }
 
   /** Asks for a fan-out of the tenant's new events (coalesces with one already queued). */

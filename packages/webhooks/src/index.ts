@@ -16,4 +16,5 @@ export {
 export { type FanOutResult, fanOut, webhookPayload } from './fan-out.ts';
 export { FanOutTrigger } from './fan-out-trigger.ts';
 export { DEFAULT_RETRY_SCHEDULE_SECONDS, retryScheduleSchema } from './retry-schedule.ts';
+export { type AttemptOutcome, sendAttempt } from './send-attempt.ts';
 export { newEndpointSecret, signedHeaders } from './signing.ts';
