@@ -33,8 +33,11 @@ export class TextDeltaGate {
     const now = performance.now();
     this.tokens = Math.min(TEXT_DELTA_BURST, this.tokens + (now - this.refilledAt) * PER_MS);
     this.refilledAt = now;
-    if (delta.index < this.nextIndex) return this.drop(delta, 'out of order');
-    if (this.tokens < 1) return this.drop(delta, 'over the rate limit');
+    const refused = delta.index < this.nextIndex ? 'out of order' : this.tokens < 1 ? 'over the rate limit' : undefined;
+    if (refused) {
+      this.logs.warn({ index: delta.index, reason: refused }, 'text delta dropped');
+      return;
+    }
     this.tokens -= 1;
     this.nextIndex = delta.index + 1;
     this.pass(delta);
@@ -43,9 +46,5 @@ export class TextDeltaGate {
   /** Logs what the log rate limit held back. */
   flush(): void {
     this.logs.flush();
-  }
-
-  private drop(delta: TextDelta, reason: string): void {
-    this.logs.warn({ index: delta.index, reason }, 'text delta dropped');
   }
 }
