@@ -78,15 +78,22 @@ describe('end to end', () => {
   it('streams the reply as it is written: message.delta chunks of the raw text, in order, before its message.created; a resume replays none', async () => {
     const conv = (await call('POST', '/v1/conversations', {})).body;
     const stream = openEventStream(`${api.base}/v1/conversations/${conv.id}/events`, key);
-    expect(await stream.status).toBe(200);
+    const elsewhere = (await call('POST', '/v1/conversations', {})).body;
+    const otherStream = openEventStream(`${api.base}/v1/conversations/${elsewhere.id}/events`, key);
+    const tenantStream = openEventStream(`${api.base}/v1/events`, key);
+    for (const s of [stream, otherStream, tenantStream]) expect(await s.status).toBe(200);
     // a reply longer than one delta may carry, paced like a model writing
     const content = '#fake pace 2\n#fake text <internal>plan first</internal>Here it is:\n#fake long 3000';
     const posted = (await call('POST', `/v1/conversations/${conv.id}/messages`, { content })).body;
     await vi.waitFor(() => expect(stream.events.map((e) => e.type)).toContain('turn.succeeded'), { timeout: 60_000, interval: 50 });
-    stream.close();
+    for (const s of [stream, otherStream, tenantStream]) s.close();
     const reply = (await call('GET', `/v1/conversations/${conv.id}/messages`)).body.data.find(
       (m: { role: string }) => m.role === 'assistant',
     );
+    // the tenant's stream has them too; another conversation's has none
+    const deltaTexts = (s: typeof stream) => s.received.filter((e) => e.type === 'message.delta').map((e) => e.data.data.text);
+    expect(deltaTexts(tenantStream)).toEqual(deltaTexts(stream));
+    expect(otherStream.received).toEqual([]);
 
     const deltas = stream.received.filter((e) => e.type === 'message.delta');
     expect(deltas.length).toBeGreaterThan(1);
