@@ -28,7 +28,7 @@ export {
   type WorkspaceSync,
 } from './sandbox-pool.ts';
 export { sandboxUser } from './sandbox-user.ts';
-export { TEXT_DELTA_BURST, type TextDelta, TextDeltaGate } from './text-deltas.ts';
+export type { TextDelta } from './text-deltas.ts';
 export { prepareSandboxFolders, removeSandboxFolders, removeTenantFolder, type SandboxFolders } from './workspace.ts';
 export { mountWorkspaceImage } from './workspace-image.ts';
 export {

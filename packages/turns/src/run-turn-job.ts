@@ -152,10 +152,10 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
       quota.take(outcome.finalText, true);
       const archive = compactionArchive(turn, outcome);
       const snapshot = await deps.workspaces?.changed(sandbox);
-      // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it;
-      // likewise the archive of a compacted history: the full transcript is stored with its replacement or not at all
       // published before the commit, so that live streams get a turn's deltas before its message.created
       await deltas.idle();
+      // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it;
+      // likewise the archive of a compacted history: the full transcript is stored with its replacement or not at all
       const saved = await tenant(async (tx) => {
         const { finalText, outputs: finalOutSeq, history, contextTokens = 0 } = outcome;
         await commitTurn(tx, turn, { finalText, finalOutSeq, history, contextTokens });
