@@ -3,9 +3,12 @@ import { unixSocketFetch } from './unix-socket-fetch.ts';
 
 export type ModelRequest = Anthropic.MessageCreateParamsNonStreaming;
 
-/** The one thing a turn needs of the model: an answer to a request, made with the turn's token. */
+/**
+ * The one thing a turn needs of the model: an answer to a request, made with the turn's token;
+ * `onText` hears the answer's text as it streams in.
+ */
 export interface Model {
-  answer(request: ModelRequest, turnToken: string): Promise<Anthropic.Message>;
+  answer(request: ModelRequest, turnToken: string, onText?: (text: string) => void): Promise<Anthropic.Message>;
 }
 
 export interface ModelOptions {
@@ -23,9 +26,15 @@ export interface ModelOptions {
 export function proxiedModel(options: ModelOptions): Model {
   const fetch = unixSocketFetch(options.proxySocket);
   return {
-    answer: (request, turnToken) =>
-      new Anthropic({ apiKey: turnToken, baseURL: 'http://credential-proxy', fetch, maxRetries: options.maxRetries }).messages
-        .stream(request)
-        .finalMessage(),
+    answer: (request, turnToken, onText) => {
+      const stream = new Anthropic({
+        apiKey: turnToken,
+        baseURL: 'http://credential-proxy',
+        fetch,
+        maxRetries: options.maxRetries,
+      }).messages.stream(request);
+      if (onText) stream.on('text', (text) => onText(text));
+      return stream.finalMessage();
+    },
   };
 }

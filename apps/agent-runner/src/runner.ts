@@ -4,6 +4,7 @@ import { CLOSE_SENTINEL, historyEntry, ipcFolders, readIpcFile, type TurnInput, 
 import { z } from 'zod';
 import { type EventWriter, eventWriter } from './ipc/events.ts';
 import { inputQueue } from './ipc/input-queue.ts';
+import { TextDeltas } from './ipc/text-deltas.ts';
 import type { Model } from './model.ts';
 import { runPrecheck } from './precheck.ts';
 import { type ProcessGroups, tools } from './tools/index.ts';
@@ -53,20 +54,28 @@ export async function runAgent(options: RunnerOptions): Promise<void> {
       const input = await takeInput(join(ipcDir, ipcFolders.input, name), writeEvent, log);
       // consumed before it runs: a runner restarted mid-turn must not run its tools twice
       await queue.remove(name);
-      if (input) await runOneTurn(input, deps, writeEvent);
+      if (input) await runOneTurn(input, deps, writeEvent, log);
     }
   } finally {
     queue.close();
   }
 }
 
-async function runOneTurn(input: TurnInput, deps: TurnDeps, writeEvent: EventWriter): Promise<void> {
+async function runOneTurn(input: TurnInput, baseDeps: TurnDeps, writeEvent: EventWriter, log: (line: string) => void): Promise<void> {
   await writeEvent({ type: 'turn_started', turnId: input.turnId, at: Date.now() });
+  const deltas = new TextDeltas(input.turnId, writeEvent, log);
+  const deps: TurnDeps = { ...baseDeps, onText: deltas.push };
+  // the deltas go before the result: the host hears the whole preview before the turn ends
+  const run = async (turn: TurnInput) => {
+    const result = await runTurn(turn, deps);
+    await deltas.flush();
+    return result;
+  };
   if (!input.precheck) {
-    await writeEvent(deliverable(await runTurn(input, deps), input.history));
+    await writeEvent(deliverable(await run(input), input.history));
     return;
   }
-  const { workspace, processes } = deps.toolContext;
+  const { workspace, processes } = baseDeps.toolContext;
   const precheck = await runPrecheck(input.precheck, { workspace, processes, outputBytes: input.limits.toolOutputBytes });
   if (precheck.result.outcome !== 'woke') {
     // no model call: the turn ends here, its history as it was
@@ -85,7 +94,7 @@ async function runOneTurn(input: TurnInput, deps: TurnDeps, writeEvent: EventWri
     });
     return;
   }
-  const result = await runTurn(withPrecheckData(input, precheck.data), deps);
+  const result = await run(withPrecheckData(input, precheck.data));
   await writeEvent(deliverable({ ...result, precheck: precheck.result }, input.history));
 }
 

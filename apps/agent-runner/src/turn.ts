@@ -13,6 +13,8 @@ export interface TurnDeps {
   tools: ReadonlyMap<string, Tool>;
   /** Everything tools need but the turn itself. */
   toolContext: Omit<ToolContext, 'turn' | 'outputs'>;
+  /** Hears the text of the turn's model answers as it streams in (not the compaction summary's). */
+  onText?: (text: string) => void;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function runTurn(input: TurnInput, deps: TurnDeps): Promise<TurnRes
           tools: definitions,
         },
         input.proxyToken,
+        deps.onText,
       );
       iterations += 1;
       addUsage(usage, answer.usage);

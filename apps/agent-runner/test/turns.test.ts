@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ipcFolders } from '@warren/ipc';
+import { ipcFolders, TEXT_DELTA_MAX_CHARS } from '@warren/ipc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, TURN_TOKEN, toolResults, waitFor } from './harness.ts';
 
@@ -52,9 +52,22 @@ describe('turns', () => {
     const turnId = await h.sendTurn('order please');
     await h.result(turnId);
     const names = h.files(ipcFolders.events);
-    for (const name of names) expect(name).toMatch(/^\d{15}-\d{6}-(ready|turn_started|turn_result)\.json$/);
+    for (const name of names) expect(name).toMatch(/^\d{15}-\d{6}-(ready|turn_started|text_delta|turn_result)\.json$/);
     const types = (await h.events()).filter((e) => e.type === 'ready' || ('turnId' in e && e.turnId === turnId)).map((e) => e.type);
-    expect(types).toEqual(['ready', 'turn_started', 'turn_result']);
+    expect(types).toEqual(['ready', 'turn_started', ...types.slice(2, -1).map(() => 'text_delta'), 'turn_result']);
+  });
+
+  it('reports the answer as it streams in: text deltas in order, none over the cap, together the raw final text, before the result', async () => {
+    const turnId = await h.sendTurn('#fake text <internal>aside</internal>\n#fake long 3000');
+    const result = await h.result(turnId);
+    const events = (await h.events()).filter((e) => 'turnId' in e && e.turnId === turnId);
+    const deltas = events.flatMap((e) => (e.type === 'text_delta' ? [e] : []));
+    expect(deltas.length).toBeGreaterThanOrEqual(Math.ceil(result.finalText.length / TEXT_DELTA_MAX_CHARS));
+    expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
+    for (const d of deltas) expect(d.text.length).toBeLessThanOrEqual(TEXT_DELTA_MAX_CHARS);
+    expect(deltas.map((d) => d.text).join('')).toBe(result.finalText);
+    expect(result.finalText.startsWith('<internal>aside</internal>')).toBe(true);
+    expect(events.at(-1)?.type).toBe('turn_result');
   });
 
   it('formats several new messages one per line', async () => {

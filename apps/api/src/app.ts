@@ -12,6 +12,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type FastifyPluginAsyncZod, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler, refuseConnect } from './client-errors.ts';
 import type { ApiConfig } from './config.ts';
+import { trackConnections } from './connections.ts';
 import { EventStreams } from './event-stream.ts';
 import { apiMetrics } from './metrics.ts';
 import { withProblemResponses } from './openapi.ts';
@@ -167,10 +168,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   await serveDashboard(app, opts.DASHBOARD_DIR);
   await app.register(dashboardSessionRoutes, { opsToken: opts.OPS_TOKEN, ttlSeconds: opts.DASHBOARD_SESSION_SECONDS });
   await app.register(opsPlane, opts);
-  // One LISTEN connection for every event stream of this process; streams end before the server closes.
+  // One LISTEN connection for every event stream of this process; streams end before the server
+  // closes, then connections without a request go (the server's close would wait for them).
   const hub = new EventHub(opts.pool, opts.logger);
   await hub.listen();
-  app.addHook('preClose', () => hub.close());
+  const connections = trackConnections(app.server);
+  app.addHook('preClose', async () => {
+    await hub.close();
+    connections.closeQuiet();
+  });
   const streams = new EventStreams(hub, {
     maxPerKey: opts.SSE_MAX_STREAMS_PER_KEY,
     heartbeatMs: opts.SSE_HEARTBEAT_SECONDS * 1000,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { AppError } from '@warren/core';
-import type { EventHub, Position, StoredEvent } from '@warren/events';
+import type { EventHub, Position, StoredEvent, TextDelta } from '@warren/events';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export interface EventStreamLimits {
@@ -38,6 +38,15 @@ const frame = (e: StoredEvent) =>
     conversationId: e.conversationId,
     createdAt: e.createdAt.toISOString(),
     data: e.payload,
+  })}\n\n`;
+
+// No `id:` line: a delta is live-only, so the client's Last-Event-ID stays the last durable event
+// and a resume never replays deltas.
+const deltaFrame = (d: TextDelta) =>
+  `event: message.delta\ndata: ${JSON.stringify({
+    type: 'message.delta',
+    conversationId: d.conversationId,
+    data: { turnId: d.turnId, attempt: d.attempt, index: d.index, text: d.text },
   })}\n\n`;
 
 /**
@@ -87,6 +96,10 @@ export class EventStreams {
       subscription = await this.hub.subscribe(request.tenantId, from, {
         write: (event) => {
           res.write(frame(event));
+          return fits();
+        },
+        writeDelta: (delta) => {
+          res.write(deltaFrame(delta));
           return fits();
         },
         drained: () => drained(res, this.limits.drainTimeoutMs),

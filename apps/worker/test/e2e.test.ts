@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { stripInternalTags } from '@warren/conversations';
 import { provisionTenant } from '@warren/tenancy';
 import { type ModelStack, openEventStream, startModelStack } from '@warren/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -72,6 +73,48 @@ describe('end to end', () => {
       ['turn.succeeded', reply.turnId],
     ]);
     expect(stream.events[2]!.data.data).toMatchObject({ role: 'assistant', content: reply.content, seq: 2 });
+  });
+
+  it('streams the reply as it is written: message.delta chunks of the raw text, in order, before its message.created; a resume replays none', async () => {
+    const conv = (await call('POST', '/v1/conversations', {})).body;
+    const stream = openEventStream(`${api.base}/v1/conversations/${conv.id}/events`, key);
+    const elsewhere = (await call('POST', '/v1/conversations', {})).body;
+    const otherStream = openEventStream(`${api.base}/v1/conversations/${elsewhere.id}/events`, key);
+    const tenantStream = openEventStream(`${api.base}/v1/events`, key);
+    for (const s of [stream, otherStream, tenantStream]) expect(await s.status).toBe(200);
+    // a reply longer than one delta may carry, paced like a model writing
+    const content = '#fake pace 2\n#fake text <internal>plan first</internal>Here it is:\n#fake long 3000';
+    const posted = (await call('POST', `/v1/conversations/${conv.id}/messages`, { content })).body;
+    await vi.waitFor(() => expect(stream.events.map((e) => e.type)).toContain('turn.succeeded'), { timeout: 60_000, interval: 50 });
+    for (const s of [stream, otherStream, tenantStream]) s.close();
+    const reply = (await call('GET', `/v1/conversations/${conv.id}/messages`)).body.data.find(
+      (m: { role: string }) => m.role === 'assistant',
+    );
+    // the tenant's stream has them too; another conversation's has none
+    const deltaTexts = (s: typeof stream) => s.received.filter((e) => e.type === 'message.delta').map((e) => e.data.data.text);
+    expect(deltaTexts(tenantStream)).toEqual(deltaTexts(stream));
+    expect(otherStream.received).toEqual([]);
+
+    const deltas = stream.received.filter((e) => e.type === 'message.delta');
+    expect(deltas.length).toBeGreaterThan(1);
+    for (const delta of deltas) {
+      expect(delta.id).toBeUndefined();
+      expect(delta.data).toMatchObject({ type: 'message.delta', conversationId: conv.id, data: { turnId: reply.turnId, attempt: 1 } });
+    }
+    expect(deltas.map((d) => d.data.data.index)).toEqual(deltas.map((_, i) => i));
+    // the raw model text: the stored reply is the same with <internal> stripped
+    const raw = deltas.map((d) => d.data.data.text).join('');
+    expect(raw.startsWith('<internal>plan first</internal>Here it is:\n')).toBe(true);
+    expect(stripInternalTags(raw)).toBe(reply.content);
+    const replyCreated = stream.received.findIndex((e) => e.type === 'message.created' && e.data.data.messageId === reply.id);
+    expect(stream.received.findLastIndex((e) => e.type === 'message.delta')).toBeLessThan(replyCreated);
+
+    // resumed after the user's message: the turn's durable events again, no delta
+    const userEvent = stream.events.find((e) => e.type === 'message.created' && e.data.data.messageId === posted.id)!;
+    const resumed = openEventStream(`${api.base}/v1/conversations/${conv.id}/events`, key, userEvent.id);
+    await vi.waitFor(() => expect(resumed.events.map((e) => e.type)).toContain('turn.succeeded'), { timeout: 30_000, interval: 50 });
+    resumed.close();
+    expect(resumed.received.map((e) => e.type)).toEqual(['turn.started', 'message.created', 'turn.succeeded']);
   });
 
   it('accumulates context: three messages, only the third triggers, the model sees all three', async () => {

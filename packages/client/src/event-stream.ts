@@ -34,7 +34,9 @@ export class EventStreamError extends Error {
 /**
  * Reads a text/event-stream and yields its events, reconnecting whenever the connection ends
  * or fails, with `Last-Event-ID` set to the last id seen — so a stream with durable ids is
- * read without gaps or repeats across disconnections. Stops on `signal`, on a 204 answer (the
+ * read without gaps or repeats across disconnections. An event sent without an id (Warren's
+ * live-only `message.delta`) keeps the last id seen as its `lastEventId`, so it never becomes
+ * a resume point. Stops on `signal`, on a 204 answer (the
  * standard's "do not reconnect"), or when the loop using it breaks; throws EventStreamError
  * on a refusal.
  *

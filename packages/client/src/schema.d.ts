@@ -2978,7 +2978,7 @@ export interface paths {
         };
         /**
          * Stream a conversation's events (SSE)
-         * @description text/event-stream. Each event: `id` (its durable id; send it back as Last-Event-ID to resume), `event` (one of message.created, turn.started, turn.succeeded, turn.failed), `data` (JSON: id, type, conversationId, createdAt, data). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.
+         * @description text/event-stream. Each event: `id` (its durable id; send it back as Last-Event-ID to resume), `event` (one of message.created, turn.started, turn.succeeded, turn.failed), `data` (JSON: id, type, conversationId, createdAt, data). Live only, without an `id` and never replayed on resume: `event` message.delta, `data` (JSON: type, conversationId, data: turnId, attempt, index, text), the raw model text of a running turn as it is written (in order of index per turn attempt, gaps possible; the turn's message.created is the stored reply). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.
          */
         get: {
             parameters: {
@@ -3789,7 +3789,7 @@ export interface paths {
         };
         /**
          * Stream the tenant's events (SSE)
-         * @description text/event-stream. Each event: `id` (its durable id; send it back as Last-Event-ID to resume), `event` (one of message.created, turn.started, turn.succeeded, turn.failed), `data` (JSON: id, type, conversationId, createdAt, data). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.
+         * @description text/event-stream. Each event: `id` (its durable id; send it back as Last-Event-ID to resume), `event` (one of message.created, turn.started, turn.succeeded, turn.failed), `data` (JSON: id, type, conversationId, createdAt, data). Live only, without an `id` and never replayed on resume: `event` message.delta, `data` (JSON: type, conversationId, data: turnId, attempt, index, text), the raw model text of a running turn as it is written (in order of index per turn attempt, gaps possible; the turn's message.created is the stored reply). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.
          */
         get: {
             parameters: {

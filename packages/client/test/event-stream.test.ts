@@ -31,6 +31,16 @@ beforeAll(async () => {
       response.end(JSON.stringify({ type: 'urn:warren:problem:not-found', status: 404, detail: 'conversation not found' }));
       return;
     }
+    if (request.url === '/live') {
+      // durable events with ids, live-only ones (Warren's message.delta) without: a reconnection resumes from the last id
+      const after = request.headers['last-event-id'];
+      if (after === '2') return void response.writeHead(204).end();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (after === undefined) response.write('id: 1\nevent: message.created\ndata: one\n\nevent: message.delta\ndata: a\n\n');
+      else response.write('event: message.delta\ndata: b\n\nid: 2\nevent: message.created\ndata: two\n\n');
+      response.end();
+      return;
+    }
     if (request.url === '/held') {
       // one event, then the connection stays open until the client goes
       response.writeHead(200, { 'content-type': 'text/event-stream' });
@@ -102,6 +112,20 @@ describe('streamEvents', () => {
       if (events.length === 3) stop.abort();
     }
     expect(events).toEqual(['21', '22', '23']);
+  });
+
+  it('events without an id keep the last durable one, which the reconnection resumes from', async () => {
+    seen.length = 0;
+    const events: Array<Pick<ServerSentEvent, 'event' | 'data' | 'lastEventId'>> = [];
+    for await (const { event, data, lastEventId } of streamEvents({ url: `${base}/live`, retryMs: 10 }))
+      events.push({ event, data, lastEventId });
+    expect(events).toEqual([
+      { event: 'message.created', data: 'one', lastEventId: '1' },
+      { event: 'message.delta', data: 'a', lastEventId: '1' },
+      { event: 'message.delta', data: 'b', lastEventId: '1' },
+      { event: 'message.created', data: 'two', lastEventId: '2' },
+    ]);
+    expect(seen.map((s) => s.lastEventId)).toEqual([undefined, '1', '2']);
   });
 
   it('a loop that breaks leaves no request open', async () => {

@@ -17,8 +17,8 @@ export interface ChangeListenerOptions {
 }
 
 /**
- * LISTENs on a dedicated connection and calls `onChange` for every notification, with its payload — and
- * without one when the connection is lost, since changes may then go unheard. It (re)connects with a short backoff,
+ * LISTENs on a dedicated connection, to one channel or several, and calls `onChange` for every
+ * notification, with its payload and channel — and without them when the connection is lost, since changes may then go unheard. It (re)connects with a short backoff,
  * also when the database is down at `listen`, and calls `onReconnect` when it is back; meanwhile
  * `listening` is false, so callers drop their caches and rely on their TTL or polling.
  */
@@ -28,12 +28,16 @@ export class ChangeListener {
   private retry: NodeJS.Timeout | undefined;
   private closed = false;
   private down = false;
-  private readonly channel: string;
-  private readonly onChange: (payload?: string) => void;
+  private readonly channels: readonly string[];
+  private readonly onChange: (payload?: string, channel?: string) => void;
   private readonly options: ChangeListenerOptions;
 
-  constructor(channel: string, onChange: (payload?: string) => void, options: ChangeListenerOptions = {}) {
-    this.channel = channel;
+  constructor(
+    channel: string | readonly string[],
+    onChange: (payload?: string, channel?: string) => void,
+    options: ChangeListenerOptions = {},
+  ) {
+    this.channels = typeof channel === 'string' ? [channel] : channel;
     this.onChange = onChange;
     this.options = options;
   }
@@ -54,17 +58,17 @@ export class ChangeListener {
 
   private async connect(): Promise<void> {
     const client = await this.pool!.connect();
-    client.on('notification', (message) => this.onChange(message.payload));
+    client.on('notification', (message) => this.onChange(message.payload, message.channel));
     client.on('error', () => this.lost(client));
     try {
-      await client.query(`LISTEN ${this.channel}`);
+      for (const channel of this.channels) await client.query(`LISTEN ${channel}`);
     } catch (err) {
       client.release(err as Error);
       throw err;
     }
     if (this.closed) return client.release(true); // still listening: not for the pool
     this.client = client;
-    if (this.down) this.options.logger?.info({ channel: this.channel }, 'listening again');
+    if (this.down) this.options.logger?.info({ channels: this.channels }, 'listening again');
     this.down = false;
   }
 
@@ -77,7 +81,7 @@ export class ChangeListener {
   }
 
   private failed(err: unknown, delayMs: number): void {
-    if (!this.down) this.options.logger?.warn({ err, channel: this.channel }, 'not listening; reconnecting');
+    if (!this.down) this.options.logger?.warn({ err, channels: this.channels }, 'not listening; reconnecting');
     this.down = true;
     this.reconnect(delayMs);
   }
@@ -100,7 +104,7 @@ export class ChangeListener {
     this.client = undefined;
     if (!client) return;
     try {
-      await client.query(`UNLISTEN ${this.channel}`);
+      for (const channel of this.channels) await client.query(`UNLISTEN ${channel}`);
     } catch (err) {
       // Broken, or still listening: destroyed rather than handed back to the pool. Nothing else
       // depends on it, so there is nothing to report.

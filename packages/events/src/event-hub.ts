@@ -2,6 +2,7 @@ import type { Logger } from '@warren/core';
 import { ChangeListener, type Pool, withTenant } from '@warren/db';
 import { comparePositions, headPosition, type Position, parseNotification, readEvents, type StoredEvent } from './read-events.ts';
 import { EVENTS_CHANNEL } from './record-event.ts';
+import { DELTAS_CHANNEL, parseTextDelta, type TextDelta } from './text-deltas.ts';
 
 /**
  * Where a stream's events go. `write` returns false when the client has too much waiting: a live
@@ -10,6 +11,8 @@ import { EVENTS_CHANNEL } from './record-event.ts';
  */
 export interface EventSink {
   write(event: StoredEvent): boolean;
+  /** A live-only text delta (no id); false as for `write`. */
+  writeDelta(delta: TextDelta): boolean;
   /** True once what is waiting went out; false when the client did not read it in time or left. */
   drained(): Promise<boolean>;
   /** The stream is over (`slow`: cut off; `error`: a read failed; `closing`: the process stops). The client may resume. */
@@ -39,6 +42,8 @@ interface Subscriber {
 /**
  * One LISTEN connection per process, fanned out in memory: each tenant with open streams has a
  * feed that reads the tenant's new events once per wake-up and hands them to every live stream.
+ * Text deltas come on the same connection, whole in their notification, and go only to streams
+ * that are live (a catching-up stream would get them out of place): nothing reads or keeps them.
  * A stream that resumes from an older position reads its own way up to the feed first, then
  * joins it; nothing is skipped on the way and its position filter drops what it already had.
  */
@@ -51,7 +56,7 @@ export class EventHub {
   constructor(pool: Pool, logger: Logger) {
     this.pool = pool;
     this.logger = logger;
-    this.listener = new ChangeListener(EVENTS_CHANNEL, (payload) => this.notified(payload), {
+    this.listener = new ChangeListener([EVENTS_CHANNEL, DELTAS_CHANNEL], (payload, channel) => this.notified(payload, channel), {
       logger,
       onReconnect: () => this.notified(undefined),
     });
@@ -61,7 +66,13 @@ export class EventHub {
     return this.listener.listen(this.pool);
   }
 
-  private notified(payload: string | undefined): void {
+  private notified(payload: string | undefined, channel?: string): void {
+    if (payload !== undefined && channel === DELTAS_CHANNEL) {
+      const delta = parseTextDelta(payload);
+      if (delta) this.feeds.get(delta.tenantId)?.delta(delta);
+      else this.logger.warn({ channel }, 'a notification that is not a text delta; ignored');
+      return;
+    }
     if (payload === undefined) {
       for (const feed of this.feeds.values()) feed.wake(undefined); // the connection dropped: events may have gone unheard
       return;
@@ -166,6 +177,14 @@ class TenantFeed {
       if (rows.length < CATCH_UP_PAGE) sub.position = maxPosition(sub.position, through);
     }
     sub.live = true; // synchronously after the check: the feed hands out nothing in between
+  }
+
+  /** Hands a text delta to every live subscriber it concerns; one that cannot take it is cut off as for an event. */
+  delta(delta: TextDelta): void {
+    for (const sub of this.subscribers) {
+      if (!sub.live || (sub.conversationId !== undefined && delta.conversationId !== sub.conversationId)) continue;
+      if (!sub.sink.writeDelta(delta)) this.cut(sub, 'slow');
+    }
   }
 
   /** Hands one event to a subscriber; false when its client has too much waiting (a live one is then cut off). */

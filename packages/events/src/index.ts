@@ -10,3 +10,4 @@ export {
   type StoredEvent,
 } from './read-events.ts';
 export { EVENTS_CHANNEL, type EventType, eventTypes, recordEvent } from './record-event.ts';
+export { DELTAS_CHANNEL, liveEventTypes, parseTextDelta, type TextDelta, TextDeltaPublisher } from './text-deltas.ts';

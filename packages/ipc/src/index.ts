@@ -14,6 +14,8 @@ export {
   type TaskFields,
   type TaskRequest,
   type TaskSchedule,
+  TEXT_DELTA_INTERVAL_MS,
+  TEXT_DELTA_MAX_CHARS,
   type TurnInput,
   taskFieldsSchema,
   taskRequestSchema,

@@ -71,10 +71,28 @@ export const precheckResultSchema = z.strictObject({
 });
 export type PrecheckResult = z.infer<typeof precheckResultSchema>;
 
+/**
+ * A text delta carries at most this many UTF-16 code units: JSON-escaped (6 bytes each at worst)
+ * with its ids it stays under Postgres's 8000-byte NOTIFY payload, which the host publishes it in.
+ */
+export const TEXT_DELTA_MAX_CHARS = 1024;
+/** The runner reports text at most this often per turn; the host drops reports well beyond that rate. */
+export const TEXT_DELTA_INTERVAL_MS = 100;
+
 /** runner → host, in `events/`. */
 export const runnerEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ready'), at: z.number() }),
   z.strictObject({ type: z.literal('turn_started'), turnId: id, at: z.number() }),
+  /**
+   * Model text as it streams in, raw (`<internal>` not stripped), numbered from 0 per turn:
+   * a preview for live streams, never stored. The turn's result and outputs are the truth.
+   */
+  z.strictObject({
+    type: z.literal('text_delta'),
+    turnId: id,
+    index: z.number().int().nonnegative().max(10_000_000),
+    text: text(TEXT_DELTA_MAX_CHARS).min(1),
+  }),
   z.strictObject({
     type: z.literal('turn_result'),
     turnId: id,

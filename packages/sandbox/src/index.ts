@@ -28,6 +28,7 @@ export {
   type WorkspaceSync,
 } from './sandbox-pool.ts';
 export { sandboxUser } from './sandbox-user.ts';
+export type { TextDelta } from './text-deltas.ts';
 export { prepareSandboxFolders, removeSandboxFolders, removeTenantFolder, type SandboxFolders } from './workspace.ts';
 export { mountWorkspaceImage } from './workspace-image.ts';
 export {

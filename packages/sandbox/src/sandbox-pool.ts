@@ -7,6 +7,7 @@ import type { SandboxDriver, SandboxProcess, SandboxSpec } from './driver.ts';
 import { IpcChannel } from './ipc-channel.ts';
 import { mountIpcTmpfs } from './ipc-mount.ts';
 import { unmountLeftover } from './mounts.ts';
+import { type TextDelta, TextDeltaGate } from './text-deltas.ts';
 import { TurnOutputs } from './turn-outputs.ts';
 import { prepareSandboxFolders, removeSandboxFolders, sandboxPaths } from './workspace.ts';
 import { snapshotWorkspace, workspaceFull, workspaceWrites } from './workspace-snapshot.ts';
@@ -31,6 +32,8 @@ export interface TurnCallbacks {
   onMessage?(message: OutboundMessage): Promise<void>;
   /** A task request; the answer goes back to the runner. */
   onTaskRequest?(request: TaskRequest): Promise<Omit<IpcResponse, 'requestId'>>;
+  /** Model text as it streams in, raw, in order of `index`, within the rate TextDeltaGate allows (a preview: gaps are possible). */
+  onDelta?(delta: TextDelta): void;
   signal?: AbortSignal;
 }
 
@@ -93,6 +96,7 @@ export class WarmSandbox {
         turnId: string;
         callbacks: TurnCallbacks;
         outputs: TurnOutputs;
+        deltas: TextDeltaGate;
         ending: boolean;
         done(outcome: TurnOutcome): void;
         fail(err: Error): void;
@@ -154,6 +158,7 @@ export class WarmSandbox {
       const onAbort = () => this.cutOff(new DOMException('turn aborted', 'AbortError'));
       const finish = () => {
         callbacks.signal?.removeEventListener('abort', onAbort);
+        this.current?.deltas.flush();
         this.current = undefined;
         this.lastUsed = performance.now();
       };
@@ -164,6 +169,7 @@ export class WarmSandbox {
           (message) => callbacks.onMessage?.(message) ?? Promise.resolve(),
           (err) => this.cutOff(err),
         ),
+        deltas: new TextDeltaGate((delta) => callbacks.onDelta?.(delta), this.logger.child({ turnId: input.turnId })),
         ending: false,
         done: (outcome) => {
           finish();
@@ -186,6 +192,10 @@ export class WarmSandbox {
     if (event.type === 'ready' || current?.turnId !== event.turnId) return;
     if (event.type === 'turn_started') {
       current.callbacks.onStarted?.(event.at);
+      return;
+    }
+    if (event.type === 'text_delta') {
+      if (!current.ending) current.deltas.offer({ index: event.index, text: event.text });
       return;
     }
     if (current.ending) return;

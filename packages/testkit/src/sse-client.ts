@@ -6,7 +6,10 @@ export interface StreamedEvent {
 }
 
 export interface EventStreamClient {
+  /** The durable events (with an id), in arrival order. */
   events: StreamedEvent[];
+  /** Every event, live-only ones (no id: message.delta) included, in arrival order. */
+  received: Array<Omit<StreamedEvent, 'id'> & { id: number | undefined }>;
   /** The response status, once the headers arrived. */
   status: Promise<number>;
   /** Settles when the server ends the stream or `close` is called. */
@@ -25,6 +28,7 @@ export interface EventStreamClient {
 export function openEventStream(url: string, key: string, lastEventId?: number, options: { reconnect?: boolean } = {}): EventStreamClient {
   const abort = new AbortController();
   const events: StreamedEvent[] = [];
+  const received: EventStreamClient['received'] = [];
   let resolveStatus: (status: number) => void = () => {};
   const status = new Promise<number>((resolve) => {
     resolveStatus = resolve;
@@ -59,8 +63,15 @@ export function openEventStream(url: string, key: string, lastEventId?: number, 
               .filter((line) => !line.startsWith(':'))
               .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2)]),
           );
-          if (fields.id !== undefined)
-            events.push({ id: Number(fields.id), type: fields.event ?? 'message', data: JSON.parse(fields.data ?? 'null') });
+          if (fields.data !== undefined) {
+            const event = {
+              id: fields.id === undefined ? undefined : Number(fields.id),
+              type: fields.event ?? 'message',
+              data: JSON.parse(fields.data),
+            };
+            received.push(event);
+            if (event.id !== undefined) events.push({ ...event, id: event.id });
+          }
           end = buffer.indexOf('\n\n');
         }
       }
@@ -79,6 +90,7 @@ export function openEventStream(url: string, key: string, lastEventId?: number, 
   })();
   return {
     events,
+    received,
     status,
     ended,
     close: () => abort.abort(),

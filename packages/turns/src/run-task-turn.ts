@@ -1,4 +1,5 @@
 import { type TenantTx, withTenant } from '@warren/db';
+import { TextDeltaPublisher } from '@warren/events';
 import type { PrecheckResult, TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS } from '@warren/queue';
 import { OutputQuota } from './output-quota.ts';
@@ -85,6 +86,7 @@ async function runHeld(deps: TurnJobDeps, run: TaskTurnRun, record: RecordTaskTu
   const lease = keepLease(turn, tenant, turnLog);
   const quota = new OutputQuota(run.outputLimits);
   const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
+  const deltas = new TextDeltaPublisher(deps.pool, turnLog);
   try {
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, run.sandboxLimits);
     let outcome;
@@ -96,6 +98,7 @@ async function runHeld(deps: TurnJobDeps, run: TaskTurnRun, record: RecordTaskTu
           await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
         },
         onTaskRequest: deps.taskRequests && ((request) => deps.taskRequests!({ tenantId, conversationId }, request)),
+        onDelta: (delta) => deltas.publish({ tenantId, conversationId, turnId: turn.turnId, attempt: turn.attempt, ...delta }),
       });
     } finally {
       deps.sandboxes.release(sandbox);
@@ -103,6 +106,8 @@ async function runHeld(deps: TurnJobDeps, run: TaskTurnRun, record: RecordTaskTu
     if (outcome.status !== 'ok') throw new RunnerError(outcome.error ?? 'the runner reported an error');
     quota.take(outcome.finalText, true);
     const woke = !outcome.precheck || outcome.precheck.outcome === 'woke';
+    // published before the commit, so that live streams get a turn's deltas before its message.created
+    await deltas.idle();
     await tenant(async (tx) => {
       await commitTaskTurn(tx, turn, {
         finalText: outcome.finalText,

@@ -1,6 +1,7 @@
 import { type AssistantVersion, writeArchive } from '@warren/conversations';
 import type { Logger } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
+import { TextDeltaPublisher } from '@warren/events';
 import { type IpcResponse, sandboxPaths, type TaskRequest, type TurnInput } from '@warren/ipc';
 import { TURN_MAX_ATTEMPTS, type TurnJob } from '@warren/queue';
 import { SandboxCapacityError, SandboxCrashedError, type SandboxPool, type SandboxSpec } from '@warren/sandbox';
@@ -126,6 +127,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
   };
   const quota = new OutputQuota(job.outputLimits);
   const timeout = AbortSignal.timeout(deps.turnTimeoutMs);
+  const deltas = new TextDeltaPublisher(deps.pool, turnLog);
   try {
     const skills = await enabledSkills(deps, tenantId, assistant);
     const sandbox = await deps.sandboxes.acquire(tenantId, conversationId, job.sandboxLimits, skills.folders);
@@ -138,6 +140,7 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
           await tenant((tx) => recordOutput(tx, turn, message.seq, message.text));
         },
         onTaskRequest: deps.taskRequests && ((request) => deps.taskRequests!({ tenantId, conversationId }, request)),
+        onDelta: (delta) => deltas.publish({ tenantId, conversationId, turnId: turn.turnId, attempt: turn.attempt, ...delta }),
       });
     } finally {
       deps.sandboxes.release(sandbox);
@@ -149,6 +152,8 @@ async function runHeldTurnJob(deps: TurnJobDeps, job: TurnJobRun): Promise<TurnJ
       quota.take(outcome.finalText, true);
       const archive = compactionArchive(turn, outcome);
       const snapshot = await deps.workspaces?.changed(sandbox);
+      // published before the commit, so that live streams get a turn's deltas before its message.created
+      await deltas.idle();
       // the workspace's copy in the turn's own transaction: a reply is never durable without the files behind it;
       // likewise the archive of a compacted history: the full transcript is stored with its replacement or not at all
       const saved = await tenant(async (tx) => {

@@ -1,7 +1,7 @@
 import { getConversation } from '@warren/conversations';
 import { AppError } from '@warren/core';
 import { type Pool, withTenant } from '@warren/db';
-import { eventTypes, type Position, positionOf } from '@warren/events';
+import { eventTypes, liveEventTypes, type Position, positionOf } from '@warren/events';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStreams } from '../event-stream.ts';
@@ -15,7 +15,7 @@ const streamHeaders = z.looseObject({
     .describe('Resume after this event: every later event arrives once, also from another API process.'),
 });
 
-const description = `text/event-stream. Each event: \`id\` (its durable id; send it back as Last-Event-ID to resume), \`event\` (one of ${eventTypes.join(', ')}), \`data\` (JSON: id, type, conversationId, createdAt, data). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.`;
+const description = `text/event-stream. Each event: \`id\` (its durable id; send it back as Last-Event-ID to resume), \`event\` (one of ${eventTypes.join(', ')}), \`data\` (JSON: id, type, conversationId, createdAt, data). Live only, without an \`id\` and never replayed on resume: \`event\` ${liveEventTypes.join(', ')}, \`data\` (JSON: type, conversationId, data: turnId, attempt, index, text), the raw model text of a running turn as it is written (in order of index per turn attempt, gaps possible; the turn's message.created is the stored reply). Comment lines are heartbeats. A client that reads too slowly is cut off and may resume.`;
 
 /** Live events: of one conversation, or of the whole tenant. */
 export const eventRoutes: FastifyPluginAsyncZod<{ pool: Pool; streams: EventStreams }> = async (app, { pool, streams }) => {
