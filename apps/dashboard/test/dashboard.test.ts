@@ -116,6 +116,119 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     await page.setViewportSize(DESKTOP);
   });
 
+  /** The page's reads of a conversation's messages and turns, from now on. */
+  const readsOf = (watched: Page) => {
+    const reads: string[] = [];
+    watched.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.method() === 'GET' && /\/v1\/conversations\/[^/]+\/(messages|turns)$/.test(path)) reads.push(r.url());
+    });
+    return reads;
+  };
+
+  it('follows a conversation over its event stream: the reply and its turn appear with no periodic reads', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'live' })).body.id;
+    const watched = await context.newPage();
+    try {
+      await watched.clock.install(); // time runs as usual, and runFor can move it on at once
+      const reads = readsOf(watched);
+      await watched.goto(url(`/conversations/${id}`));
+      await watched.locator('[data-live="live"]').waitFor();
+      await watched.getByText('No messages yet.').waitFor();
+      await expect.poll(() => reads.length).toBe(2); // messages and turns, once the stream is open
+      await watched.clock.runFor(30_000); // thirty poll intervals of the old page
+      expect(reads.length).toBe(2);
+      reads.length = 0;
+
+      expect((await api.call('POST', `/v1/conversations/${id}/messages`, tenant.key, { content: 'hello live' })).status).toBe(201);
+      const reply = watched.locator('.message.assistant:not(.writing) .content');
+      await reply.waitFor({ timeout: 60_000 });
+      expect(await reply.textContent()).toBe('echo: hello live');
+      await watched.locator('tr[data-turn-status="succeeded"]').waitFor({ timeout: 30_000 });
+      // one read per event at most: the new messages (after the last seq shown) and the turn list
+      const messageReads = reads.filter((r) => r.includes('/messages'));
+      expect(messageReads.length).toBeGreaterThanOrEqual(1);
+      expect(messageReads.length).toBeLessThanOrEqual(2); // two message.created
+      for (const r of messageReads) expect(new URL(r).searchParams.get('after')).toMatch(/^[01]$/);
+      expect(reads.filter((r) => r.includes('/turns')).length).toBeLessThanOrEqual(2); // turn.started, turn.succeeded
+      const settled = reads.length;
+      await watched.clock.runFor(30_000);
+      expect(reads.length).toBe(settled);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('shows a reply being written from message.delta events until its message is stored', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'deltas', trigger: { mode: 'never' } })).body.id;
+    const turnId = 'turn_01h2xcejqtf2nbrexx3vqjhp41';
+    const delta = (index: number, text: string) =>
+      `event: message.delta\ndata: ${JSON.stringify({ tenantId: tenant.id, conversationId: id, turnId, attempt: 1, index, text })}\n\n`;
+    const stored = `id: 1\nevent: message.created\ndata: ${JSON.stringify({
+      id: 1,
+      type: 'message.created',
+      conversationId: id,
+      createdAt: new Date().toISOString(),
+      data: { messageId: 'msg_x', seq: 1, role: 'assistant', sender: null, content: 'Hello, world', turnId },
+    })}\n\n`;
+    // Deltas are not stored events: the stream is scripted here, first the deltas, then (on reconnect, once the
+    // test has looked) the stored message.
+    let looked = () => {};
+    const seen = new Promise<void>((resolve) => {
+      looked = resolve;
+    });
+    let opened = 0;
+    const watched = await context.newPage();
+    try {
+      await watched.route(`**/v1/conversations/${id}/events`, async (route) => {
+        const n = ++opened;
+        if (n > 1) await seen;
+        const body = n === 1 ? `retry: 50\n\n${delta(1, ', world')}${delta(0, 'Hello')}` : `retry: 60000\n\n${n === 2 ? stored : ''}`;
+        await route.fulfill({ status: 200, contentType: 'text/event-stream', body });
+      });
+      await watched.goto(url(`/conversations/${id}`));
+      const writing = watched.locator('.message.writing');
+      await writing.waitFor();
+      expect(await writing.locator('.meta').textContent()).toContain('writing…');
+      expect(await writing.locator('.content').textContent()).toBe('Hello, world');
+      looked();
+      await expect.poll(() => writing.count()).toBe(0);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('says when live updates are paused, polls meanwhile, and goes live again when the stream is back', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'outage', trigger: { mode: 'never' } })).body.id;
+    const watched = await context.newPage();
+    try {
+      await watched.clock.install();
+      const events = `**/v1/conversations/${id}/events`;
+      await watched.route(events, (route) => route.abort('connectionrefused'));
+      await watched.goto(url(`/conversations/${id}`));
+      await watched.getByText('No messages yet.').waitFor();
+      await watched.clock.runFor(5_000);
+      await watched.locator('[data-live="paused"]').waitFor();
+      expect(await watched.locator('[data-live]').textContent()).toBe('live updates paused — retrying');
+      await expectAccessible(watched, 'conversation-paused');
+      const reads = readsOf(watched);
+      await watched.clock.runFor(3_000);
+      await expect.poll(() => reads.filter((r) => r.includes('/messages')).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2); // polling
+      await withTenant(stack.db.pool, tenant.id, (tx) => appendUserMessage(tx, id, { content: 'while paused' }));
+      await watched.clock.runFor(1_000);
+      await watched.getByText('while paused').waitFor();
+
+      await watched.unroute(events);
+      await watched.clock.runFor(10_000); // the browser's reconnection delay, or the page's own
+      await watched.locator('[data-live="live"]').waitFor({ timeout: 30_000 });
+      const before = reads.length;
+      await watched.clock.runFor(30_000);
+      expect(reads.length - before).toBeLessThanOrEqual(2); // the catch-up read of each when the stream opened; no polling
+    } finally {
+      await watched.close();
+    }
+  });
+
   it('finds conversations by title and by external id', async () => {
     await page.getByRole('link', { name: 'Conversations', exact: true }).click();
     await page.getByLabel('Search term').fill('browser');
