@@ -6,12 +6,13 @@ import { newId } from '@warren/core';
 import { generateProxyKeyPair } from '@warren/credentials';
 import { withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE } from '@warren/queue';
-import { provisionTenant } from '@warren/tenancy';
+import { provisionTenant, tenantLimitBounds } from '@warren/tenancy';
 import { freePort, type ModelStack, startModelStack } from '@warren/testkit';
 import { PgBoss } from 'pg-boss';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from '../../worker/test/helpers.ts';
+import { tenantLimits } from '../src/limits.ts';
 import { buildDashboard, capture, expectAccessible, launchChromium } from './browser.ts';
 
 // The dashboard in Debian's Chromium against a real API, worker and database: a tenant admin
@@ -362,6 +363,12 @@ describe('tenant admin', { timeout: 120_000 }, () => {
 });
 
 describe('operator', () => {
+  it("edits every tenant limit the API takes, within the API's bounds", () => {
+    const ranges = (entries: Array<[string, { min: number; max: number }]>) =>
+      Object.fromEntries(entries.map(([key, { min, max }]) => [key, { min, max }]));
+    expect(ranges(tenantLimits.map((l) => [l.key, l]))).toEqual(ranges(Object.entries(tenantLimitBounds)));
+  });
+
   it('sees a dead-lettered turn in the ops console and redrives it; the turn then answers', async () => {
     // the state a dead-lettered job leaves: a running turn out of attempts whose lease lapsed, and its job in turn_dead
     const conversationId = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'poisoned', trigger: { mode: 'never' } })).body
@@ -414,18 +421,30 @@ describe('operator', () => {
       expect(figures).toMatch(/warren_sandboxes_live [1-9]/);
       expect(figures).not.toContain(tenant.id);
 
-      // edit a tenant's limits from the console
+      // edit a tenant's limits from the console: every limit the API takes, its refusals shown at the field
       await page.getByRole('button', { name: 'Edit limits of other' }).click();
-      await page.getByLabel('maxConcurrentTurns').fill('3');
-      await page.getByRole('button', { name: 'Save limits' }).click();
-      await page.getByText('maxConcurrentTurns: 3').waitFor();
-      expect(
-        (
-          await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then((r) =>
-            r.json(),
-          )
-        ).maxConcurrentTurns,
-      ).toBe(3);
+      const form = page.getByRole('region', { name: 'Limits of other' });
+      expect(await form.getByRole('textbox').count()).toBe(Object.keys(tenantLimitBounds).length);
+      expect(await form.getByLabel('retainTurnsDays').getAttribute('placeholder')).toBe('default');
+      await expectAccessible(page, 'ops-limits');
+      await page.setViewportSize(PHONE);
+      await capture(page, 'ops-limits');
+      await page.setViewportSize(DESKTOP);
+      await form.getByLabel('maxApiKeys').fill('7');
+      await form.getByLabel('retainTurnsDays').fill('0');
+      await form.getByRole('button', { name: 'Save limits' }).click();
+      const refusal = form.locator('#limit-retainTurnsDays-error');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(/>=\s*1|at least 1|too small/i);
+      expect(await form.getByLabel('retainTurnsDays').getAttribute('aria-invalid')).toBe('true');
+      await form.getByLabel('retainTurnsDays').fill('');
+      await form.getByLabel('maxConcurrentTurns').fill('3');
+      await form.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByText('maxConcurrentTurns: 3 · maxApiKeys: 7').waitFor();
+      const saved = await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then(
+        (r) => r.json(),
+      );
+      expect(saved).toMatchObject({ maxConcurrentTurns: 3, maxApiKeys: 7, retainTurnsDays: null });
 
       // suspend and resume a tenant from the console
       await page.getByRole('button', { name: 'Suspend other' }).click();

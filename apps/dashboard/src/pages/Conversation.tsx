@@ -3,7 +3,8 @@ import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Conversation, type Message, type Page, type Turn } from '../api.ts';
 import { type ConversationEvent, type LiveState, useConversationEvents, type Writing, withDelta } from '../live.ts';
-import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Table } from '../table.tsx';
 
 /** Messages and turns follow the event stream; only while it is down do they poll, this often. */
 const POLL_MS = 1000;
@@ -89,43 +90,29 @@ function Turns({ id, live }: { id: string; live: LiveState }) {
         page.data.length === 0 ? (
           <Empty>No turns yet: a triggering message starts one.</Empty>
         ) : (
-          <Scroll label="Turns, newest first">
-            <table>
-              <caption className="sr-only">Turns, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Turn</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Covers seq</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Usage (in/out)</th>
-                  <th scope="col">Queued → started</th>
-                  <th scope="col">Ran</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((t) => (
-                  <tr key={t.id} data-turn-status={t.status}>
-                    <td>
-                      <code>{t.id.slice(-8)}</code> {t.kind}
-                    </td>
-                    <td>
-                      <span className={`badge ${t.status}`}>{t.status}</span>
-                    </td>
-                    <td>
-                      {t.covered.afterSeq + 1}–{t.covered.throughSeq}
-                    </td>
-                    <td>{t.attempt}</td>
-                    <td>{t.usage ? `${t.usage.inputTokens} / ${t.usage.outputTokens}` : '—'}</td>
-                    <td>{seconds(t.createdAt, t.startedAt)}</td>
-                    <td>{seconds(t.startedAt, t.finishedAt)}</td>
-                    <td>{t.error ? `${t.error.kind ?? 'error'}: ${t.error.message}` : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <Table
+            caption="Turns, newest first"
+            rows={page.data}
+            rowKey={(t) => t.id}
+            rowAttributes={(t) => ({ 'data-turn-status': t.status })}
+            columns={[
+              {
+                head: 'Turn',
+                cell: (t) => (
+                  <>
+                    <code>{t.id.slice(-8)}</code> {t.kind}
+                  </>
+                ),
+              },
+              { head: 'Status', cell: (t) => <span className={`badge ${t.status}`}>{t.status}</span> },
+              { head: 'Covers seq', cell: (t) => `${t.covered.afterSeq + 1}–${t.covered.throughSeq}` },
+              { head: 'Attempts', cell: (t) => t.attempt },
+              { head: 'Usage (in/out)', cell: (t) => (t.usage ? `${t.usage.inputTokens} / ${t.usage.outputTokens}` : '—') },
+              { head: 'Queued → started', cell: (t) => seconds(t.createdAt, t.startedAt) },
+              { head: 'Ran', cell: (t) => seconds(t.startedAt, t.finishedAt) },
+              { head: 'Error', cell: (t) => (t.error ? `${t.error.kind ?? 'error'}: ${t.error.message}` : '—') },
+            ]}
+          />
         )
       }
     </Loaded>
