@@ -3,7 +3,7 @@ import type { Pool } from '@warren/db';
 import { queueStats } from '@warren/queue';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { bearerToken, sameSecret } from './plugins/auth.ts';
+import { sameSecret } from './plugins/auth.ts';
 
 /**
  * The API's Prometheus figures at /metrics: HTTP latency by route pattern (never the raw URL,
@@ -34,7 +34,10 @@ export function apiMetrics(app: FastifyInstance, pool: Pool, token: string): voi
     latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   const onRequest = async (request: FastifyRequest) => {
-    if (!sameSecret(bearerToken(request), token)) throw new AppError('unauthorized', 'invalid metrics token');
+    const sent = request.headers.authorization;
+    if (typeof sent !== 'string' || !sameSecret(sent, `Bearer ${token}`)) {
+      throw new AppError('unauthorized', 'send Authorization: Bearer <METRICS_TOKEN> (the ops token when METRICS_TOKEN is unset)');
+    }
   };
   app.get('/metrics', { schema: { hide: true }, onRequest }, async (_request, reply) => {
     for (const q of await queueStats(pool)) {

@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from '../../worker/test/helpers.ts';
 import { tenantLimits } from '../src/limits.ts';
+import { withDelta } from '../src/live.ts';
 import { buildDashboard, capture, expectAccessible, launchChromium } from './browser.ts';
 
 // The dashboard in Debian's Chromium against a real API, worker and database: a tenant admin
@@ -359,6 +360,19 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in to Warren' }).waitFor();
     const replay = await fetch(`${api.base}/v1/conversations`, { headers: { cookie: `warren_session=${cookie!.value}` } });
     expect(replay.status).toBe(401);
+  });
+});
+
+describe('message.delta text', () => {
+  it('is put together by index; a repeated index replaces, a later attempt starts over, an earlier one is ignored', () => {
+    const d = (attempt: number, index: number, text: string) => ({ turnId: 'turn_a', attempt, index, text });
+    let w = withDelta([], d(1, 1, ' world'));
+    w = withDelta(w, d(1, 0, 'hello'));
+    w = withDelta(w, d(1, 1, ' there'));
+    expect(w.map((x) => x.parts.join(''))).toEqual(['hello there']);
+    w = withDelta(w, d(2, 0, 'again'));
+    w = withDelta(w, d(1, 2, ' late'));
+    expect(w).toEqual([{ turnId: 'turn_a', attempt: 2, parts: ['again'] }]);
   });
 });
 

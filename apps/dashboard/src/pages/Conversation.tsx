@@ -178,7 +178,9 @@ function LiveConversation({ id }: { id: string }) {
         if (e.role === 'assistant') done(e.turnId);
         return void readUntil('messages', () => lastShownSeq() >= e.seq);
       }
-      if (e.type !== 'turn.started') done(e.turnId);
+      // A new attempt starts its text over; deltas (no stored event) may come before its turn.started.
+      if (e.type === 'turn.started') setWriting((w) => w.filter((x) => x.turnId !== e.turnId || x.attempt >= e.attempt));
+      else done(e.turnId);
       const status = { 'turn.started': null, 'turn.succeeded': 'succeeded', 'turn.failed': 'failed' }[e.type];
       void readUntil('turns', () => {
         const t = shownTurn(e.turnId);
