@@ -43,6 +43,8 @@ import { webhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 export type ApiOptions = Pick<
   ApiConfig,
   | 'OPS_TOKEN'
+  | 'METRICS_TOKEN'
+  | 'TRUST_PROXY'
   | 'BODY_LIMIT_BYTES'
   | 'RATE_LIMIT_PER_MINUTE'
   | 'PROXY_PUBLIC_KEY'
@@ -120,10 +122,14 @@ const opsPlane: FastifyPluginAsyncZod<ApiOptions> = async (app, opts) => {
 };
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
+  const trust = opts.TRUST_PROXY;
   const app = Fastify({
     // Fastify's request serializer would log URLs with their query strings.
     loggerInstance: opts.logger.child({}, { serializers: { req: requestLogFields } }) as FastifyBaseLogger,
     bodyLimit: opts.BODY_LIMIT_BYTES,
+    // Behind a TLS-terminating proxy, request.protocol (the session cookie's Secure flag) comes from X-Forwarded-Proto.
+    // A number of hops as the function Fastify makes of it (its types take no number).
+    trustProxy: typeof trust === 'number' ? (_address: string, hop: number) => hop < trust : trust,
     // Unknown query keys are rejected by the strict schemas, not silently dropped.
     routerOptions: { ignoreTrailingSlash: true },
     frameworkErrors,
@@ -163,7 +169,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  apiMetrics(app, opts.pool);
+  apiMetrics(app, opts.pool, opts.METRICS_TOKEN ?? opts.OPS_TOKEN);
   await app.register(healthRoutes, { pool: opts.pool });
   await serveDashboard(app, opts.DASHBOARD_DIR);
   await app.register(dashboardSessionRoutes, { opsToken: opts.OPS_TOKEN, ttlSeconds: opts.DASHBOARD_SESSION_SECONDS });

@@ -1,7 +1,41 @@
+import { isIP } from 'node:net';
 import { envBoolean, logLevel, parseEnv } from '@warren/core';
 import { DEFAULT_TASK_LIMITS } from '@warren/tasks';
 import { tenantLimitBounds } from '@warren/tenancy';
 import { z } from 'zod';
+
+/** The names proxy-addr (Fastify's trustProxy) knows for address ranges. */
+const proxyRangeNames = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (proxyRangeNames.has(entry)) return true;
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * Fastify's `trustProxy`: `false` (the default: X-Forwarded-* are ignored), `true` (every hop),
+ * a number of hops, or the proxies' addresses and CIDR ranges, comma-separated.
+ */
+export const trustProxySetting = z
+  .string()
+  .trim()
+  .default('false')
+  .transform((value, ctx): boolean | number | string[] => {
+    if (value === 'false') return false;
+    if (value === 'true') return true;
+    if (/^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= 100) return Number(value);
+    const entries = value.split(',').map((e) => e.trim());
+    if (entries.every(isProxyAddress)) return entries;
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, true, a number of hops (1-100), or comma-separated proxy addresses or CIDR ranges (or loopback, linklocal, uniquelocal)',
+    });
+    return z.NEVER;
+  });
 
 export const apiConfigSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
@@ -9,6 +43,10 @@ export const apiConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** Bearer token for the admin (ops) plane. */
   OPS_TOKEN: z.string().min(24, 'must be at least 24 characters'),
+  /** Bearer token of GET /metrics; without it, the ops token reads them. */
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** Whom to believe about the client's address and protocol (X-Forwarded-For, X-Forwarded-Proto). */
+  TRUST_PROXY: trustProxySetting,
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

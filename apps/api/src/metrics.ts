@@ -1,13 +1,16 @@
+import { AppError } from '@warren/core';
 import type { Pool } from '@warren/db';
 import { queueStats } from '@warren/queue';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { sameSecret } from './plugins/auth.ts';
 
 /**
  * The API's Prometheus figures at /metrics: HTTP latency by route pattern (never the raw URL,
- * so ids make no labels) and queue depth and age. No label names a tenant.
+ * so ids make no labels) and queue depth and age. No label names a tenant. Readable with `token`
+ * only (METRICS_TOKEN, else the ops token): they tell load and queue backlogs.
  */
-export function apiMetrics(app: FastifyInstance, pool: Pool): void {
+export function apiMetrics(app: FastifyInstance, pool: Pool, token: string): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const latency = new Histogram({
@@ -30,7 +33,13 @@ export function apiMetrics(app: FastifyInstance, pool: Pool): void {
     const route = request.routeOptions.url ?? 'unmatched';
     latency.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  const onRequest = async (request: FastifyRequest) => {
+    const sent = request.headers.authorization;
+    if (typeof sent !== 'string' || !sameSecret(sent, `Bearer ${token}`)) {
+      throw new AppError('unauthorized', 'send Authorization: Bearer <METRICS_TOKEN> (the ops token when METRICS_TOKEN is unset)');
+    }
+  };
+  app.get('/metrics', { schema: { hide: true }, onRequest }, async (_request, reply) => {
     for (const q of await queueStats(pool)) {
       depth.set({ queue: q.name }, q.queued);
       active.set({ queue: q.name }, q.active);

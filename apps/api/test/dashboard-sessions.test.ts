@@ -3,6 +3,7 @@ import { deleteTenant, MAX_SESSIONS_PER_SUBJECT } from '@warren/tenancy';
 import { claimTurn } from '@warren/turns';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiConfigSchema, trustProxySetting } from '../src/config.ts';
 import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 // The dashboard's sessions: a key or the ops token exchanged for an HttpOnly cookie. A tenant
@@ -197,5 +198,72 @@ describe('ops sessions', () => {
     expect((await withSession(s, 'POST', `/v1/admin/tenants/${b.id}/suspend`, undefined, null)).statusCode).toBe(403);
     expect((await h.call(b.key, 'GET', '/v1/conversations')).statusCode).toBe(200);
     expect((await withSession(s, 'GET', '/v1/conversations')).statusCode).toBe(401);
+  });
+});
+
+describe('event streams with a session', () => {
+  it("streams a conversation's events to the session cookie (the dashboard's EventSource), and no other tenant's", async () => {
+    const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const s = await signIn({ apiKey: a.key });
+    const conv = (await h.call(a.key, 'POST', '/v1/conversations', { trigger: { mode: 'never' } })).json().id;
+    const abort = new AbortController();
+    const res = await fetch(`${base}/v1/conversations/${conv}/events`, {
+      headers: { cookie: s.cookie, accept: 'text/event-stream' },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const posted = await h.call(a.key, 'POST', `/v1/conversations/${conv}/messages`, { content: 'streamed to the cookie' });
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('streamed to the cookie')) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    abort.abort();
+    expect(text).toMatch(/^event: message\.created$/m);
+    expect(text).toContain(posted.json().id);
+
+    const bConv = (await h.call(b.key, 'POST', '/v1/conversations', { title: 'B stream' })).json().id;
+    expect((await withSession(s, 'GET', `/v1/conversations/${bConv}/events`)).statusCode).toBe(404);
+    expect((await withSession(s, 'DELETE', '/v1/dashboard/session')).statusCode).toBe(204);
+    expect((await withSession(s, 'GET', `/v1/conversations/${conv}/events`)).statusCode).toBe(401);
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it('is false by default, true, a number of hops, or proxy addresses and ranges; anything else is refused', () => {
+    const parse = (value?: string) => trustProxySetting.safeParse(value);
+    expect(apiConfigSchema.shape.TRUST_PROXY.parse(undefined)).toBe(false);
+    expect(parse('true').data).toBe(true);
+    expect(parse('false').data).toBe(false);
+    expect(parse('2').data).toBe(2);
+    expect(parse('10.0.0.0/8, loopback,::1').data).toEqual(['10.0.0.0/8', 'loopback', '::1']);
+    for (const bad of ['yes', '0', '101', '10.0.0.0/33', '300.1.1.1', 'proxy.example', '10.0.0.1,', '']) {
+      expect(parse(bad).success, bad).toBe(false);
+    }
+  });
+
+  it('behind a trusted TLS-terminating proxy, X-Forwarded-Proto: https makes the session cookie Secure; untrusted, it is ignored', async () => {
+    const viaProxy = { 'x-forwarded-proto': 'https' };
+    const signInWith = (app: typeof h.app, apiKey: string, headers: Record<string, string>) =>
+      app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { apiKey }, headers });
+    const untrusted = await signInWith(h.app, a.key, viaProxy);
+    expect(untrusted.statusCode).toBe(201);
+    expect(String(untrusted.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+
+    const proxied = await startApiHarness({ TRUST_PROXY: trustProxySetting.parse('loopback') }); // inject comes from 127.0.0.1
+    try {
+      const t = await proxied.tenant('behind-a-proxy');
+      const secure = await signInWith(proxied.app, t.key, viaProxy);
+      expect(secure.statusCode).toBe(201);
+      expect(String(secure.headers['set-cookie'])).toMatch(/;\s*Secure/i);
+      const plain = await signInWith(proxied.app, t.key, {});
+      expect(String(plain.headers['set-cookie'])).not.toMatch(/;\s*Secure/i);
+    } finally {
+      await proxied.close();
+    }
   });
 });

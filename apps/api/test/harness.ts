@@ -39,6 +39,8 @@ export async function startApiHarness(
       | 'DEFAULT_MAX_ACTIVE_TASKS'
       | 'SSE_MAX_STREAMS_PER_KEY'
       | 'SSE_MAX_BUFFER_BYTES'
+      | 'METRICS_TOKEN'
+      | 'TRUST_PROXY'
       | 'logger'
     >
   > = {},
@@ -51,6 +53,8 @@ export async function startApiHarness(
     turnQueue,
     logger,
     OPS_TOKEN,
+    METRICS_TOKEN: overrides.METRICS_TOKEN,
+    TRUST_PROXY: overrides.TRUST_PROXY ?? false,
     BODY_LIMIT_BYTES: overrides.BODY_LIMIT_BYTES ?? 256 * 1024,
     RATE_LIMIT_PER_MINUTE: overrides.RATE_LIMIT_PER_MINUTE ?? 100_000,
     PROXY_PUBLIC_KEY: overrides.PROXY_PUBLIC_KEY,

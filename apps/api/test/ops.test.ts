@@ -1,6 +1,8 @@
 import { newId } from '@warren/core';
 import { controlDb, withTenant, writeWorkerHeartbeat } from '@warren/db';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiConfigSchema } from '../src/config.ts';
 import { type ApiHarness, OPS_TOKEN, startApiHarness } from './harness.ts';
 
 // What the ops console reads: queue figures, dead-lettered turns and their redrive, tenants
@@ -107,14 +109,47 @@ describe('migrations and workers', () => {
 });
 
 describe('/metrics', () => {
+  const metrics = (app: FastifyInstance, token?: string) =>
+    app.inject({ url: '/metrics', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+
   it('has HTTP latency by route pattern and queue figures, and no tenant or resource ids', async () => {
     const conv = (await h.call(a.key, 'POST', '/v1/conversations', {})).json().id;
     await h.call(a.key, 'GET', `/v1/conversations/${conv}`);
-    const text = (await h.app.inject('/metrics')).body;
+    const res = await metrics(h.app, OPS_TOKEN);
+    expect(res.statusCode).toBe(200);
+    const text = res.body;
     expect(text).toMatch(/warren_http_request_duration_seconds_count\{method="GET",route="\/v1\/conversations\/:id",status="200"\} \d+/);
     expect(text).toMatch(/warren_queue_depth\{queue="turn"\} \d+/);
     expect(text).toMatch(/warren_queue_oldest_seconds\{queue="turn"\} \d+/);
     expect(text).not.toContain(a.id);
     expect(text).not.toContain(conv);
+  });
+
+  it('answers 401 problem+json without the ops token: no token, a wrong one, an API key, a dashboard session', async () => {
+    const session = await h.app.inject({ method: 'POST', url: '/v1/dashboard/session', payload: { opsToken: OPS_TOKEN } });
+    const cookie = String(session.headers['set-cookie']).split(';')[0]!;
+    for (const res of [
+      await metrics(h.app),
+      await metrics(h.app, 'wrong-token-0123456789abcdef'),
+      await metrics(h.app, a.key),
+      await h.app.inject({ url: '/metrics', headers: { cookie } }),
+    ]) {
+      expect(res.statusCode).toBe(401);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(res.body).not.toContain('warren_');
+    }
+  });
+
+  it('with METRICS_TOKEN set, answers to that token only', async () => {
+    const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
+    expect(apiConfigSchema.shape.METRICS_TOKEN.safeParse('short').success).toBe(false);
+    const own = await startApiHarness({ METRICS_TOKEN });
+    try {
+      expect((await metrics(own.app, METRICS_TOKEN)).body).toMatch(/warren_queue_depth/);
+      expect((await metrics(own.app, OPS_TOKEN)).statusCode).toBe(401);
+      expect((await metrics(own.app)).statusCode).toBe(401);
+    } finally {
+      await own.close();
+    }
   });
 });

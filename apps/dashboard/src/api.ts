@@ -2,12 +2,27 @@
 // token on writes, problem+json errors as ApiError. Views read through TanStack Query hooks
 // built on it, so a typed client or an event stream can replace it in one place.
 
+import type { TenantLimitKey } from './limits.ts';
+
 export class ApiError extends Error {
   readonly status: number;
-  constructor(status: number, message: string) {
+  /** A validation problem's `errors`, by field path: the message of each field the API refused. */
+  readonly fields: Record<string, string>;
+  constructor(status: number, message: string, fields: Record<string, string> = {}) {
     super(message);
     this.status = status;
+    this.fields = fields;
   }
+}
+
+function fieldErrors(body: unknown): Record<string, string> {
+  const errors = (body as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors)) return {};
+  const fields: Record<string, string> = {};
+  for (const e of errors as Array<{ path?: unknown; message?: unknown }>) {
+    if (typeof e?.path === 'string' && typeof e.message === 'string') fields[e.path] ??= e.message;
+  }
+  return fields;
 }
 
 let csrfToken: string | null = null;
@@ -42,7 +57,7 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   const body = parseJson(await res.text());
   if (!res.ok) {
     const detail = (body as { detail?: unknown } | null)?.detail;
-    throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`);
+    throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`, fieldErrors(body));
   }
   return body as T;
 }
@@ -109,16 +124,11 @@ export interface Usage {
   monthlyTokenBudget: number | null;
   days: Array<{ day: string; requests: number; inputTokens: number; outputTokens: number }>;
 }
-export interface Tenant {
+export type Tenant = {
   id: string;
   name: string;
   status: 'provisioning' | 'active' | 'suspended';
-  monthlyTokenBudget: number | null;
-  requestsPerMinute: number | null;
-  maxConcurrentTurns: number | null;
-  maxConversations: number | null;
-  [limit: string]: unknown;
-}
+} & Record<TenantLimitKey, number | null>;
 export interface QueueStat {
   name: string;
   queued: number;

@@ -37,13 +37,3 @@ export function Loaded<T>({
 }
 
 export const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : '—');
-
-/** A table that may scroll sideways on a narrow screen: focusable, so the keyboard can scroll it too. */
-export function Scroll({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (WCAG 2.1.1)
-    <section className="scroll" tabIndex={0} aria-label={label}>
-      {children}
-    </section>
-  );
-}

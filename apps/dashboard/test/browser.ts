@@ -59,4 +59,11 @@ export async function capture(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}-${width}.png`), fullPage: true });
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow, `${name} at ${width} px is wider than the window`).toBeLessThanOrEqual(0);
+  // nor does any part of it scroll sideways (a table in a scrolling box)
+  const sideways = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((el) => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX) && el.scrollWidth > el.clientWidth)
+      .map((el) => `${el.tagName.toLowerCase()}${el.getAttribute('aria-label') ? ` "${el.getAttribute('aria-label')}"` : ''}`),
+  );
+  expect(sideways, `${name} at ${width} px scrolls sideways in`).toEqual([]);
 }

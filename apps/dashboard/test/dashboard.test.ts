@@ -6,12 +6,14 @@ import { newId } from '@warren/core';
 import { generateProxyKeyPair } from '@warren/credentials';
 import { withTenant } from '@warren/db';
 import { QUEUE_SCHEMA, TURN_DEAD_LETTER_QUEUE } from '@warren/queue';
-import { provisionTenant } from '@warren/tenancy';
+import { provisionTenant, tenantLimitBounds } from '@warren/tenancy';
 import { freePort, type ModelStack, startModelStack } from '@warren/testkit';
 import { PgBoss } from 'pg-boss';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from '../../worker/test/helpers.ts';
+import { tenantLimits } from '../src/limits.ts';
+import { withDelta } from '../src/live.ts';
 import { buildDashboard, capture, expectAccessible, launchChromium } from './browser.ts';
 
 // The dashboard in Debian's Chromium against a real API, worker and database: a tenant admin
@@ -114,6 +116,119 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     await page.setViewportSize(PHONE);
     await capture(page, 'conversation');
     await page.setViewportSize(DESKTOP);
+  });
+
+  /** The page's reads of a conversation's messages and turns, from now on. */
+  const readsOf = (watched: Page) => {
+    const reads: string[] = [];
+    watched.on('request', (r) => {
+      const path = new URL(r.url()).pathname;
+      if (r.method() === 'GET' && /\/v1\/conversations\/[^/]+\/(messages|turns)$/.test(path)) reads.push(r.url());
+    });
+    return reads;
+  };
+
+  it('follows a conversation over its event stream: the reply and its turn appear with no periodic reads', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'live' })).body.id;
+    const watched = await context.newPage();
+    try {
+      await watched.clock.install(); // time runs as usual, and runFor can move it on at once
+      const reads = readsOf(watched);
+      await watched.goto(url(`/conversations/${id}`));
+      await watched.locator('[data-live="live"]').waitFor();
+      await watched.getByText('No messages yet.').waitFor();
+      await expect.poll(() => reads.length).toBe(2); // messages and turns, once the stream is open
+      await watched.clock.runFor(30_000); // thirty poll intervals of the old page
+      expect(reads.length).toBe(2);
+      reads.length = 0;
+
+      expect((await api.call('POST', `/v1/conversations/${id}/messages`, tenant.key, { content: 'hello live' })).status).toBe(201);
+      const reply = watched.locator('.message.assistant:not(.writing) .content');
+      await reply.waitFor({ timeout: 60_000 });
+      expect(await reply.textContent()).toBe('echo: hello live');
+      await watched.locator('tr[data-turn-status="succeeded"]').waitFor({ timeout: 30_000 });
+      // one read per event at most: the new messages (after the last seq shown) and the turn list
+      const messageReads = reads.filter((r) => r.includes('/messages'));
+      expect(messageReads.length).toBeGreaterThanOrEqual(1);
+      expect(messageReads.length).toBeLessThanOrEqual(2); // two message.created
+      for (const r of messageReads) expect(new URL(r).searchParams.get('after')).toMatch(/^[01]$/);
+      expect(reads.filter((r) => r.includes('/turns')).length).toBeLessThanOrEqual(2); // turn.started, turn.succeeded
+      const settled = reads.length;
+      await watched.clock.runFor(30_000);
+      expect(reads.length).toBe(settled);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('shows a reply being written from message.delta events until its message is stored', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'deltas', trigger: { mode: 'never' } })).body.id;
+    const turnId = 'turn_01h2xcejqtf2nbrexx3vqjhp41';
+    const delta = (index: number, text: string) =>
+      `event: message.delta\ndata: ${JSON.stringify({ tenantId: tenant.id, conversationId: id, turnId, attempt: 1, index, text })}\n\n`;
+    const stored = `id: 1\nevent: message.created\ndata: ${JSON.stringify({
+      id: 1,
+      type: 'message.created',
+      conversationId: id,
+      createdAt: new Date().toISOString(),
+      data: { messageId: 'msg_x', seq: 1, role: 'assistant', sender: null, content: 'Hello, world', turnId },
+    })}\n\n`;
+    // Deltas are not stored events: the stream is scripted here, first the deltas, then (on reconnect, once the
+    // test has looked) the stored message.
+    let looked = () => {};
+    const seen = new Promise<void>((resolve) => {
+      looked = resolve;
+    });
+    let opened = 0;
+    const watched = await context.newPage();
+    try {
+      await watched.route(`**/v1/conversations/${id}/events`, async (route) => {
+        const n = ++opened;
+        if (n > 1) await seen;
+        const body = n === 1 ? `retry: 50\n\n${delta(1, ', world')}${delta(0, 'Hello')}` : `retry: 60000\n\n${n === 2 ? stored : ''}`;
+        await route.fulfill({ status: 200, contentType: 'text/event-stream', body });
+      });
+      await watched.goto(url(`/conversations/${id}`));
+      const writing = watched.locator('.message.writing');
+      await writing.waitFor();
+      expect(await writing.locator('.meta').textContent()).toContain('writing…');
+      expect(await writing.locator('.content').textContent()).toBe('Hello, world');
+      looked();
+      await expect.poll(() => writing.count()).toBe(0);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it('says when live updates are paused, polls meanwhile, and goes live again when the stream is back', async () => {
+    const id = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'outage', trigger: { mode: 'never' } })).body.id;
+    const watched = await context.newPage();
+    try {
+      await watched.clock.install();
+      const events = `**/v1/conversations/${id}/events`;
+      await watched.route(events, (route) => route.abort('connectionrefused'));
+      await watched.goto(url(`/conversations/${id}`));
+      await watched.getByText('No messages yet.').waitFor();
+      await watched.clock.runFor(5_000);
+      await watched.locator('[data-live="paused"]').waitFor();
+      expect(await watched.locator('[data-live]').textContent()).toBe('live updates paused — retrying');
+      await expectAccessible(watched, 'conversation-paused');
+      const reads = readsOf(watched);
+      await watched.clock.runFor(3_000);
+      await expect.poll(() => reads.filter((r) => r.includes('/messages')).length, { timeout: 10_000 }).toBeGreaterThanOrEqual(2); // polling
+      await withTenant(stack.db.pool, tenant.id, (tx) => appendUserMessage(tx, id, { content: 'while paused' }));
+      await watched.clock.runFor(1_000);
+      await watched.getByText('while paused').waitFor();
+
+      await watched.unroute(events);
+      await watched.clock.runFor(10_000); // the browser's reconnection delay, or the page's own
+      await watched.locator('[data-live="live"]').waitFor({ timeout: 30_000 });
+      const before = reads.length;
+      await watched.clock.runFor(30_000);
+      expect(reads.length - before).toBeLessThanOrEqual(2); // the catch-up read of each when the stream opened; no polling
+    } finally {
+      await watched.close();
+    }
   });
 
   it('finds conversations by title and by external id', async () => {
@@ -248,7 +363,26 @@ describe('tenant admin', { timeout: 120_000 }, () => {
   });
 });
 
+describe('message.delta text', () => {
+  it('is put together by index; a repeated index replaces, a later attempt starts over, an earlier one is ignored', () => {
+    const d = (attempt: number, index: number, text: string) => ({ turnId: 'turn_a', attempt, index, text });
+    let w = withDelta([], d(1, 1, ' world'));
+    w = withDelta(w, d(1, 0, 'hello'));
+    w = withDelta(w, d(1, 1, ' there'));
+    expect(w.map((x) => x.parts.join(''))).toEqual(['hello there']);
+    w = withDelta(w, d(2, 0, 'again'));
+    w = withDelta(w, d(1, 2, ' late'));
+    expect(w).toEqual([{ turnId: 'turn_a', attempt: 2, parts: ['again'] }]);
+  });
+});
+
 describe('operator', () => {
+  it("edits every tenant limit the API takes, within the API's bounds", () => {
+    const ranges = (entries: Array<[string, { min: number; max: number }]>) =>
+      Object.fromEntries(entries.map(([key, { min, max }]) => [key, { min, max }]));
+    expect(ranges(tenantLimits.map((l) => [l.key, l]))).toEqual(ranges(Object.entries(tenantLimitBounds)));
+  });
+
   it('sees a dead-lettered turn in the ops console and redrives it; the turn then answers', async () => {
     // the state a dead-lettered job leaves: a running turn out of attempts whose lease lapsed, and its job in turn_dead
     const conversationId = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'poisoned', trigger: { mode: 'never' } })).body
@@ -301,18 +435,30 @@ describe('operator', () => {
       expect(figures).toMatch(/warren_sandboxes_live [1-9]/);
       expect(figures).not.toContain(tenant.id);
 
-      // edit a tenant's limits from the console
+      // edit a tenant's limits from the console: every limit the API takes, its refusals shown at the field
       await page.getByRole('button', { name: 'Edit limits of other' }).click();
-      await page.getByLabel('maxConcurrentTurns').fill('3');
-      await page.getByRole('button', { name: 'Save limits' }).click();
-      await page.getByText('maxConcurrentTurns: 3').waitFor();
-      expect(
-        (
-          await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then((r) =>
-            r.json(),
-          )
-        ).maxConcurrentTurns,
-      ).toBe(3);
+      const form = page.getByRole('region', { name: 'Limits of other' });
+      expect(await form.getByRole('textbox').count()).toBe(Object.keys(tenantLimitBounds).length);
+      expect(await form.getByLabel('retainTurnsDays').getAttribute('placeholder')).toBe('default');
+      await expectAccessible(page, 'ops-limits');
+      await page.setViewportSize(PHONE);
+      await capture(page, 'ops-limits');
+      await page.setViewportSize(DESKTOP);
+      await form.getByLabel('maxApiKeys').fill('7');
+      await form.getByLabel('retainTurnsDays').fill('0');
+      await form.getByRole('button', { name: 'Save limits' }).click();
+      const refusal = form.locator('#limit-retainTurnsDays-error');
+      await refusal.waitFor();
+      expect(await refusal.textContent()).toMatch(/>=\s*1|at least 1|too small/i);
+      expect(await form.getByLabel('retainTurnsDays').getAttribute('aria-invalid')).toBe('true');
+      await form.getByLabel('retainTurnsDays').fill('');
+      await form.getByLabel('maxConcurrentTurns').fill('3');
+      await form.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByText('maxConcurrentTurns: 3 · maxApiKeys: 7').waitFor();
+      const saved = await fetch(`${api.base}/v1/admin/tenants/${other.id}`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } }).then(
+        (r) => r.json(),
+      );
+      expect(saved).toMatchObject({ maxConcurrentTurns: 3, maxApiKeys: 7, retainTurnsDays: null });
 
       // suspend and resume a tenant from the console
       await page.getByRole('button', { name: 'Suspend other' }).click();

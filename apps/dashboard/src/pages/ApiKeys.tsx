@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { type ApiKey, api } from '../api.ts';
-import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Table } from '../table.tsx';
 
 export function ApiKeys() {
   const queryClient = useQueryClient();
@@ -58,39 +59,27 @@ export function ApiKeys() {
           data.length === 0 ? (
             <Empty>No keys.</Empty>
           ) : (
-            <Scroll label="API keys">
-              <table>
-                <caption className="sr-only">API keys</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Prefix</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Status</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.map((k) => (
-                    <tr key={k.id}>
-                      <td>{k.name}</td>
-                      <td>
-                        <code>{k.prefix}…</code>
-                      </td>
-                      <td>{when(k.createdAt)}</td>
-                      <td>
-                        {k.revokedAt ? (
-                          `revoked ${when(k.revokedAt)}`
-                        ) : (
-                          <button type="button" onClick={() => revoke.mutate(k.id)} aria-label={`Revoke key ${k.name}`}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <Table
+              caption="API keys"
+              rows={data}
+              rowKey={(k) => k.id}
+              columns={[
+                { head: 'Name', cell: (k) => k.name },
+                { head: 'Prefix', cell: (k) => <code>{k.prefix}…</code> },
+                { head: 'Created', cell: (k) => when(k.createdAt) },
+                {
+                  head: 'Status',
+                  cell: (k) =>
+                    k.revokedAt ? (
+                      `revoked ${when(k.revokedAt)}`
+                    ) : (
+                      <button type="button" onClick={() => revoke.mutate(k.id)} aria-label={`Revoke key ${k.name}`}>
+                        Revoke
+                      </button>
+                    ),
+                },
+              ]}
+            />
           )
         }
       </Loaded>

@@ -2,10 +2,20 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useRef, useState } from 'react';
 import { Link } from 'wouter';
 import { api, type Conversation, type Message, type Page, type Turn } from '../api.ts';
-import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+import { type ConversationEvent, type LiveState, useConversationEvents, type Writing, withDelta } from '../live.ts';
+import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Table } from '../table.tsx';
 
-/** Messages and turns refresh by polling until the API offers an event stream for them. */
+/** Messages and turns follow the event stream; only while it is down do they poll, this often. */
 const POLL_MS = 1000;
+/**
+ * Reads start once the stream is open (or known to be down), so nothing committed in between is
+ * missed; then they follow its events, or poll while it is down.
+ */
+const readsWhen = (live: LiveState) => ({
+  enabled: live !== 'connecting',
+  refetchInterval: live === 'paused' ? POLL_MS : (false as const),
+});
 
 const seconds = (from: string | null, to: string | null) =>
   from && to ? `${((new Date(to).getTime() - new Date(from).getTime()) / 1000).toFixed(1)} s` : '—';
@@ -21,8 +31,8 @@ async function messagesAfter(id: string, after: number): Promise<Message[]> {
   return read;
 }
 
-function Messages({ id }: { id: string }) {
-  // Messages never change once written: each poll reads only those after the last one shown.
+function Messages({ id, live, writing }: { id: string; live: LiveState; writing: Writing[] }) {
+  // Messages never change once written: each read fetches only those after the last one shown.
   const known = useRef(new Map<string, Message[]>());
   const messages = useQuery({
     queryKey: ['messages', id],
@@ -32,12 +42,12 @@ function Messages({ id }: { id: string }) {
       known.current.set(id, all);
       return { data: all, next: null };
     },
-    refetchInterval: POLL_MS,
+    ...readsWhen(live),
   });
   return (
     <Loaded query={messages} what="messages">
       {(page) =>
-        page.data.length === 0 ? (
+        page.data.length === 0 && writing.length === 0 ? (
           <Empty>No messages yet.</Empty>
         ) : (
           <ol className="messages" aria-live="polite" aria-label="Messages">
@@ -55,6 +65,12 @@ function Messages({ id }: { id: string }) {
                 ) : null}
               </li>
             ))}
+            {writing.map((w) => (
+              <li key={w.turnId} className="message assistant writing" aria-busy="true">
+                <div className="meta">assistant · writing…</div>
+                <div className="content">{w.parts.join('')}</div>
+              </li>
+            ))}
           </ol>
         )
       }
@@ -62,11 +78,11 @@ function Messages({ id }: { id: string }) {
   );
 }
 
-function Turns({ id }: { id: string }) {
+function Turns({ id, live }: { id: string; live: LiveState }) {
   const turns = useQuery({
     queryKey: ['turns', id],
     queryFn: () => api<Page<Turn>>(`/v1/conversations/${id}/turns?limit=50`),
-    refetchInterval: POLL_MS,
+    ...readsWhen(live),
   });
   return (
     <Loaded query={turns} what="turns">
@@ -74,43 +90,29 @@ function Turns({ id }: { id: string }) {
         page.data.length === 0 ? (
           <Empty>No turns yet: a triggering message starts one.</Empty>
         ) : (
-          <Scroll label="Turns, newest first">
-            <table>
-              <caption className="sr-only">Turns, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Turn</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Covers seq</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Usage (in/out)</th>
-                  <th scope="col">Queued → started</th>
-                  <th scope="col">Ran</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.data.map((t) => (
-                  <tr key={t.id} data-turn-status={t.status}>
-                    <td>
-                      <code>{t.id.slice(-8)}</code> {t.kind}
-                    </td>
-                    <td>
-                      <span className={`badge ${t.status}`}>{t.status}</span>
-                    </td>
-                    <td>
-                      {t.covered.afterSeq + 1}–{t.covered.throughSeq}
-                    </td>
-                    <td>{t.attempt}</td>
-                    <td>{t.usage ? `${t.usage.inputTokens} / ${t.usage.outputTokens}` : '—'}</td>
-                    <td>{seconds(t.createdAt, t.startedAt)}</td>
-                    <td>{seconds(t.startedAt, t.finishedAt)}</td>
-                    <td>{t.error ? `${t.error.kind ?? 'error'}: ${t.error.message}` : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <Table
+            caption="Turns, newest first"
+            rows={page.data}
+            rowKey={(t) => t.id}
+            rowAttributes={(t) => ({ 'data-turn-status': t.status })}
+            columns={[
+              {
+                head: 'Turn',
+                cell: (t) => (
+                  <>
+                    <code>{t.id.slice(-8)}</code> {t.kind}
+                  </>
+                ),
+              },
+              { head: 'Status', cell: (t) => <span className={`badge ${t.status}`}>{t.status}</span> },
+              { head: 'Covers seq', cell: (t) => `${t.covered.afterSeq + 1}–${t.covered.throughSeq}` },
+              { head: 'Attempts', cell: (t) => t.attempt },
+              { head: 'Usage (in/out)', cell: (t) => (t.usage ? `${t.usage.inputTokens} / ${t.usage.outputTokens}` : '—') },
+              { head: 'Queued → started', cell: (t) => seconds(t.createdAt, t.startedAt) },
+              { head: 'Ran', cell: (t) => seconds(t.startedAt, t.finishedAt) },
+              { head: 'Error', cell: (t) => (t.error ? `${t.error.kind ?? 'error'}: ${t.error.message}` : '—') },
+            ]}
+          />
         )
       }
     </Loaded>
@@ -148,6 +150,64 @@ function PostMessage({ id }: { id: string }) {
   );
 }
 
+const liveLabel: Record<LiveState, string> = {
+  connecting: 'connecting to live updates…',
+  live: 'live',
+  paused: 'live updates paused — retrying',
+};
+
+/** The conversation once it is known to exist: its event stream drives what is read, and when. */
+function LiveConversation({ id }: { id: string }) {
+  const queryClient = useQueryClient();
+  const [writing, setWriting] = useState<Writing[]>([]);
+  const shownTurn = (turnId: string) => queryClient.getQueryData<Page<Turn>>(['turns', id])?.data.find((t) => t.id === turnId);
+  const lastShownSeq = () => queryClient.getQueryData<Page<Message>>(['messages', id])?.data.at(-1)?.seq ?? 0;
+  /** Reads until the event shows: a read already under way when it came may have begun before its commit. */
+  const readUntil = async (what: 'messages' | 'turns', shown: () => boolean) => {
+    for (let tries = 0; tries < 2 && !shown(); tries++) await queryClient.invalidateQueries({ queryKey: [what, id] });
+  };
+  const done = (turnId: string | null) => setWriting((w) => w.filter((x) => x.turnId !== turnId));
+  const live = useConversationEvents(id, {
+    onOpen: () => {
+      void queryClient.invalidateQueries({ queryKey: ['messages', id] });
+      void queryClient.invalidateQueries({ queryKey: ['turns', id] });
+    },
+    onEvent: (e: ConversationEvent) => {
+      if (e.type === 'message.delta') return setWriting((w) => withDelta(w, e));
+      if (e.type === 'message.created') {
+        if (e.role === 'assistant') done(e.turnId);
+        return void readUntil('messages', () => lastShownSeq() >= e.seq);
+      }
+      // A new attempt starts its text over; deltas (no stored event) may come before its turn.started.
+      if (e.type === 'turn.started') setWriting((w) => w.filter((x) => x.turnId !== e.turnId || x.attempt >= e.attempt));
+      else done(e.turnId);
+      const status = { 'turn.started': null, 'turn.succeeded': 'succeeded', 'turn.failed': 'failed' }[e.type];
+      void readUntil('turns', () => {
+        const t = shownTurn(e.turnId);
+        return t !== undefined && t.attempt >= e.attempt && (status === null ? t.status !== 'queued' : t.status === status);
+      });
+    },
+  });
+  return (
+    <>
+      <p className={`live ${live}`} role="status" data-live={live}>
+        {liveLabel[live]}
+      </p>
+      <div className="split">
+        <section aria-labelledby="msgs">
+          <h2 id="msgs">Messages</h2>
+          <Messages id={id} live={live} writing={writing} />
+          <PostMessage id={id} />
+        </section>
+        <section aria-labelledby="turns">
+          <h2 id="turns">Turn timeline</h2>
+          <Turns id={id} live={live} />
+        </section>
+      </div>
+    </>
+  );
+}
+
 export function ConversationView({ id }: { id: string }) {
   const conversation = useQuery({ queryKey: ['conversation', id], queryFn: () => api<Conversation>(`/v1/conversations/${id}`) });
   return (
@@ -162,17 +222,7 @@ export function ConversationView({ id }: { id: string }) {
             <p className="meta">
               <code>{c.id}</code> · external id {c.externalId ?? '—'} · assistant {c.assistantName}
             </p>
-            <div className="split">
-              <section aria-labelledby="msgs">
-                <h2 id="msgs">Messages</h2>
-                <Messages id={id} />
-                <PostMessage id={id} />
-              </section>
-              <section aria-labelledby="turns">
-                <h2 id="turns">Turn timeline</h2>
-                <Turns id={id} />
-              </section>
-            </div>
+            <LiveConversation id={id} />
           </>
         )}
       </Loaded>

@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, type Conversation, type Page } from '../api.ts';
-import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Table } from '../table.tsx';
 
 export function Conversations() {
   const queryClient = useQueryClient();
@@ -76,31 +77,17 @@ export function Conversations() {
             page.data.length === 0 ? (
               <Empty>{search ? 'No conversation matches.' : 'No conversations yet: create one above, or through the API.'}</Empty>
             ) : (
-              <Scroll label="Conversations">
-                <table>
-                  <caption className="sr-only">Conversations</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Title</th>
-                      <th scope="col">External id</th>
-                      <th scope="col">Messages</th>
-                      <th scope="col">Updated</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((c) => (
-                      <tr key={c.id}>
-                        <td>
-                          <Link href={`/conversations/${c.id}`}>{c.title || c.id}</Link>
-                        </td>
-                        <td>{c.externalId ?? '—'}</td>
-                        <td>{c.lastSeq}</td>
-                        <td>{when(c.updatedAt)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </Scroll>
+              <Table
+                caption="Conversations"
+                rows={page.data}
+                rowKey={(c) => c.id}
+                columns={[
+                  { head: 'Title', cell: (c) => <Link href={`/conversations/${c.id}`}>{c.title || c.id}</Link> },
+                  { head: 'External id', cell: (c) => c.externalId ?? '—' },
+                  { head: 'Messages', cell: (c) => c.lastSeq },
+                  { head: 'Updated', cell: (c) => when(c.updatedAt) },
+                ]}
+              />
             )
           }
         </Loaded>

@@ -1,58 +1,92 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api, type DeadTurn, type Page, type QueueStat, type Tenant, type WorkerInfo } from '../api.ts';
-import { Empty, ErrorState, Loaded, Scroll, when } from '../states.tsx';
+import { ApiError, api, type DeadTurn, type Page, type QueueStat, type Tenant, type WorkerInfo } from '../api.ts';
+import { tenantLimits } from '../limits.ts';
+import { Empty, ErrorState, Loaded, when } from '../states.tsx';
+import { Table } from '../table.tsx';
 
 /** Queue, turn and worker figures refresh by polling. */
 const POLL_MS = 2000;
 
-const editableLimits = ['monthlyTokenBudget', 'requestsPerMinute', 'maxConcurrentTurns', 'maxConversations'] as const;
+/** What the form sends for a field: null restores the default; text that is no number goes as is, for the API to refuse. */
+function limitValue(text: string): number | string | null {
+  const trimmed = text.trim();
+  if (trimmed === '') return null;
+  return /^-?\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
 
+/** Every limit ops may set, as PATCH /v1/admin/tenants/:id takes them; only the changed ones are sent. */
 function LimitsForm({ tenant, onDone }: { tenant: Tenant; onDone: () => void }) {
   const queryClient = useQueryClient();
-  const [values, setValues] = useState(() =>
-    Object.fromEntries(editableLimits.map((k) => [k, tenant[k] === null ? '' : String(tenant[k])])),
-  );
+  const initial = Object.fromEntries(tenantLimits.map(({ key }) => [key, tenant[key] === null ? '' : String(tenant[key])]));
+  const [values, setValues] = useState(initial);
+  const changed = tenantLimits.filter(({ key }) => values[key] !== initial[key]);
   const save = useMutation({
     mutationFn: () =>
       api<Tenant>(`/v1/admin/tenants/${tenant.id}`, {
         method: 'PATCH',
-        body: Object.fromEntries(editableLimits.map((k) => [k, values[k] === '' ? null : Number(values[k])])),
+        body: Object.fromEntries(changed.map(({ key }) => [key, limitValue(values[key] ?? '')])),
       }),
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: ['tenants'] });
       onDone();
     },
   });
+  const fieldErrors = save.error instanceof ApiError ? save.error.fields : {};
   return (
-    <form
-      className="row"
-      onSubmit={(e) => {
-        e.preventDefault();
-        save.mutate();
-      }}
-    >
-      {editableLimits.map((k) => (
-        <label key={k}>
-          {k}{' '}
-          <input
-            inputMode="numeric"
-            placeholder="default"
-            value={values[k]}
-            onChange={(e) => setValues({ ...values, [k]: e.target.value })}
-          />
-        </label>
-      ))}
-      <button type="submit" disabled={save.isPending}>
-        Save limits
-      </button>
-      <button type="button" onClick={onDone}>
-        Cancel
-      </button>
-      {save.error ? <ErrorState error={save.error} /> : null}
-    </form>
+    <section aria-labelledby="limits-of" className="limits">
+      <h3 id="limits-of">Limits of {tenant.name}</h3>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (changed.length === 0) onDone();
+          else save.mutate();
+        }}
+      >
+        <div className="limit-fields">
+          {tenantLimits.map(({ key, min, max, about }) => (
+            <div key={key} className="field">
+              <label htmlFor={`limit-${key}`}>{key}</label>
+              <input
+                id={`limit-${key}`}
+                inputMode="numeric"
+                placeholder="default"
+                value={values[key]}
+                onChange={(e) => setValues({ ...values, [key]: e.target.value })}
+                aria-describedby={`limit-${key}-about${fieldErrors[key] ? ` limit-${key}-error` : ''}`}
+                aria-invalid={fieldErrors[key] ? true : undefined}
+              />
+              <span id={`limit-${key}-about`} className="hint">
+                {about}; {min.toLocaleString()}–{max.toLocaleString()}
+              </span>
+              {fieldErrors[key] ? (
+                <span id={`limit-${key}-error`} className="field-error">
+                  {fieldErrors[key]}
+                </span>
+              ) : null}
+            </div>
+          ))}
+        </div>
+        <div className="row">
+          <button type="submit" disabled={save.isPending}>
+            Save limits
+          </button>
+          <button type="button" onClick={onDone}>
+            Cancel
+          </button>
+        </div>
+        {save.error ? <ErrorState error={save.error} /> : null}
+      </form>
+    </section>
   );
 }
+
+/** The limits a tenant has of its own; the rest are the platform's defaults. */
+const ownLimits = (t: Tenant) =>
+  tenantLimits
+    .filter(({ key }) => t[key] !== null)
+    .map(({ key }) => `${key}: ${t[key]}`)
+    .join(' · ') || 'all default';
 
 function Tenants() {
   const queryClient = useQueryClient();
@@ -65,41 +99,34 @@ function Tenants() {
   });
   return (
     <Loaded query={tenants} what="tenants">
-      {({ data }) =>
-        data.length === 0 ? (
+      {({ data }) => {
+        const edited = data.find((t) => t.id === editing);
+        return data.length === 0 ? (
           <Empty>No tenants.</Empty>
         ) : (
-          <Scroll label="Tenants">
+          <>
             {status.error ? <ErrorState error={status.error} /> : null}
-            <table>
-              <caption className="sr-only">Tenants</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Tenant</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Limits (null: default)</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((t) => (
-                  <tr key={t.id}>
-                    <td>
+            <Table
+              caption="Tenants"
+              rows={data}
+              rowKey={(t) => t.id}
+              columns={[
+                {
+                  head: 'Tenant',
+                  cell: (t) => (
+                    <>
                       {t.name}
                       <br />
                       <code>{t.id}</code>
-                    </td>
-                    <td>
-                      <span className={`badge ${t.status}`}>{t.status}</span>
-                    </td>
-                    <td>
-                      {editing === t.id ? (
-                        <LimitsForm tenant={t} onDone={() => setEditing(null)} />
-                      ) : (
-                        editableLimits.map((k) => `${k}: ${t[k] ?? 'default'}`).join(' · ')
-                      )}
-                    </td>
-                    <td className="actions">
+                    </>
+                  ),
+                },
+                { head: 'Status', cell: (t) => <span className={`badge ${t.status}`}>{t.status}</span> },
+                { head: 'Own limits', cell: ownLimits },
+                {
+                  head: 'Actions',
+                  cell: (t) => (
+                    <div className="actions">
                       {t.status === 'suspended' ? (
                         <button type="button" onClick={() => status.mutate({ id: t.id, action: 'resume' })}>
                           Resume {t.name}
@@ -112,14 +139,15 @@ function Tenants() {
                       <button type="button" onClick={() => setEditing(t.id)}>
                         Edit limits of {t.name}
                       </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
-        )
-      }
+                    </div>
+                  ),
+                },
+              ]}
+            />
+            {edited ? <LimitsForm key={edited.id} tenant={edited} onDone={() => setEditing(null)} /> : null}
+          </>
+        );
+      }}
     </Loaded>
   );
 }
@@ -136,29 +164,17 @@ function Queues() {
         data.length === 0 ? (
           <Empty>No queues: has `warren migrate` run?</Empty>
         ) : (
-          <Scroll label="Queues">
-            <table>
-              <caption className="sr-only">Queues</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Queue</th>
-                  <th scope="col">Waiting</th>
-                  <th scope="col">Running</th>
-                  <th scope="col">Oldest waiting</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((q) => (
-                  <tr key={q.name}>
-                    <td>{q.name}</td>
-                    <td>{q.queued}</td>
-                    <td>{q.active}</td>
-                    <td>{q.queued ? `${q.oldestQueuedSeconds} s` : '—'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <Table
+            caption="Queues"
+            rows={data}
+            rowKey={(q) => q.name}
+            columns={[
+              { head: 'Queue', cell: (q) => q.name },
+              { head: 'Waiting', cell: (q) => q.queued },
+              { head: 'Running', cell: (q) => q.active },
+              { head: 'Oldest waiting', cell: (q) => (q.queued ? `${q.oldestQueuedSeconds} s` : '—') },
+            ]}
+          />
         )
       }
     </Loaded>
@@ -182,40 +198,28 @@ function DeadTurns() {
         data.length === 0 ? (
           <Empty>No dead-lettered turns.</Empty>
         ) : (
-          <Scroll label="Dead-lettered turns">
+          <>
             {redrive.error ? <ErrorState error={redrive.error} /> : null}
-            <table>
-              <caption className="sr-only">Dead-lettered turns</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Turn</th>
-                  <th scope="col">Tenant</th>
-                  <th scope="col">Error</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">Action</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.map((t) => (
-                  <tr key={t.id}>
-                    <td>
-                      <code>{t.id}</code>
-                    </td>
-                    <td>
-                      <code>{t.tenantId}</code>
-                    </td>
-                    <td>{t.error?.message ?? '—'}</td>
-                    <td>{when(t.finishedAt)}</td>
-                    <td>
-                      <button type="button" onClick={() => redrive.mutate(t)} disabled={redrive.isPending}>
-                        Redrive {t.id.slice(-6)}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+            <Table
+              caption="Dead-lettered turns"
+              rows={data}
+              rowKey={(t) => t.id}
+              columns={[
+                { head: 'Turn', cell: (t) => <code>{t.id}</code> },
+                { head: 'Tenant', cell: (t) => <code>{t.tenantId}</code> },
+                { head: 'Error', cell: (t) => t.error?.message ?? '—' },
+                { head: 'Failed', cell: (t) => when(t.finishedAt) },
+                {
+                  head: 'Action',
+                  cell: (t) => (
+                    <button type="button" onClick={() => redrive.mutate(t)} disabled={redrive.isPending}>
+                      Redrive {t.id.slice(-6)}
+                    </button>
+                  ),
+                },
+              ]}
+            />
+          </>
         )
       }
     </Loaded>

@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, type Usage } from '../api.ts';
-import { Empty, Loaded, Scroll } from '../states.tsx';
+import { Empty, Loaded } from '../states.tsx';
+import { Table } from '../table.tsx';
 
 const W = 640;
 const H = 200;
@@ -55,29 +56,17 @@ export function UsageView() {
             </p>
             {u.days.length === 0 ? <Empty>No model usage in the last 30 days.</Empty> : <Chart usage={u} />}
             {u.days.length > 0 ? (
-              <Scroll label="Usage per day">
-                <table>
-                  <caption className="sr-only">Usage per day</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Day</th>
-                      <th scope="col">Requests</th>
-                      <th scope="col">Input tokens</th>
-                      <th scope="col">Output tokens</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {u.days.map((d) => (
-                      <tr key={d.day}>
-                        <td>{d.day}</td>
-                        <td>{d.requests}</td>
-                        <td>{d.inputTokens}</td>
-                        <td>{d.outputTokens}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </Scroll>
+              <Table
+                caption="Usage per day"
+                rows={u.days}
+                rowKey={(d) => d.day}
+                columns={[
+                  { head: 'Day', cell: (d) => d.day },
+                  { head: 'Requests', cell: (d) => d.requests },
+                  { head: 'Input tokens', cell: (d) => d.inputTokens },
+                  { head: 'Output tokens', cell: (d) => d.outputTokens },
+                ]}
+              />
             ) : null}
           </>
         )}
