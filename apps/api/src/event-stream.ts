@@ -73,17 +73,11 @@ export class EventStreams {
       });
     }
     this.open.set(key, count + 1);
-    reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
-    res.write('retry: 1000\n\n');
     const fits = () => res.writableLength <= this.limits.maxBufferedBytes;
     let subscription: { close(): void } | undefined;
     let closed = false;
-    const heartbeat = setInterval(() => {
-      res.write(': heartbeat\n\n');
-      if (!fits()) res.destroy();
-    }, this.limits.heartbeatMs);
+    let heartbeat: NodeJS.Timeout | undefined;
     res.on('close', () => {
       closed = true;
       clearInterval(heartbeat);
@@ -92,18 +86,33 @@ export class EventStreams {
       if (left === 0) this.open.delete(key);
       else this.open.set(key, left);
     });
+    // The 200 goes out once the subscription holds its position (or with its first event), never
+    // before: a client that acts on the 200 must see what it causes.
+    const start = () => {
+      if (res.headersSent) return;
+      reply.hijack();
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+      res.write('retry: 1000\n\n');
+      heartbeat = setInterval(() => {
+        res.write(': heartbeat\n\n');
+        if (!fits()) res.destroy();
+      }, this.limits.heartbeatMs);
+    };
     try {
       subscription = await this.hub.subscribe(request.tenantId, from, {
         write: (event) => {
+          start();
           res.write(frame(event));
           return fits();
         },
         writeDelta: (delta) => {
+          start();
           res.write(deltaFrame(delta));
           return fits();
         },
         drained: () => drained(res, this.limits.drainTimeoutMs),
         end: (reason) => {
+          start();
           if (reason !== 'slow') return res.end();
           // Destroyed, not ended: an end would wait behind the bytes the client does not read.
           request.log.info('event stream cut off: the client reads too slowly');
@@ -111,10 +120,15 @@ export class EventStreams {
         },
       });
     } catch (err) {
+      if (res.headersSent) {
+        request.log.error({ err }, 'event stream could not go on');
+        res.end();
+        return;
+      }
       request.log.error({ err }, 'event stream could not start');
-      res.end();
-      return;
+      throw new AppError('unavailable', 'the event stream could not start; try again');
     }
+    start();
     if (closed) subscription.close();
   }
 }

@@ -76,6 +76,24 @@ describe('event streams', () => {
     expect((await h.call('wrn_nope', 'GET', '/v1/events')).statusCode).toBe(401);
   });
 
+  it('starts a stream without Last-Event-ID at now, also when the tenant already has streams open', async () => {
+    const conv = await newConversation();
+    const first = openEventStream(`${base}/v1/conversations/${conv}/events`, tenant.key);
+    expect(await first.status).toBe(200);
+    const before = await post(conv, 'before the second stream');
+    await waitForCount(first, 1);
+    const second = openEventStream(`${base}/v1/conversations/${conv}/events`, tenant.key);
+    expect(await second.status).toBe(200);
+    // committed once the second stream's headers came: it must see this, and not what came before
+    const after = await post(conv, 'after the second stream');
+    await waitForCount(first, 2);
+    await waitForCount(second, 1);
+    first.close();
+    second.close();
+    expect(messageIds(first)).toEqual([before, after]);
+    expect(messageIds(second)).toEqual([after]);
+  });
+
   it('resumes with Last-Event-ID around an API process restart (SIGKILL): every event once', async () => {
     const conv = await newConversation();
     const before = await apiProcess();

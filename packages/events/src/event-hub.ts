@@ -141,17 +141,18 @@ class TenantFeed {
   }
 
   async add(sink: EventSink, after: Position | null, conversationId: string | undefined): Promise<Subscription> {
-    let head: Position;
     this.joining++;
     try {
-      head = await this.ready;
+      await this.ready;
     } catch (err) {
       this.onEmpty(); // the next stream tries again
       throw err;
     } finally {
       this.joining--;
     }
-    const sub: Subscriber = { sink, conversationId, position: after ?? head, live: false };
+    // From now: what the feed has handed out so far, not where it stood when it was created
+    // (a feed lives as long as its tenant has streams; a new stream must not get its history).
+    const sub: Subscriber = { sink, conversationId, position: after ?? this.current!, live: false };
     this.subscribers.add(sub);
     const subscription = { close: () => this.remove(sub) };
     this.catchUp(sub).catch((err: unknown) => {
