@@ -115,6 +115,16 @@ describe('warren tenants export and delete', () => {
         [hookId],
       ),
     );
+    // a webhook endpoint, the same way: control entry and row, secrets sealed
+    const endpointId = newId('webhookEndpoint');
+    await db.pool.query('INSERT INTO control.webhook_endpoints (id, tenant_id) VALUES ($1, $2)', [endpointId, id]);
+    await withTenant(db.pool, id, (tx) =>
+      tx.client.query(
+        `INSERT INTO webhook_endpoints (id, url, sealed_secret, sealed_previous_secret, cursor_xid, cursor_id)
+         VALUES ($1, 'https://r.example/', 'sealed-ep-${name}', 'sealed-old-${name}', '0', 0)`,
+        [endpointId],
+      ),
+    );
     return { id, key };
   };
 
@@ -132,7 +142,10 @@ describe('warren tenants export and delete', () => {
     expect(lines.find((l) => l.table === 'messages')?.row.content).toBe('exported secret');
     expect(lines.find((l) => l.table === 'control.api_keys')?.row).not.toHaveProperty('hash');
     expect(lines.find((l) => l.table === 'inbound_hooks')?.row).toMatchObject({ name: 'ci' });
+    expect(lines.find((l) => l.table === 'webhook_endpoints')?.row).toMatchObject({ url: 'https://r.example/' });
     expect(res.stdout).not.toContain('sealed-exported');
+    expect(res.stdout).not.toContain('sealed-ep-exported');
+    expect(res.stdout).not.toContain('sealed-old-exported');
     expect(res.stdout).not.toContain('bystander');
     expect(res.stdout).not.toContain(mine.key);
   });
@@ -146,6 +159,7 @@ describe('warren tenants export and delete', () => {
           `SELECT (SELECT count(*)::int FROM control.tenants WHERE id = $1) AS tenants,
                   (SELECT count(*)::int FROM control.api_keys WHERE tenant_id = $1) AS keys,
                   (SELECT count(*)::int FROM control.inbound_hooks WHERE tenant_id = $1) AS hooks,
+                  (SELECT count(*)::int FROM control.webhook_endpoints WHERE tenant_id = $1) AS endpoints,
                   (SELECT count(*)::int FROM pg_namespace WHERE nspname = $2) AS schemas,
                   (SELECT count(*)::int FROM pg_roles WHERE rolname = $2) AS roles`,
           [id, tenantSchemaName(id)],
@@ -155,12 +169,12 @@ describe('warren tenants export and delete', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`--confirm ${doomed.id}`);
     expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', other.id], env)).code).toBe(1);
-    expect(await counts(doomed.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, schemas: 1, roles: 1 });
+    expect(await counts(doomed.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, endpoints: 1, schemas: 1, roles: 1 });
 
     const deleted = await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env);
     expect(deleted.code).toBe(0);
-    expect(await counts(doomed.id)).toEqual({ tenants: 0, keys: 0, hooks: 0, schemas: 0, roles: 0 });
-    expect(await counts(other.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, schemas: 1, roles: 1 });
+    expect(await counts(doomed.id)).toEqual({ tenants: 0, keys: 0, hooks: 0, endpoints: 0, schemas: 0, roles: 0 });
+    expect(await counts(other.id)).toEqual({ tenants: 1, keys: 1, hooks: 1, endpoints: 1, schemas: 1, roles: 1 });
     const survivor = await withTenant(db.pool, other.id, async (tx) => (await tx.client.query('SELECT content FROM messages')).rows);
     expect(survivor).toEqual([{ content: 'survivor secret' }]);
     expect((await runCli(['tenants', 'delete', doomed.id, '--confirm', doomed.id], env)).code).toBe(1);

@@ -1,5 +1,6 @@
 export { ensureAppRoleNoInherit, grantTenantRoleToApp } from './app-role.ts';
 export { AUTH_CHANGED_CHANNEL, ChangeListener, type ChangeListenerOptions } from './change-listener.ts';
+export { addToControlIndex, type ControlIndex, removeFromControlIndex } from './control-index.ts';
 export { migrateControl } from './control-migrations.ts';
 export {
   type EmbeddedPostgresHandle,

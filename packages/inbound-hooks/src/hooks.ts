@@ -1,12 +1,20 @@
 import { getConversation } from '@warren/conversations';
-import { AppError, newId, notFound } from '@warren/core';
+import { newId, notFound } from '@warren/core';
 import { sealSecret } from '@warren/credentials';
-import { asAppRole, type TenantTx, tenantSchema } from '@warren/db';
+import { addToControlIndex, type ControlIndex, removeFromControlIndex, type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt } from 'drizzle-orm';
 import { type HookMapping, hookMappingSchema } from './mapping.ts';
 import { type HookScheme, newHookSecret } from './signature.ts';
 
 const { inboundHooks } = tenantSchema;
+
+const INBOUND_HOOKS_INDEX: ControlIndex = {
+  table: 'inbound_hooks',
+  maxColumn: 'max_inbound_hooks',
+  quota: 'maxInboundHooks',
+  problem: 'inbound_hook_quota_exceeded',
+  what: 'inbound hooks',
+};
 
 export interface InboundHook {
   id: string;
@@ -30,9 +38,7 @@ async function checkMapping(tx: TenantTx, mapping: HookMapping) {
 
 /**
  * Creates a hook and its entry in the control index, in the tenant's transaction, unless the
- * tenant already holds its quota (`max_inbound_hooks`, else `defaultMax`). The tenant's
- * control row is locked while counting, so two creations cannot both take the last slot.
- * Returns the secret in the clear: the only time it is shown.
+ * tenant already holds its quota (`max_inbound_hooks`, else `defaultMax`). Returns the secret in the clear: the only time it is shown.
  */
 export async function createHook(
   tx: TenantTx,
@@ -41,22 +47,7 @@ export async function createHook(
 ): Promise<{ hook: InboundHook; secret: string }> {
   await checkMapping(tx, input.mapping);
   const id = newId('inboundHook');
-  await asAppRole(tx, async () => {
-    const { rows } = await tx.client.query<{ max: number | null; held: number }>(
-      `SELECT t.max_inbound_hooks AS max,
-              (SELECT count(*)::int FROM control.inbound_hooks h WHERE h.tenant_id = t.id) AS held
-         FROM control.tenants t WHERE t.id = $1 FOR NO KEY UPDATE`,
-      [tx.tenantId],
-    );
-    const max = rows[0]?.max ?? opts.defaultMax;
-    if ((rows[0]?.held ?? 0) >= max) {
-      throw new AppError('inbound_hook_quota_exceeded', `this tenant may hold ${max} inbound hooks`, {
-        quota: 'maxInboundHooks',
-        limit: max,
-      });
-    }
-    await tx.client.query('INSERT INTO control.inbound_hooks (id, tenant_id) VALUES ($1, $2)', [id, tx.tenantId]);
-  });
+  await addToControlIndex(tx, INBOUND_HOOKS_INDEX, id, opts.defaultMax);
   const secret = newHookSecret();
   const [row] = await tx.db
     .insert(inboundHooks)
@@ -103,5 +94,5 @@ export async function updateHook(tx: TenantTx, id: string, patch: { name?: strin
 export async function deleteHook(tx: TenantTx, id: string): Promise<void> {
   const deleted = await tx.db.delete(inboundHooks).where(eq(inboundHooks.id, id)).returning({ id: inboundHooks.id });
   if (deleted.length === 0) throw notFound('inbound hook');
-  await asAppRole(tx, () => tx.client.query('DELETE FROM control.inbound_hooks WHERE id = $1 AND tenant_id = $2', [id, tx.tenantId]));
+  await removeFromControlIndex(tx, INBOUND_HOOKS_INDEX, id);
 }

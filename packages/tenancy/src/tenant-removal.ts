@@ -10,7 +10,10 @@ const CONTROL_EXPORT: Record<string, string[]> = {
   credentials: ['sealed'],
 };
 /** Tenant columns an export leaves out: secrets, even sealed. */
-const TENANT_HIDDEN: Record<string, string[]> = { inbound_hooks: ['sealed_secret'] };
+const TENANT_HIDDEN: Record<string, string[]> = {
+  inbound_hooks: ['sealed_secret'],
+  webhook_endpoints: ['sealed_secret', 'sealed_previous_secret'],
+};
 const FETCH_ROWS = 500;
 
 export interface TenantExportLine {

@@ -1,11 +1,19 @@
-import { AppError, newId, notFound } from '@warren/core';
+import { newId, notFound } from '@warren/core';
 import { sealSecret } from '@warren/credentials';
-import { asAppRole, type TenantTx, tenantSchema } from '@warren/db';
+import { addToControlIndex, asAppRole, type ControlIndex, removeFromControlIndex, type TenantTx, tenantSchema } from '@warren/db';
 import { asc, eq, gt, sql } from 'drizzle-orm';
 import { checkDestination, type DestinationPolicy } from './destination.ts';
 import { newEndpointSecret } from './signing.ts';
 
 const { webhookEndpoints } = tenantSchema;
+
+const ENDPOINTS_INDEX: ControlIndex = {
+  table: 'webhook_endpoints',
+  maxColumn: 'max_webhook_endpoints',
+  quota: 'maxWebhookEndpoints',
+  problem: 'webhook_endpoint_quota_exceeded',
+  what: 'webhook endpoints',
+};
 
 /** NOTIFYed with the tenant id when a tenant gets an endpoint: workers start fanning out its events. */
 export const ENDPOINTS_CHANNEL = 'warren_webhook_endpoints';
@@ -59,8 +67,8 @@ const headCursorId = sql`(SELECT coalesce(max(id), 0) FROM events WHERE xid = (S
 
 /**
  * Creates an endpoint and its entry in the control index, unless the tenant already holds its
- * quota (`max_webhook_endpoints`, else `defaultMax`; the tenant's control row is locked while
- * counting). Returns the secret in the clear: the only time it is shown.
+ * quota (`max_webhook_endpoints`, else `defaultMax`). Returns the secret in the clear: the only
+ * time it is shown.
  */
 export async function createEndpoint(
   tx: TenantTx,
@@ -69,23 +77,8 @@ export async function createEndpoint(
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   await checkDestination(input.url, settings.destinations);
   const id = newId('webhookEndpoint');
-  await asAppRole(tx, async () => {
-    const { rows } = await tx.client.query<{ max: number | null; held: number }>(
-      `SELECT t.max_webhook_endpoints AS max,
-              (SELECT count(*)::int FROM control.webhook_endpoints e WHERE e.tenant_id = t.id) AS held
-         FROM control.tenants t WHERE t.id = $1 FOR NO KEY UPDATE`,
-      [tx.tenantId],
-    );
-    const max = rows[0]?.max ?? settings.defaultMax;
-    if ((rows[0]?.held ?? 0) >= max) {
-      throw new AppError('webhook_endpoint_quota_exceeded', `this tenant may hold ${max} webhook endpoints`, {
-        quota: 'maxWebhookEndpoints',
-        limit: max,
-      });
-    }
-    await tx.client.query('INSERT INTO control.webhook_endpoints (id, tenant_id) VALUES ($1, $2)', [id, tx.tenantId]);
-    await tx.client.query(`SELECT pg_notify('${ENDPOINTS_CHANNEL}', $1)`, [tx.tenantId]);
-  });
+  await addToControlIndex(tx, ENDPOINTS_INDEX, id, settings.defaultMax);
+  await asAppRole(tx, () => tx.client.query(`SELECT pg_notify('${ENDPOINTS_CHANNEL}', $1)`, [tx.tenantId]));
   const secret = newEndpointSecret();
   const [row] = await tx.db
     .insert(webhookEndpoints)
@@ -189,5 +182,5 @@ export async function rotateEndpointSecret(
 export async function deleteEndpoint(tx: TenantTx, id: string): Promise<void> {
   const deleted = await tx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.id, id)).returning({ id: webhookEndpoints.id });
   if (deleted.length === 0) throw notFound('webhook endpoint');
-  await asAppRole(tx, () => tx.client.query('DELETE FROM control.webhook_endpoints WHERE id = $1 AND tenant_id = $2', [id, tx.tenantId]));
+  await removeFromControlIndex(tx, ENDPOINTS_INDEX, id);
 }
