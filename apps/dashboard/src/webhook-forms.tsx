@@ -152,8 +152,7 @@ export function SecretOnce({ secret, about, onDone }: { secret: string; about: s
 
 export function EndpointStatus({ endpoint }: { endpoint: WebhookEndpoint }) {
   if (endpoint.enabled) return <span className="badge enabled">enabled</span>;
-  const why = endpoint.disabledReason === 'failing' ? 'disabled: kept failing' : 'disabled';
-  return <span className="badge disabled">{why}</span>;
+  return <span className="badge disabled">disabled ({endpoint.disabledReason === 'failing' ? 'kept failing' : 'by hand'})</span>;
 }
 
 export const failureRun = (endpoint: WebhookEndpoint) =>

@@ -427,7 +427,7 @@ describe('tenant admin', { timeout: 120_000 }, () => {
       await page.getByRole('button', { name: 'Done' }).click();
       await page.getByRole('button', { name: 'Disable endpoint' }).click();
       await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
-      expect(await page.locator('.facts .badge').textContent()).toBe('disabled');
+      expect(await page.locator('.facts .badge').textContent()).toBe('disabled (by hand)');
       expect(await page.getByRole('button', { name: 'Redeliver' }).isDisabled()).toBe(true);
       expect(await page.getByText('The endpoint is disabled: enable it to send again.').count()).toBe(1);
       const stored = (await api.call('GET', '/v1/webhook-endpoints', tenant.key)).body.data;

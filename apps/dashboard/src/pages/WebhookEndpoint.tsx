@@ -19,7 +19,7 @@ function Rotate({ endpoint, onDone }: { endpoint: WebhookEndpoint; onDone: () =>
   const rotate = useMutation({
     mutationFn: () =>
       api<WebhookEndpointWithSecret>(`/v1/webhook-endpoints/${endpoint.id}/rotate-secret`, { method: 'POST', body: { overlapSeconds } }),
-    onSuccess: (rotated) => queryClient.setQueryData(['webhook-endpoint', endpoint.id], rotated),
+    onSuccess: ({ secret: _shownOnce, ...rotated }) => queryClient.setQueryData(['webhook-endpoint', endpoint.id], rotated),
   });
   if (rotate.data) {
     return (
