@@ -392,24 +392,30 @@ describe('tenant admin', { timeout: 120_000 }, () => {
       await page.getByText('1 failed in a row').waitFor();
       expect(received.map((r) => r.headers['webhook-id'])).toEqual([deliveryId, deliveryId]);
 
-      // another client disables the endpoint before this page reads it again: the page's paused clock holds its
-      // polls, so the button is still enabled, and the API's 409 is what tells
-      const endpointId = new URL(page.url()).pathname.split('/').at(-1)!;
-      await page.clock.install();
-      await page.reload();
-      await page.getByRole('button', { name: `Attempts of ${deliveryId}` }).click();
-      const redeliver = page.getByRole('button', { name: 'Redeliver' });
-      await redeliver.waitFor();
-      await page.clock.pauseAt(Date.now() + 1000);
-      expect((await api.call('PATCH', `/v1/webhook-endpoints/${endpointId}`, tenant.key, { enabled: false })).status).toBe(200);
-      await redeliver.click();
-      await expect
-        .poll(async () => {
-          await page.clock.runFor(1); // the query library hands results on with a zero timeout
-          return page.getByRole('alert').allTextContents();
-        })
-        .toEqual(['the endpoint is disabled: enable it first']);
-      await page.clock.resume();
+      // another client disables the endpoint before a page reads it again: that page's paused clock holds its
+      // polls, so its button is still enabled, and the API's 409 is what tells (a context of its own: a clock is
+      // the context's)
+      const staleContext = await browser.newContext({ viewport: DESKTOP, storageState: await context.storageState() });
+      try {
+        const stale = await staleContext.newPage();
+        await stale.clock.install();
+        await stale.goto(page.url());
+        await stale.getByRole('button', { name: `Attempts of ${deliveryId}` }).click();
+        const redeliver = stale.getByRole('button', { name: 'Redeliver' });
+        await redeliver.waitFor();
+        await stale.clock.pauseAt(Date.now() + 1000);
+        const endpointId = new URL(page.url()).pathname.split('/').at(-1)!;
+        expect((await api.call('PATCH', `/v1/webhook-endpoints/${endpointId}`, tenant.key, { enabled: false })).status).toBe(200);
+        await redeliver.click();
+        await expect
+          .poll(async () => {
+            await stale.clock.runFor(1); // the query library hands results on with a zero timeout
+            return stale.getByRole('alert').allTextContents();
+          })
+          .toEqual(['the endpoint is disabled: enable it first']);
+      } finally {
+        await staleContext.close();
+      }
       await page.getByRole('button', { name: 'Enable endpoint' }).click();
 
       // edit, rotate (the new secret shown once), disable: redelivery is then refused, and said why
