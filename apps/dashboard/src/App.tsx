@@ -8,6 +8,8 @@ import { CredentialView } from './pages/Credential.tsx';
 import { OpsConsole } from './pages/Ops.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { UsageView } from './pages/Usage.tsx';
+import { WebhookEndpointView } from './pages/WebhookEndpoint.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
 import { ErrorState, Loading } from './states.tsx';
 
 async function currentSession(): Promise<Session | null> {
@@ -24,6 +26,7 @@ async function currentSession(): Promise<Session | null> {
 const tenantNav = [
   ['/conversations', 'Conversations'],
   ['/keys', 'API keys'],
+  ['/webhooks', 'Webhooks'],
   ['/credential', 'Model credential'],
   ['/usage', 'Usage'],
 ] as const;
@@ -83,6 +86,8 @@ export function App() {
               <Route path="/keys" component={ApiKeys} />
               <Route path="/credential" component={CredentialView} />
               <Route path="/usage" component={UsageView} />
+              <Route path="/webhooks" component={Webhooks} />
+              <Route path="/webhooks/:id">{(params) => <WebhookEndpointView id={params.id} />}</Route>
             </>
           )}
           <Route>

@@ -2,16 +2,20 @@
 // token on writes, problem+json errors as ApiError. Views read through TanStack Query hooks
 // built on it, so a typed client or an event stream can replace it in one place.
 
+import type { paths } from '@warren/client';
 import type { TenantLimitKey } from './limits.ts';
 
 export class ApiError extends Error {
   readonly status: number;
   /** A validation problem's `errors`, by field path: the message of each field the API refused. */
   readonly fields: Record<string, string>;
-  constructor(status: number, message: string, fields: Record<string, string> = {}) {
+  /** The problem's `type` without its `urn:warren:problem:` prefix, e.g. `destination-refused`. */
+  readonly problem: string | null;
+  constructor(status: number, message: string, fields: Record<string, string> = {}, problem: string | null = null) {
     super(message);
     this.status = status;
     this.fields = fields;
+    this.problem = problem;
   }
 }
 
@@ -56,8 +60,9 @@ export async function api<T>(path: string, init: { method?: string; body?: unkno
   if (res.status === 204) return undefined as T;
   const body = parseJson(await res.text());
   if (!res.ok) {
-    const detail = (body as { detail?: unknown } | null)?.detail;
-    throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`, fieldErrors(body));
+    const { detail, type } = (body ?? {}) as { detail?: unknown; type?: unknown };
+    const problem = typeof type === 'string' ? type.replace(/^urn:warren:problem:/, '') : null;
+    throw new ApiError(res.status, typeof detail === 'string' ? detail : `${res.status} ${res.statusText}`, fieldErrors(body), problem);
   }
   return body as T;
 }
@@ -145,3 +150,16 @@ export interface WorkerInfo {
   lastSeen: string;
   sandboxesLive: number;
 }
+
+// Webhook shapes come from the generated client's schema (packages/client): a change in the API fails the typecheck here.
+type Answer<P extends keyof paths, M extends 'get' | 'post', S extends 200 | 201> = paths[P][M] extends {
+  responses: { [K in S]: { content: { 'application/json': infer B } } };
+}
+  ? B
+  : never;
+
+export type WebhookEndpoint = Answer<'/v1/webhook-endpoints/{id}', 'get', 200>;
+export type WebhookEndpointWithSecret = Answer<'/v1/webhook-endpoints', 'post', 201>;
+export type WebhookDelivery = Answer<'/v1/webhook-endpoints/{id}/deliveries', 'get', 200>['data'][number];
+export type WebhookDeliveryDetail = Answer<'/v1/webhook-deliveries/{id}', 'get', 200>;
+export type WebhookEventType = WebhookEndpoint['eventTypes'][number];

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
+import { createHmac, randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { join } from 'node:path';
 import { appendUserMessage } from '@warren/conversations';
 import { newId } from '@warren/core';
@@ -30,6 +31,8 @@ let browser: Browser;
 let tenant: { id: string; key: string };
 let other: { id: string; key: string };
 let workerMetrics: string;
+/** Seals webhook endpoints' secrets: the worker opens them with the API's key to sign deliveries. */
+const webhookEnv = { HOOK_SECRET_KEY: randomBytes(32).toString('base64'), WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true' };
 
 beforeAll(async () => {
   stack = await startModelStack();
@@ -38,9 +41,9 @@ beforeAll(async () => {
   tenant = await provisionTenant(stack.db.pool, { name: 'browser' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
   other = await provisionTenant(stack.db.pool, { name: 'other' }).then((t) => ({ id: t.tenant.id, key: t.apiKey.key }));
   workerMetrics = `http://127.0.0.1:${await freePort()}/metrics`;
-  worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1', METRICS_PORT: new URL(workerMetrics).port });
+  worker = spawnWorker(stack, 'sandboxes', { QUEUE_POLL_SECONDS: '1', METRICS_PORT: new URL(workerMetrics).port, ...webhookEnv });
   // a key pair of the test's own: the tenant's credential is only stored and removed here, never used
-  api = await spawnApi(stack, { DASHBOARD_DIR: dist, PROXY_PUBLIC_KEY: (await generateProxyKeyPair()).publicKey });
+  api = await spawnApi(stack, { DASHBOARD_DIR: dist, PROXY_PUBLIC_KEY: (await generateProxyKeyPair()).publicKey, ...webhookEnv });
   browser = await launchChromium();
 }, 120_000);
 
@@ -300,6 +303,155 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     await page.setViewportSize(PHONE);
     await capture(page, 'usage');
     await page.setViewportSize(DESKTOP);
+  });
+
+  it('manages a webhook endpoint: its secret shown once, a delivery and its attempts, a failed redelivery, disabling', async () => {
+    // the receiver: answers `answer` and keeps what it got
+    let answer = 200;
+    const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: Buffer.concat(chunks).toString() });
+        res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer === 200 ? 'thanks' : 'receiver is down');
+      });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => receiver.listen(port, '127.0.0.1', resolve));
+    const hookUrl = `http://127.0.0.1:${port}/events`;
+    try {
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+      await page.getByText('No endpoints yet').waitFor();
+
+      // credentials in the URL: the API's refusal (422 destination-refused) shows at the URL field
+      await page.getByLabel('URL').fill(`http://user:pw@127.0.0.1:${port}/events`);
+      await page.getByRole('button', { name: 'Create endpoint' }).click();
+      await expect.poll(() => page.locator('#new-url-error').textContent()).toMatch(/refused as a webhook destination/);
+      expect(await page.getByLabel('URL').getAttribute('aria-invalid')).toBe('true');
+
+      await page.getByLabel('URL').fill(hookUrl);
+      await page.getByLabel('Description').fill('the test receiver');
+      await page.getByRole('checkbox', { name: 'message.created' }).check();
+      await page.getByRole('button', { name: 'Create endpoint' }).click();
+      const secret = (await page.getByTestId('new-secret').textContent())!;
+      expect(secret).toMatch(/^whsec_/);
+      expect(await page.getByText('shown once').count()).toBe(1);
+      expect(await page.locator('#new-url').inputValue()).toBe(''); // the form starts over
+      await page.getByRole('cell', { name: 'message.created' }).waitFor();
+      expect(await page.getByRole('cell', { name: 'enabled' }).count()).toBe(1);
+      await expectAccessible(page, 'webhooks');
+      await capture(page, 'webhooks');
+      await page.setViewportSize(PHONE);
+      await capture(page, 'webhooks');
+      await page.setViewportSize(DESKTOP);
+      await page.getByRole('button', { name: 'Done' }).click();
+      expect(await page.getByTestId('new-secret').count()).toBe(0); // not shown again
+
+      // a message in a conversation: its message.created goes out, signed with the secret shown
+      const conversation = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'hooked', trigger: { mode: 'never' } })).body
+        .id;
+      expect((await api.call('POST', `/v1/conversations/${conversation}/messages`, tenant.key, { content: 'hello hooks' })).status).toBe(
+        201,
+      );
+      await page.getByRole('link', { name: hookUrl }).click();
+      await page.getByRole('heading', { name: `Endpoint ${hookUrl}`, level: 1 }).waitFor();
+      const succeeded = page.locator('tr[data-delivery-status="succeeded"]');
+      await succeeded.waitFor({ timeout: 30_000 }); // the list polls
+      expect(await page.locator('tr[data-delivery-status]').count()).toBe(1);
+      const deliveryId = (await succeeded.getByRole('button').textContent())!;
+      await succeeded.getByRole('button').click();
+      await page.locator('tr[data-attempt-trigger="scheduled"][data-attempt-status="200"]').waitFor();
+      expect(await page.getByText('thanks').count()).toBe(1); // the start of the response
+      const [sent] = received;
+      expect(sent!.headers['webhook-id']).toBe(deliveryId);
+      expect(JSON.parse(sent!.body)).toMatchObject({
+        type: 'message.created',
+        data: { conversationId: conversation, content: 'hello hooks' },
+      });
+      const signed = `${deliveryId}.${sent!.headers['webhook-timestamp']}.${sent!.body}`;
+      const signature = createHmac('sha256', Buffer.from(secret.slice('whsec_'.length), 'base64'))
+        .update(signed)
+        .digest('base64');
+      expect(sent!.headers['webhook-signature']).toBe(`v1,${signature}`);
+      await expectAccessible(page, 'webhook-endpoint');
+      await capture(page, 'webhook-endpoint');
+      await page.setViewportSize(PHONE);
+      await capture(page, 'webhook-endpoint');
+      await page.setViewportSize(DESKTOP);
+
+      // the receiver fails: a redelivery is one manual attempt, failed, with the receiver's answer
+      answer = 500;
+      await page.getByRole('button', { name: 'Redeliver' }).click();
+      const manual = page.locator('tr[data-attempt-trigger="manual"]');
+      await manual.waitFor({ timeout: 30_000 });
+      expect(await manual.getAttribute('data-attempt-status')).toBe('500');
+      expect(await manual.textContent()).toContain('receiver is down');
+      await page.locator('tr[data-delivery-status="failed"]').waitFor();
+      await page.getByText('1 failed in a row').waitFor();
+      expect(received.map((r) => r.headers['webhook-id'])).toEqual([deliveryId, deliveryId]);
+
+      // another client disables the endpoint before a page reads it again: that page's paused clock holds its
+      // polls, so its button is still enabled, and the API's 409 is what tells (a context of its own: a clock is
+      // the context's)
+      const staleContext = await browser.newContext({ viewport: DESKTOP, storageState: await context.storageState() });
+      try {
+        const stale = await staleContext.newPage();
+        await stale.clock.install();
+        await stale.goto(page.url());
+        await stale.getByRole('button', { name: `Attempts of ${deliveryId}` }).click();
+        const redeliver = stale.getByRole('button', { name: 'Redeliver' });
+        await redeliver.waitFor();
+        await stale.clock.pauseAt(Date.now() + 1000);
+        const endpointId = new URL(page.url()).pathname.split('/').at(-1)!;
+        expect((await api.call('PATCH', `/v1/webhook-endpoints/${endpointId}`, tenant.key, { enabled: false })).status).toBe(200);
+        await redeliver.click();
+        await expect
+          .poll(async () => {
+            await stale.clock.runFor(1); // the query library hands results on with a zero timeout
+            return stale.getByRole('alert').allTextContents();
+          })
+          .toEqual(['the endpoint is disabled: enable it first']);
+      } finally {
+        await staleContext.close();
+      }
+      await page.getByRole('button', { name: 'Enable endpoint' }).click();
+
+      // edit, rotate (the new secret shown once), disable: redelivery is then refused, and said why
+      await page.getByRole('button', { name: 'Edit endpoint' }).click();
+      await page.locator('#edit-description').fill('the test receiver, edited');
+      await page.getByRole('button', { name: 'Save endpoint' }).click();
+      await page.getByText('the test receiver, edited').waitFor();
+      await page.getByRole('button', { name: 'Rotate secret…' }).click();
+      await page.getByLabel('Old secret keeps signing for').selectOption('3600');
+      await page.getByRole('button', { name: 'Rotate secret', exact: true }).click();
+      const rotated = (await page.getByTestId('new-secret').textContent())!;
+      expect(rotated).toMatch(/^whsec_/);
+      expect(rotated).not.toBe(secret);
+      await page.getByText('The old secret also signs until').waitFor();
+      await page.getByRole('button', { name: 'Done' }).click();
+      await page.getByRole('button', { name: 'Disable endpoint' }).click();
+      await page.getByRole('button', { name: 'Enable endpoint' }).waitFor();
+      expect(await page.locator('.facts .badge').textContent()).toBe('disabled (by hand)');
+      expect(await page.getByRole('button', { name: 'Redeliver' }).isDisabled()).toBe(true);
+      expect(await page.getByText('The endpoint is disabled: enable it to send again.').count()).toBe(1);
+      const stored = (await api.call('GET', '/v1/webhook-endpoints', tenant.key)).body.data;
+      expect(stored).toMatchObject([{ url: hookUrl, enabled: false, disabledReason: 'manual', description: 'the test receiver, edited' }]);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+  });
+
+  it('deletes a webhook endpoint after asking', async () => {
+    await page.getByRole('button', { name: 'Delete endpoint…' }).click();
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    expect(await page.getByRole('button', { name: 'Yes, delete it' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Delete endpoint…' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await page.getByText('No endpoints yet').waitFor();
+    expect((await api.call('GET', '/v1/webhook-endpoints', tenant.key)).body.data).toEqual([]);
   });
 
   it("shows every message of a long conversation, past the API's page of 200, and new ones as they come", async () => {
