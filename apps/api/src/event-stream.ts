@@ -64,7 +64,16 @@ export class EventStreams {
     this.limits = limits;
   }
 
-  async serve(request: FastifyRequest, reply: FastifyReply, from: { after: Position | null; conversationId?: string }): Promise<void> {
+  /**
+   * `allowed` is asked again at every heartbeat: a stream whose key was revoked, whose tenant was
+   * suspended or whose session ended is ended, as any new request of it would be refused.
+   */
+  async serve(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    from: { after: Position | null; conversationId?: string },
+    allowed: () => Promise<boolean>,
+  ): Promise<void> {
     const key = request.apiKeyId;
     const count = this.open.get(key) ?? 0;
     if (count >= this.limits.maxPerKey) {
@@ -93,9 +102,25 @@ export class EventStreams {
       reply.hijack();
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
       res.write('retry: 1000\n\n');
+      let checking = false;
       heartbeat = setInterval(() => {
         res.write(': heartbeat\n\n');
-        if (!fits()) res.destroy();
+        if (!fits()) return res.destroy();
+        if (checking) return;
+        checking = true;
+        allowed().then(
+          (yes) => {
+            checking = false;
+            if (yes || closed) return;
+            request.log.info('event stream ended: its key, session or tenant is no longer allowed');
+            res.end();
+          },
+          (err: unknown) => {
+            // the database may be away: the stream goes on, and the next heartbeat asks again
+            checking = false;
+            request.log.warn({ err }, 'could not check an event stream is still allowed');
+          },
+        );
       }, this.limits.heartbeatMs);
     };
     try {

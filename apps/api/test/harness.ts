@@ -39,6 +39,7 @@ export async function startApiHarness(
       | 'DEFAULT_MAX_ACTIVE_TASKS'
       | 'SSE_MAX_STREAMS_PER_KEY'
       | 'SSE_MAX_BUFFER_BYTES'
+      | 'SSE_HEARTBEAT_SECONDS'
       | 'METRICS_TOKEN'
       | 'TRUST_PROXY'
       | 'logger'
@@ -72,7 +73,7 @@ export async function startApiHarness(
     DEFAULT_MAX_ACTIVE_TASKS: overrides.DEFAULT_MAX_ACTIVE_TASKS ?? 100,
     DEFAULT_TASK_MIN_INTERVAL_SECONDS: 60,
     SSE_MAX_STREAMS_PER_KEY: overrides.SSE_MAX_STREAMS_PER_KEY ?? 100,
-    SSE_HEARTBEAT_SECONDS: 15,
+    SSE_HEARTBEAT_SECONDS: overrides.SSE_HEARTBEAT_SECONDS ?? 15,
     SSE_MAX_BUFFER_BYTES: overrides.SSE_MAX_BUFFER_BYTES ?? 1024 * 1024,
   });
   await app.ready();

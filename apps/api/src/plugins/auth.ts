@@ -67,6 +67,20 @@ async function tenantPrincipal(app: FastifyInstance, request: FastifyRequest): P
   return session;
 }
 
+/**
+ * Whether what authenticated `request` still would: the key not revoked, the session not ended,
+ * the tenant still active. For requests that outlive their start (event streams).
+ */
+export async function stillAuthorized(app: FastifyInstance, request: FastifyRequest): Promise<boolean> {
+  try {
+    const principal = await tenantPrincipal(app, request);
+    return principal !== null && principal.tenantStatus === 'active' && principal.tenantId === request.tenantId;
+  } catch (err) {
+    if (err instanceof AppError && err.kind === 'unauthorized') return false;
+    throw err;
+  }
+}
+
 /** Tenant plane: an API key, or a dashboard session opened with one, resolves to exactly one tenant, which must be active. */
 export const tenantAuth = fp(async (app: FastifyInstance) => {
   app.decorateRequest('tenantId', '');

@@ -5,6 +5,7 @@ import { eventTypes, liveEventTypes, type Position, positionOf } from '@warren/e
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStreams } from '../event-stream.ts';
+import { stillAuthorized } from '../plugins/auth.ts';
 import { conversationIdParams } from '../schemas.ts';
 
 const streamHeaders = z.looseObject({
@@ -34,7 +35,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ pool: Pool; streams: EventStre
     { schema: { tags, summary: "Stream the tenant's events (SSE)", description, headers: streamHeaders, response: { 200: z.string() } } },
     async (request, reply) => {
       const after = await resumePoint(request.tenantId, request.headers['last-event-id']);
-      await streams.serve(request, reply, { after });
+      await streams.serve(request, reply, { after }, () => stillAuthorized(app, request));
       return reply;
     },
   );
@@ -54,7 +55,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ pool: Pool; streams: EventStre
     async (request, reply) => {
       await withTenant(pool, request.tenantId, (tx) => getConversation(tx, request.params.id)); // 404 for another tenant's
       const after = await resumePoint(request.tenantId, request.headers['last-event-id']);
-      await streams.serve(request, reply, { after, conversationId: request.params.id });
+      await streams.serve(request, reply, { after, conversationId: request.params.id }, () => stillAuthorized(app, request));
       return reply;
     },
   );
