@@ -18,6 +18,8 @@ const RETRY_MS = 5_000;
 export class FanOutTrigger {
   private readonly tenants = new Set<string>();
   private readonly failed = new Set<string>();
+  /** Tenants whose wake-up is being sent, and whether another was asked for meanwhile. */
+  private readonly sending = new Map<string, boolean>();
   private retry: NodeJS.Timeout | undefined;
   private readonly events: ChangeListener;
   private readonly endpoints: ChangeListener;
@@ -83,12 +85,29 @@ export class FanOutTrigger {
     for (const { tenantId } of rows) this.tenants.add(tenantId);
   }
 
+  /**
+   * One wake-up in flight per tenant: what is heard meanwhile (a transaction's hundred events
+   * NOTIFY a hundred times) asks for one more once it is sent, not for a send each. One more,
+   * because the job of the send in flight may already have run past the newer events.
+   */
   private wake(tenantId: string): void {
-    this.queue.wakeFanOut(tenantId).then(this.onWake, (err: unknown) => {
-      this.logger.error({ err, tenantId }, 'could not ask for a webhook fan-out; trying again');
-      this.failed.add(tenantId);
-      this.scheduleRetry();
-    });
+    if (this.sending.has(tenantId)) {
+      this.sending.set(tenantId, true);
+      return;
+    }
+    this.sending.set(tenantId, false);
+    this.queue
+      .wakeFanOut(tenantId)
+      .then(this.onWake, (err: unknown) => {
+        this.logger.error({ err, tenantId }, 'could not ask for a webhook fan-out; trying again');
+        this.failed.add(tenantId);
+        this.scheduleRetry();
+      })
+      .finally(() => {
+        const again = this.sending.get(tenantId);
+        this.sending.delete(tenantId);
+        if (again) this.wake(tenantId);
+      });
   }
 
   private scheduleRetry(): void {
