@@ -1,7 +1,7 @@
 // pnpm bench:delivery — how fast a committed event reaches SSE clients: 1,000 streams open on one
 // API process, messages posted one at a time; latency from the POST being sent to each stream
 // receiving its event, beside the POST alone and a raw NOTIFY round trip on the same database.
-// (Outbound webhook deliveries/s and inbound webhooks get their own tables here once they exist.)
+// Outbound and inbound webhooks have their own benchmarks (bench:webhooks, bench:inbound).
 import { ChangeListener, createPool, freePort } from '@warren/db';
 import { provisionTenant } from '@warren/tenancy';
 import { Agent, request } from 'undici';
@@ -102,11 +102,14 @@ try {
     },
     { path: 'baseline: raw NOTIFY round trip', samples: notify.length, 'p50 ms': percentile(notify, 50), 'p99 ms': percentile(notify, 99) },
   ]);
-  console.log('Outbound webhooks (deliveries/s vs raw HTTP POST): not built yet.');
-  console.log('Inbound webhooks: (their own table, added with that feature).');
+  console.log('Outbound webhooks: pnpm bench:webhooks. Inbound webhooks: pnpm bench:inbound.');
   for (const body of streams) body.destroy();
 } finally {
-  api.kill('SIGTERM');
+  // the API stops before its database, which it would otherwise log as lost connections
+  await new Promise((resolve) => {
+    api.once('exit', resolve);
+    api.kill('SIGTERM');
+  });
   await agent.close();
   await pool.end();
   await db.stop();
