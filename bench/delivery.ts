@@ -106,10 +106,12 @@ try {
   for (const body of streams) body.destroy();
 } finally {
   // the API stops before its database, which it would otherwise log as lost connections
-  await new Promise((resolve) => {
-    api.once('exit', resolve);
-    api.kill('SIGTERM');
-  });
+  if (api.exitCode === null && api.signalCode === null) {
+    await new Promise((resolve) => {
+      api.once('exit', resolve);
+      api.kill('SIGTERM');
+    });
+  }
   await agent.close();
   await pool.end();
   await db.stop();
