@@ -208,4 +208,13 @@ describe('outbound webhooks', () => {
       ]);
     });
   }, 90_000);
+
+  it('delivers what was committed while no worker ran (no NOTIFY was heard)', async () => {
+    const ep = await endpoint('/downtime', { eventTypes: ['message.created'] });
+    await stopProcess(worker, 'SIGTERM');
+    const missed = await post('committed with no worker up');
+    worker = spawnWorker(stack, 'sandboxes', workerEnv);
+    await until(() => expect(at('/downtime').map((r) => JSON.parse(r.body).data.messageId)).toEqual([missed.id]));
+    expect(await deliveriesOf(ep.id)).toHaveLength(1);
+  });
 });

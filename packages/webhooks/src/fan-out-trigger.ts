@@ -21,8 +21,8 @@ export class FanOutTrigger {
   /** Tenants whose wake-up is being sent, and whether another was asked for meanwhile. */
   private readonly sending = new Map<string, boolean>();
   private retry: NodeJS.Timeout | undefined;
-  private readonly events: ChangeListener;
-  private readonly endpoints: ChangeListener;
+  /** Events (a tenant's new ones) and endpoints (a tenant that got one), on one connection. */
+  private readonly listener: ChangeListener;
   private readonly pool: Pool;
   private readonly queue: WebhookQueue;
   private readonly logger: Logger;
@@ -34,29 +34,19 @@ export class FanOutTrigger {
     this.queue = options.queue;
     this.logger = options.logger;
     this.onWake = options.onWake ?? (() => {});
-    const resync = () => this.resync();
-    this.events = new ChangeListener(
-      EVENTS_CHANNEL,
-      (payload) => {
-        if (payload) this.heard(payload);
+    this.listener = new ChangeListener(
+      [EVENTS_CHANNEL, ENDPOINTS_CHANNEL],
+      (payload, channel) => {
+        if (!payload) return;
+        if (channel === ENDPOINTS_CHANNEL) this.tenants.add(payload);
+        else this.heard(payload);
       },
-      { logger: this.logger, onReconnect: resync },
-    );
-    this.endpoints = new ChangeListener(
-      ENDPOINTS_CHANNEL,
-      (tenantId) => {
-        if (tenantId) this.tenants.add(tenantId);
-      },
-      {
-        logger: this.logger,
-        onReconnect: resync,
-      },
+      { logger: this.logger, onReconnect: () => this.resync() },
     );
   }
 
   async start(): Promise<void> {
-    await this.endpoints.listen(this.pool);
-    await this.events.listen(this.pool);
+    await this.listener.listen(this.pool);
     await this.loadTenants();
     for (const tenantId of this.tenants) this.wake(tenantId);
   }
@@ -122,7 +112,6 @@ export class FanOutTrigger {
 
   async close(): Promise<void> {
     clearTimeout(this.retry);
-    await this.events.close();
-    await this.endpoints.close();
+    await this.listener.close();
   }
 }
