@@ -11,13 +11,14 @@ const HEARTBEAT_MS = 5_000;
 
 export interface WorkerObserver {
   onTurnJob(outcome: TurnJobResult | TaskJobResult | 'error', seconds: number): void;
+  onWebhookAttempt(outcome: 'succeeded' | 'failed', seconds: number): void;
   stop(): Promise<void>;
 }
 
 /**
  * What a worker tells about itself: a heartbeat row with its live sandboxes, for the ops
  * console, and Prometheus figures on its own port (turns by outcome, turn duration, sandboxes
- * live). No label names a tenant.
+ * live, webhook attempts by outcome and their duration). No label names a tenant.
  */
 export async function observeWorker(opts: {
   pool: Pool;
@@ -40,6 +41,19 @@ export async function observeWorker(opts: {
     help: 'How long a turn job took, by outcome',
     labelNames: ['outcome'],
     buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+    registers: [registry],
+  });
+  const webhookAttempts = new Counter({
+    name: 'warren_webhook_attempts_total',
+    help: 'Outbound webhook attempts made by this worker, by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const webhookDuration = new Histogram({
+    name: 'warren_webhook_attempt_duration_seconds',
+    help: 'How long a webhook attempt took, by outcome',
+    labelNames: ['outcome'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
     registers: [registry],
   });
   new Gauge({
@@ -87,6 +101,10 @@ export async function observeWorker(opts: {
     onTurnJob(outcome, seconds) {
       outcomes.inc({ outcome });
       duration.observe({ outcome }, seconds);
+    },
+    onWebhookAttempt(outcome, seconds) {
+      webhookAttempts.inc({ outcome });
+      webhookDuration.observe({ outcome }, seconds);
     },
     async stop() {
       clearInterval(timer);

@@ -148,6 +148,7 @@ export async function startWorker(config: WorkerConfig, logger: Logger): Promise
             disableAfterSeconds: config.WEBHOOK_DISABLE_AFTER_SECONDS,
             destinations: { allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS },
           },
+          onAttempt: observer.onWebhookAttempt,
         },
       )
     : undefined;

@@ -10,7 +10,7 @@ import {
   webhookFanOutJobSchema,
 } from '@warren/queue';
 import type { TenantTurnSettings } from '@warren/tenancy';
-import { type DeliverySettings, FanOutTrigger, fanOut, runDeliveryJob } from '@warren/webhooks';
+import { type DeliveryDeps, type DeliverySettings, FanOutTrigger, fanOut, runDeliveryJob } from '@warren/webhooks';
 import type { PgBoss } from 'pg-boss';
 
 /** A fan-out that found an event committed but not yet final looks again this soon. */
@@ -27,7 +27,7 @@ const FAN_OUT_LOOPS = 2;
 export async function consumeWebhooks(
   boss: PgBoss,
   deps: { pool: Pool; tenants: TenantTurnSettings; logger: Logger },
-  options: { concurrency: number; settings: DeliverySettings },
+  options: { concurrency: number; settings: DeliverySettings; onAttempt?: DeliveryDeps['onAttempt'] },
 ): Promise<{ close(): Promise<void> }> {
   const { pool, tenants, logger } = deps;
   const queue = new WebhookQueue(boss);
@@ -39,7 +39,7 @@ export async function consumeWebhooks(
     async (job) => {
       const data = webhookDeliveryJobSchema.parse(job.data);
       if (!(await tenantExists(data.tenantId))) return; // a deleted tenant's deliveries went with its schema
-      await runDeliveryJob({ pool, queue, settings: options.settings, logger }, data);
+      await runDeliveryJob({ pool, queue, settings: options.settings, logger, onAttempt: options.onAttempt }, data);
     },
   );
   const fanOuts = await startFetchLoops(

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { provisionTenant } from '@warren/tenancy';
-import { type ModelStack, startModelStack } from '@warren/testkit';
+import { freePort, type ModelStack, startModelStack } from '@warren/testkit';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ApiProcess, spawnApi, spawnWorker, stopProcess } from './helpers.ts';
@@ -32,8 +32,10 @@ let receiver: Server;
 let receiverBase: string;
 
 const webhookEnv = { HOOK_SECRET_KEY, WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true' };
+const metricsPort = await freePort();
 const workerEnv = {
   ...webhookEnv,
+  METRICS_PORT: String(metricsPort),
   WEBHOOK_RETRY_SCHEDULE: Array(RETRIES).fill('0.2').join(','),
   WEBHOOK_DISABLE_AFTER_FAILURES: String(RETRIES + 1),
   WEBHOOK_DISABLE_AFTER_SECONDS: '0',
@@ -115,6 +117,11 @@ describe('outbound webhooks', () => {
     expect(log[0]).toMatchObject({ attempt: 1, error: 'answered 500', responseBody: 'receiver says 500', durationMs: expect.any(Number) });
     expect(log[3]).toMatchObject({ attempt: 4, error: null, responseBody: 'thanks' });
     expect((await call('GET', `/v1/webhook-endpoints/${ep.id}`)).body).toMatchObject({ consecutiveFailures: 0, failingSince: null });
+    // the worker counts its attempts for Prometheus (no tenant label)
+    const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(metrics).toContain('warren_webhook_attempts_total{outcome="failed"} 3');
+    expect(metrics).toContain('warren_webhook_attempts_total{outcome="succeeded"} 1');
+    expect(metrics).toMatch(/warren_webhook_attempt_duration_seconds_count\{outcome="failed"\} 3/);
 
     // sent again by hand: one more attempt, the same webhook-id, no retries after it
     const again = await call('POST', `/v1/webhook-deliveries/${delivery!.id}/redeliver`);

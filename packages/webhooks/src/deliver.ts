@@ -20,6 +20,8 @@ export interface DeliveryDeps {
   queue: WebhookQueue;
   settings: DeliverySettings;
   logger: Logger;
+  /** Told how each attempt went and how long it took (for metrics). */
+  onAttempt?: (outcome: 'succeeded' | 'failed', seconds: number) => void;
 }
 
 /** A worker that died mid-attempt is given up on this long after the attempt's timeout. */
@@ -44,6 +46,7 @@ export async function runDeliveryJob(deps: DeliveryDeps, job: WebhookDeliveryJob
   const started = new Date();
   const outcome = await attempt(claimed, settings);
   const ok = succeeded(outcome);
+  deps.onAttempt?.(ok ? 'succeeded' : 'failed', outcome.durationMs / 1000);
   const recorded = await withTenant(pool, job.tenantId, (tx) => recordAttempt(tx, queue, claimed, started, { ...outcome, ok }, settings));
   const where = { tenantId: job.tenantId, endpointId: claimed.endpointId, deliveryId: claimed.id, attempt: claimed.attempt };
   if (recorded === null)
