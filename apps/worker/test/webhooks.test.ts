@@ -55,6 +55,11 @@ beforeAll(async () => {
       const status = script.get(path)?.shift() ?? 200;
       received.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString(), status });
       if (status === 0) return; // never answers
+      if (status === 1) {
+        // answers 200, a second late
+        setTimeout(() => res.writeHead(200).end('late'), 1000);
+        return;
+      }
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'thanks' : `receiver says ${status}`);
     });
   });
@@ -223,5 +228,20 @@ describe('outbound webhooks', () => {
     worker = spawnWorker(stack, 'sandboxes', workerEnv);
     await until(() => expect(at('/downtime').map((r) => JSON.parse(r.body).data.messageId)).toEqual([missed.id]));
     expect(await deliveriesOf(ep.id)).toHaveLength(1);
+  });
+
+  it('records nothing, and does not fail its job, for an attempt whose endpoint was deleted meanwhile', async () => {
+    const ep = await endpoint('/slow', { eventTypes: ['message.created'] });
+    script.set('/slow', [1]);
+    await post('to an endpoint about to go');
+    await until(() => expect(at('/slow')).toHaveLength(1));
+    expect((await call('DELETE', `/v1/webhook-endpoints/${ep.id}`)).status).toBe(204);
+    const deliveryId = String(at('/slow')[0]!.headers['webhook-id']);
+    const job = () =>
+      stack.db.pool.query<{ state: string; retry_count: number }>(
+        `SELECT state, retry_count FROM pgboss.job WHERE name = 'webhook_delivery' AND data->>'deliveryId' = $1`,
+        [deliveryId],
+      );
+    await until(async () => expect((await job()).rows).toEqual([{ state: 'completed', retry_count: 0 }]));
   });
 });

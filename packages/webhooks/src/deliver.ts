@@ -49,8 +49,7 @@ export async function runDeliveryJob(deps: DeliveryDeps, job: WebhookDeliveryJob
   deps.onAttempt?.(ok ? 'succeeded' : 'failed', outcome.durationMs / 1000);
   const recorded = await withTenant(pool, job.tenantId, (tx) => recordAttempt(tx, queue, claimed, started, { ...outcome, ok }, settings));
   const where = { tenantId: job.tenantId, endpointId: claimed.endpointId, deliveryId: claimed.id, attempt: claimed.attempt };
-  if (recorded === null)
-    logger.warn(where, 'a webhook attempt ended after another worker took its delivery over; recorded as history only');
+  if (recorded === null) logger.warn(where, 'a webhook attempt ended after its delivery was taken over by another worker or deleted');
   if (recorded?.endpointDisabled) logger.warn(where, 'webhook endpoint disabled after a long run of failed attempts');
   if (!ok) logger.info({ ...where, statusCode: outcome.statusCode, error: outcome.error }, 'webhook attempt failed');
 }

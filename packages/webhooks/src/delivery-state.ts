@@ -111,7 +111,7 @@ export interface Recorded {
  * Records an attempt and moves its delivery on: succeeded, pending until the next retry (whose
  * job is sent in this transaction), or failed. The attempt row is written even when another
  * worker took the delivery over meanwhile (the attempt happened); the delivery's state only
- * when this attempt is still the current one.
+ * when this attempt is still the current one. Null when it is not (or the delivery is gone).
  */
 export async function recordAttempt(
   tx: TenantTx,
@@ -121,9 +121,10 @@ export async function recordAttempt(
   outcome: AttemptOutcome & { ok: boolean },
   policy: FailurePolicy,
 ): Promise<Recorded | null> {
+  // Not when the delivery is gone (its endpoint was deleted during the attempt): nothing to record.
   await tx.client.query(
     `INSERT INTO webhook_attempts (delivery_id, attempt, trigger, started_at, duration_ms, status_code, error, response_body)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+     SELECT id, $2, $3, $4, $5, $6, $7, $8 FROM webhook_deliveries WHERE id = $1`,
     [
       claim.id,
       claim.attempt,
