@@ -71,16 +71,18 @@ describe('/v1/tasks', () => {
   });
 
   it.each([
-    ['a cron expression that does not parse', { schedule: { kind: 'cron', value: 'daily please' } }],
-    ['an unknown time zone', { schedule: { kind: 'cron', value: '0 9 * * *', timezone: 'Mars/Olympus' } }],
-    ['runs closer than the minimum interval', { schedule: { kind: 'interval', value: '10s' } }],
-    ['a time that has passed', { schedule: { kind: 'once', value: '2020-01-01T00:00:00Z' } }],
-    ['a NUL in the prompt', { prompt: 'a\u0000b' }],
-    ['an unknown field', { repeat: true }],
-  ])('refuses %s with 400', async (_what, change) => {
+    ['a cron expression that does not parse', { schedule: { kind: 'cron', value: 'daily please' } }, 'schedule.value'],
+    ['an unknown time zone', { schedule: { kind: 'cron', value: '0 9 * * *', timezone: 'Mars/Olympus' } }, 'schedule.timezone'],
+    ['runs closer than the minimum interval', { schedule: { kind: 'interval', value: '10s' } }, 'schedule.value'],
+    ['an interval without a unit', { schedule: { kind: 'interval', value: '10' } }, 'schedule.value'],
+    ['a time that has passed', { schedule: { kind: 'once', value: '2020-01-01T00:00:00Z' } }, 'schedule.value'],
+    ['a NUL in the prompt', { prompt: 'a\u0000b' }, 'prompt'],
+    ['an unknown field', { repeat: true }, null],
+  ])('refuses %s with 400, naming the field', async (_what, change, field) => {
     const res = await call('POST', '/v1/tasks', { conversationId: conv, prompt: 'p', schedule: daily, ...change });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    if (field) expect(res.json().errors).toContainEqual(expect.objectContaining({ path: field }));
   });
 
   it('counts active tasks against the quota; ops can raise it', async () => {

@@ -15,8 +15,14 @@ export function intervalMs(value: string): number {
   return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
 }
 
+/** A schedule refused, and the part of it at fault: the time zone, or the value (expression, interval, time). */
 export class ScheduleError extends Error {
   override name = 'ScheduleError';
+  readonly field: 'value' | 'timezone';
+  constructor(message: string, field: 'value' | 'timezone' = 'value') {
+    super(message);
+    this.field = field;
+  }
 }
 
 function cron(schedule: Extract<Schedule, { kind: 'cron' }>): Cron {
@@ -58,7 +64,7 @@ export function checkSchedule(schedule: Schedule, now: Date, minIntervalMs: numb
     try {
       Intl.DateTimeFormat('en', { timeZone: schedule.timezone });
     } catch {
-      throw new ScheduleError(`"${schedule.timezone}" is not an IANA time zone`);
+      throw new ScheduleError(`"${schedule.timezone}" is not an IANA time zone`, 'timezone');
     }
   }
   const first = nextRunAfter(schedule, now);

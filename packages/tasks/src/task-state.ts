@@ -92,7 +92,10 @@ function checked(schedule: Schedule, now: Date, limits: TaskLimits): Date {
   try {
     return checkSchedule(schedule, now, limits.minIntervalSeconds * 1000);
   } catch (err) {
-    if (err instanceof ScheduleError) throw new AppError('validation', err.message);
+    // named like a request validation's errors, so a form shows the refusal at its field
+    if (err instanceof ScheduleError) {
+      throw new AppError('validation', err.message, { errors: [{ in: 'body', path: `schedule.${err.field}`, message: err.message }] });
+    }
     throw err;
   }
 }
