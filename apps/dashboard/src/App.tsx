@@ -7,6 +7,8 @@ import { Conversations } from './pages/Conversations.tsx';
 import { CredentialView } from './pages/Credential.tsx';
 import { OpsConsole } from './pages/Ops.tsx';
 import { SignIn } from './pages/SignIn.tsx';
+import { TaskView } from './pages/Task.tsx';
+import { Tasks } from './pages/Tasks.tsx';
 import { UsageView } from './pages/Usage.tsx';
 import { WebhookEndpointView } from './pages/WebhookEndpoint.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
@@ -25,6 +27,7 @@ async function currentSession(): Promise<Session | null> {
 
 const tenantNav = [
   ['/conversations', 'Conversations'],
+  ['/tasks', 'Tasks'],
   ['/keys', 'API keys'],
   ['/webhooks', 'Webhooks'],
   ['/credential', 'Model credential'],
@@ -83,6 +86,8 @@ export function App() {
             <>
               <Route path="/conversations" component={Conversations} />
               <Route path="/conversations/:id">{(params) => <ConversationView id={params.id} />}</Route>
+              <Route path="/tasks" component={Tasks} />
+              <Route path="/tasks/:id">{(params) => <TaskView id={params.id} />}</Route>
               <Route path="/keys" component={ApiKeys} />
               <Route path="/credential" component={CredentialView} />
               <Route path="/usage" component={UsageView} />

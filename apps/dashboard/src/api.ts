@@ -151,8 +151,8 @@ export interface WorkerInfo {
   sandboxesLive: number;
 }
 
-// Webhook shapes come from the generated client's schema (packages/client): a change in the API fails the typecheck here.
-type Answer<P extends keyof paths, M extends 'get' | 'post', S extends 200 | 201> = paths[P][M] extends {
+// Webhook and task shapes come from the generated client's schema (packages/client): a change in the API fails the typecheck here.
+type Answer<P extends keyof paths, M extends 'get' | 'post', S extends 200 | 201 | 202> = paths[P][M] extends {
   responses: { [K in S]: { content: { 'application/json': infer B } } };
 }
   ? B
@@ -163,3 +163,9 @@ export type WebhookEndpointWithSecret = Answer<'/v1/webhook-endpoints', 'post', 
 export type WebhookDelivery = Answer<'/v1/webhook-endpoints/{id}/deliveries', 'get', 200>['data'][number];
 export type WebhookDeliveryDetail = Answer<'/v1/webhook-deliveries/{id}', 'get', 200>;
 export type WebhookEventType = WebhookEndpoint['eventTypes'][number];
+
+export type Task = Answer<'/v1/tasks/{id}', 'get', 200>;
+export type TaskRun = Answer<'/v1/tasks/{id}/runs', 'get', 200>['data'][number];
+export type TaskRunStarted = Answer<'/v1/tasks/{id}/run', 'post', 202>;
+export type NewTask = NonNullable<paths['/v1/tasks']['post']['requestBody']>['content']['application/json'];
+export type TaskChange = NonNullable<paths['/v1/tasks/{id}']['patch']['requestBody']>['content']['application/json'];

@@ -1,5 +1,7 @@
 import { useState } from 'react';
 import { ApiError, type WebhookEndpoint, type WebhookEventType } from './api.ts';
+import { fieldErrors } from './field-errors.tsx';
+import { ErrorState } from './states.tsx';
 
 export const webhookEventTypes: WebhookEventType[] = ['message.created', 'turn.started', 'turn.succeeded', 'turn.failed'];
 
@@ -39,15 +41,7 @@ export function EndpointForm({
     description: refused?.fields.description,
     eventTypes: refused?.fields.eventTypes,
   };
-  const atAField = Object.values(errorAt).some(Boolean);
-  const described = (name: string, hint?: string) =>
-    [hint, errorAt[name] ? `${idPrefix}-${name}-error` : undefined].filter(Boolean).join(' ') || undefined;
-  const fieldError = (name: string) =>
-    errorAt[name] ? (
-      <span id={`${idPrefix}-${name}-error`} className="field-error">
-        {errorAt[name]}
-      </span>
-    ) : null;
+  const { atAField, describedBy: described, invalid, message: fieldError } = fieldErrors(idPrefix, errorAt);
   const toggle = (type: WebhookEventType, on: boolean) =>
     setFields({ ...fields, eventTypes: on ? [...fields.eventTypes, type] : fields.eventTypes.filter((t) => t !== type) });
   return (
@@ -69,7 +63,7 @@ export function EndpointForm({
           value={fields.url}
           onChange={(e) => setFields({ ...fields, url: e.target.value })}
           aria-describedby={described('url')}
-          aria-invalid={errorAt.url ? true : undefined}
+          aria-invalid={invalid('url')}
         />
         {fieldError('url')}
       </div>
@@ -81,7 +75,7 @@ export function EndpointForm({
           value={fields.description}
           onChange={(e) => setFields({ ...fields, description: e.target.value })}
           aria-describedby={described('description')}
-          aria-invalid={errorAt.description ? true : undefined}
+          aria-invalid={invalid('description')}
         />
         {fieldError('description')}
       </div>
@@ -108,11 +102,7 @@ export function EndpointForm({
           </button>
         ) : null}
       </div>
-      {error && !atAField ? (
-        <p className="state error" role="alert">
-          {error instanceof Error ? error.message : String(error)}
-        </p>
-      ) : null}
+      {error && !atAField ? <ErrorState error={error} /> : null}
     </form>
   );
 }

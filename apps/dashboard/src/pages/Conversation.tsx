@@ -220,7 +220,8 @@ export function ConversationView({ id }: { id: string }) {
           <>
             <h1>{c.title || 'Untitled conversation'}</h1>
             <p className="meta">
-              <code>{c.id}</code> · external id {c.externalId ?? '—'} · assistant {c.assistantName}
+              <code>{c.id}</code> · external id {c.externalId ?? '—'} · assistant {c.assistantName} ·{' '}
+              <Link href={`/tasks?${new URLSearchParams({ conversationId: c.id })}`}>Tasks of this conversation</Link>
             </p>
             <LiveConversation id={id} />
           </>
