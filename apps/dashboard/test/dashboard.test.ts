@@ -454,6 +454,79 @@ describe('tenant admin', { timeout: 120_000 }, () => {
     expect((await api.call('GET', '/v1/webhook-endpoints', tenant.key)).body.data).toEqual([]);
   });
 
+  it("schedules a task from its conversation's page: a bad schedule refused at its field, run now, paused, resumed, deleted", async () => {
+    const conversationId = new URL(conversationUrl).pathname.split('/').at(-1)!;
+    await page.goto(conversationUrl);
+    await page.getByRole('link', { name: 'Tasks of this conversation' }).click();
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    await page.getByText('No tasks in this conversation.').waitFor();
+    expect(await page.getByLabel('Conversation', { exact: true }).inputValue()).toBe(conversationId);
+
+    // closer than the tenant's minimum of 60 s: the API's refusal shows at the interval
+    await page.getByLabel('Prompt').fill('browser task report');
+    await page.getByLabel('Interval').fill('10s');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    await expect.poll(() => page.locator('#new-value-error').textContent()).toMatch(/closer than 60 s/);
+    expect(await page.getByLabel('Interval').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Interval').fill('1h');
+    await page.getByRole('button', { name: 'Create task' }).click();
+    const row = page.locator('tr[data-task-status="active"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain('every hour');
+    expect(await page.getByLabel('Prompt').inputValue()).toBe(''); // the form starts over
+    await expectAccessible(page, 'tasks');
+    await capture(page, 'tasks');
+    await page.setViewportSize(PHONE);
+    await capture(page, 'tasks');
+    await page.setViewportSize(DESKTOP);
+
+    // run now: the run appears, the worker runs its turn, and it ends with the turn's usage
+    await page.getByRole('link', { name: 'browser task report' }).click();
+    await page.getByRole('heading', { name: 'Task browser task report', level: 1 }).waitFor();
+    await page.getByText('No runs yet').waitFor();
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.locator('tr[data-run-status]').waitFor(); // the runs poll
+    const succeeded = page.locator('tr[data-run-status="succeeded"]');
+    await succeeded.waitFor({ timeout: 60_000 });
+    expect(await succeeded.locator('td[data-label="Usage (in/out)"]').textContent()).toMatch(/^\d+ \/ \d+$/);
+    await expectAccessible(page, 'task');
+    await capture(page, 'task');
+    await page.setViewportSize(PHONE);
+    await capture(page, 'task');
+    await page.setViewportSize(DESKTOP);
+    const taskUrl = page.url();
+    const taskId = new URL(taskUrl).pathname.split('/').at(-1)!;
+    await succeeded.getByRole('link', { name: /^Turn turn_/ }).click();
+    await page.locator('.message.assistant .content', { hasText: 'browser task report' }).waitFor();
+
+    // edit, pause, resume
+    await page.goto(taskUrl);
+    await page.getByRole('button', { name: 'Edit task' }).click();
+    await page.locator('#edit-prompt').fill('browser task report, edited');
+    await page.getByRole('button', { name: 'Save task' }).click();
+    await page.getByRole('heading', { name: 'Task browser task report, edited', level: 1 }).waitFor();
+    expect((await api.call('GET', `/v1/tasks/${taskId}`, tenant.key)).body).toMatchObject({
+      prompt: 'browser task report, edited',
+      schedule: { kind: 'interval', value: '1h' },
+    });
+    await page.getByRole('button', { name: 'Pause task' }).click();
+    await page.getByRole('button', { name: 'Resume task' }).waitFor();
+    expect((await api.call('GET', `/v1/tasks/${taskId}`, tenant.key)).body).toMatchObject({ status: 'paused', nextRunAt: null });
+    await page.getByRole('button', { name: 'Resume task' }).click();
+    await page.getByRole('button', { name: 'Pause task' }).waitFor();
+    expect((await api.call('GET', `/v1/tasks/${taskId}`, tenant.key)).body.status).toBe('active');
+
+    // deletion asks first
+    await page.getByRole('button', { name: 'Delete task…' }).click();
+    await page.getByRole('button', { name: 'Keep it' }).click();
+    expect(await page.getByRole('button', { name: 'Yes, delete it' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Delete task…' }).click();
+    await page.getByRole('button', { name: 'Yes, delete it' }).click();
+    await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
+    await page.getByText('No tasks yet').waitFor();
+    expect((await api.call('GET', `/v1/tasks/${taskId}`, tenant.key)).body.status).toBe('cancelled');
+  });
+
   it("shows every message of a long conversation, past the API's page of 200, and new ones as they come", async () => {
     const long = (await api.call('POST', '/v1/conversations', tenant.key, { title: 'long', trigger: { mode: 'never' } })).body.id;
     await withTenant(stack.db.pool, tenant.id, async (tx) => {

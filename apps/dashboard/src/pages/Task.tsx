@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
-import { api, type Task, type TaskRun, type TaskRunStarted } from '../api.ts';
+import { api, type Conversation, type Task, type TaskRun, type TaskRunStarted } from '../api.ts';
 import { Empty, ErrorState, Loaded, when } from '../states.tsx';
 import { Table } from '../table.tsx';
 import { excerpt, scheduleText, TaskForm, TaskStatus, taskChange, taskFields } from '../task-forms.tsx';
@@ -172,6 +172,11 @@ function Manage({ task }: { task: Task }) {
   );
 }
 
+function ConversationLink({ id }: { id: string }) {
+  const conversation = useQuery({ queryKey: ['conversation', id], queryFn: () => api<Conversation>(`/v1/conversations/${id}`) });
+  return <Link href={`/conversations/${id}`}>{conversation.data?.title || id}</Link>;
+}
+
 /** One task: its settings, what can be done with it, and its runs. */
 export function TaskView({ id }: { id: string }) {
   // its next and last run move as runs happen: read as often as the runs are
@@ -192,13 +197,19 @@ export function TaskView({ id }: { id: string }) {
               </dd>
               <dt>Conversation</dt>
               <dd>
-                <Link href={`/conversations/${t.conversationId}`}>{t.conversationId}</Link>
+                <ConversationLink id={t.conversationId} />
               </dd>
               <dt>Prompt</dt>
               <dd className="prompt">{t.prompt}</dd>
               <dt>Schedule</dt>
               <dd>
-                {scheduleText(t.schedule)} <code>{t.schedule.value}</code>
+                {scheduleText(t.schedule)}
+                {t.schedule.kind === 'cron' ? (
+                  <>
+                    {' '}
+                    <code>{t.schedule.value}</code>
+                  </>
+                ) : null}
               </dd>
               <dt>Next run</dt>
               <dd>{when(t.nextRunAt)}</dd>
