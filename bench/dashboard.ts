@@ -151,7 +151,7 @@ try {
   };
   for (const [label, id, pages] of [
     ['all 1,000 messages (5 pages of 200)', conversations[1000], 5],
-    ['the first page of 200 (what the page reads)', conversations[1000], 1],
+    ['the first page of 200', conversations[1000], 1],
     ['all 10 messages', conversations[10], 1],
   ] as const) {
     await read(id, pages);
