@@ -1,3 +1,5 @@
+import { ErrorState } from './states.tsx';
+
 /**
  * A form's refusals at their fields: `errorAt` holds each field's message (by the form's own
  * field names, which become element ids); the input points at it with aria-describedby and is
@@ -16,4 +18,35 @@ export function fieldErrors(idPrefix: string, errorAt: Record<string, string | u
         </span>
       ) : null,
   };
+}
+
+/** A form's last row: submit, cancel when it can be, and the refusal no field holds. */
+export function FormActions({
+  submitLabel,
+  pending,
+  onCancel,
+  error,
+  atAField,
+}: {
+  submitLabel: string;
+  pending: boolean;
+  onCancel?: (() => void) | undefined;
+  error: unknown;
+  atAField: boolean;
+}) {
+  return (
+    <>
+      <div className="row">
+        <button type="submit" disabled={pending}>
+          {submitLabel}
+        </button>
+        {onCancel ? (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        ) : null}
+      </div>
+      {error && !atAField ? <ErrorState error={error} /> : null}
+    </>
+  );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ApiError, type Conversation, type NewTask, type Task, type TaskChange } from './api.ts';
-import { fieldErrors } from './field-errors.tsx';
-import { ErrorState, when } from './states.tsx';
+import { FormActions, fieldErrors } from './field-errors.tsx';
+import { when } from './states.tsx';
 
 type Kind = Task['schedule']['kind'];
 type Schedule = NewTask['schedule'];
@@ -325,17 +325,7 @@ export function TaskForm({
           {at.message('missedPolicy')}
         </div>
       </div>
-      <div className="row">
-        <button type="submit" disabled={pending}>
-          {submitLabel}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-      {error && !at.atAField ? <ErrorState error={error} /> : null}
+      <FormActions submitLabel={submitLabel} pending={pending} onCancel={onCancel} error={error} atAField={at.atAField} />
     </form>
   );
 }

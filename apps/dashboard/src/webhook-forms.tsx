@@ -1,7 +1,6 @@
 import { useState } from 'react';
 import { ApiError, type WebhookEndpoint, type WebhookEventType } from './api.ts';
-import { fieldErrors } from './field-errors.tsx';
-import { ErrorState } from './states.tsx';
+import { FormActions, fieldErrors } from './field-errors.tsx';
 
 export const webhookEventTypes: WebhookEventType[] = ['message.created', 'turn.started', 'turn.succeeded', 'turn.failed'];
 
@@ -92,17 +91,7 @@ export function EndpointForm({
         </span>
         {fieldError('eventTypes')}
       </fieldset>
-      <div className="row">
-        <button type="submit" disabled={pending}>
-          {submitLabel}
-        </button>
-        {onCancel ? (
-          <button type="button" onClick={onCancel}>
-            Cancel
-          </button>
-        ) : null}
-      </div>
-      {error && !atAField ? <ErrorState error={error} /> : null}
+      <FormActions submitLabel={submitLabel} pending={pending} onCancel={onCancel} error={error} atAField={atAField} />
     </form>
   );
 }

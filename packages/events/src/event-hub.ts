@@ -110,7 +110,7 @@ export class EventHub {
 class TenantFeed {
   private readonly subscribers = new Set<Subscriber>();
   /** Settles once the feed knows where the tenant's events stand. */
-  private readonly ready: Promise<Position>;
+  private readonly ready: Promise<void>;
   /** Everything up to here was read and handed out (set once `ready`). */
   private current: Position | undefined;
   /** The highest notified position not yet read (an older transaction still ran). */
@@ -136,7 +136,6 @@ class TenantFeed {
       this.current = head;
       // Committed but not yet final (an older transaction runs): its NOTIFY came before this feed.
       if (comparePositions(latest, head) > 0) this.wake(latest);
-      return head;
     });
   }
 

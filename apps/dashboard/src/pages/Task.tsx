@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, type Conversation, type Task, type TaskRun, type TaskRunStarted } from '../api.ts';
+import { ConfirmDelete } from '../confirm-delete.tsx';
 import { Empty, ErrorState, Loaded, when } from '../states.tsx';
 import { Table } from '../table.tsx';
 import { excerpt, scheduleText, TaskForm, TaskStatus, taskChange, taskFields } from '../task-forms.tsx';
@@ -152,21 +153,9 @@ function Manage({ task }: { task: Task }) {
         </section>
       ) : null}
       {panel === 'delete' ? (
-        <section aria-labelledby="delete-task" className="panel">
-          <h2 id="delete-task">Delete task</h2>
-          <p>
-            Cancel <strong>{excerpt(task.prompt, 60)}</strong> for good? It runs no more; what its runs posted stays in the conversation.
-          </p>
-          <div className="row">
-            <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Yes, delete it
-            </button>
-            <button type="button" onClick={() => setPanel(null)}>
-              Keep it
-            </button>
-          </div>
-          {remove.error ? <ErrorState error={remove.error} /> : null}
-        </section>
+        <ConfirmDelete headingId="delete-task" title="Delete task" deletion={remove} onKeep={() => setPanel(null)}>
+          Cancel <strong>{excerpt(task.prompt, 60)}</strong> for good? It runs no more; what its runs posted stays in the conversation.
+        </ConfirmDelete>
       ) : null}
     </>
   );

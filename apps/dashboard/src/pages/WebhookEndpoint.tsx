@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useLocation } from 'wouter';
 import { api, type WebhookEndpoint, type WebhookEndpointWithSecret } from '../api.ts';
+import { ConfirmDelete } from '../confirm-delete.tsx';
 import { ErrorState, Loaded, when } from '../states.tsx';
 import { type EndpointFields, EndpointForm, EndpointStatus, eventTypesText, failureRun, SecretOnce } from '../webhook-forms.tsx';
 import { Deliveries, POLL_MS } from './WebhookDeliveries.tsx';
@@ -138,21 +139,9 @@ function Manage({ endpoint }: { endpoint: WebhookEndpoint }) {
         </section>
       ) : null}
       {panel === 'delete' ? (
-        <section aria-labelledby="delete-endpoint" className="panel">
-          <h2 id="delete-endpoint">Delete endpoint</h2>
-          <p>
-            Delete <strong>{endpoint.url}</strong> with its delivery log? Nothing more is sent to it.
-          </p>
-          <div className="row">
-            <button type="button" className="danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
-              Yes, delete it
-            </button>
-            <button type="button" onClick={() => setPanel(null)}>
-              Keep it
-            </button>
-          </div>
-          {remove.error ? <ErrorState error={remove.error} /> : null}
-        </section>
+        <ConfirmDelete headingId="delete-endpoint" title="Delete endpoint" deletion={remove} onKeep={() => setPanel(null)}>
+          Delete <strong>{endpoint.url}</strong> with its delivery log? Nothing more is sent to it.
+        </ConfirmDelete>
       ) : null}
     </>
   );
